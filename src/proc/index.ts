@@ -1,0 +1,6 @@
+// Linux process access, with no CPython knowledge.
+export * from './bytes.js';
+export * from './memory-reader.js';
+export * from './maps.js';
+export * from './process.js';
+export * from './permissions.js';

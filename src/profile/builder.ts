@@ -1,0 +1,222 @@
+// Builds a Profile sample by sample: interns strings, functions, frames and stack prefixes,
+// and grows the columnar sample arrays geometrically so adding a sample is amortised O(stack depth).
+
+import {
+  PROFILE_SCHEMA_VERSION,
+  type FrameEntry,
+  type FunctionEntry,
+  type Profile,
+  type ProfileMeta,
+  type ProcessEntry,
+  type SampleStats,
+  type ThreadEntry,
+} from './model.js';
+
+/** A frame as the sampler sees it, before interning. */
+export interface RawFrame {
+  name: string;
+  file: string;
+  line: number;
+  firstLine?: number;
+}
+
+export interface RawSample {
+  /** Outermost frame first. */
+  frames: readonly RawFrame[];
+  time: number;
+  pid: number;
+  tid: number;
+  threadName?: string;
+  endpoint?: string;
+  flags?: number;
+}
+
+export class ProfileBuilder {
+  private strings: string[] = [];
+  private stringIds = new Map<string, number>();
+  private functions: FunctionEntry[] = [];
+  private functionIds = new Map<string, number>();
+  private frames: FrameEntry[] = [];
+  private frameIds = new Map<number, Map<number, number>>();
+  private stackParent = new Int32Array(1024);
+  private stackFrame = new Int32Array(1024);
+  private stackCount = 0;
+  private stackIds = new Map<number, Map<number, number>>();
+  private threads: ThreadEntry[] = [];
+  private threadIds = new Map<string, number>();
+  private processes = new Map<number, ProcessEntry>();
+  private endpoints: string[] = [];
+  private endpointIds = new Map<string, number>();
+  private sampleStack = new Int32Array(4096);
+  private sampleTime = new Float64Array(4096);
+  private sampleThread = new Int32Array(4096);
+  private sampleEndpoint = new Int32Array(4096);
+  private sampleFlags = new Uint8Array(4096);
+  private sampleCount = 0;
+  private sources = new Map<string, readonly string[]>();
+  readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
+
+  internString(text: string): number {
+    let id = this.stringIds.get(text);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(text);
+      this.stringIds.set(text, id);
+    }
+    return id;
+  }
+
+  internFunction(name: string, file: string, firstLine = 0): number {
+    const key = `${name}\0${file}\0${firstLine}`;
+    let id = this.functionIds.get(key);
+    if (id === undefined) {
+      id = this.functions.length;
+      this.functions.push({ name: this.internString(name), file: this.internString(file), firstLine });
+      this.functionIds.set(key, id);
+    }
+    return id;
+  }
+
+  internFrame(func: number, line: number): number {
+    return internPair(this.frameIds, func, line, () => {
+      this.frames.push({ func, line });
+      return this.frames.length - 1;
+    });
+  }
+
+  /** The stack node for `frame` called from node `parent` (-1 for a root frame). */
+  internStack(parent: number, frame: number): number {
+    return internPair(this.stackIds, parent, frame, () => {
+      if (this.stackCount === this.stackParent.length) {
+        this.stackParent = grow(this.stackParent);
+        this.stackFrame = grow(this.stackFrame);
+      }
+      this.stackParent[this.stackCount] = parent;
+      this.stackFrame[this.stackCount] = frame;
+      return this.stackCount++;
+    });
+  }
+
+  /** Interns a whole stack given outermost first; returns -1 for an empty one. */
+  internFrames(frames: readonly RawFrame[]): number {
+    let node = -1;
+    for (const frame of frames) {
+      node = this.internStack(node, this.internFrame(this.internFunction(frame.name, frame.file, frame.firstLine), frame.line));
+    }
+    return node;
+  }
+
+  internThread(pid: number, tid: number, name = ''): number {
+    const key = `${pid}:${tid}`;
+    let id = this.threadIds.get(key);
+    if (id === undefined) {
+      id = this.threads.length;
+      this.threads.push({ pid, tid, name });
+      this.threadIds.set(key, id);
+    } else if (name && !this.threads[id]!.name) {
+      this.threads[id] = { pid, tid, name };
+    }
+    return id;
+  }
+
+  internEndpoint(label: string | undefined): number {
+    if (label === undefined) return -1;
+    let id = this.endpointIds.get(label);
+    if (id === undefined) {
+      id = this.endpoints.length;
+      this.endpoints.push(label);
+      this.endpointIds.set(label, id);
+    }
+    return id;
+  }
+
+  addProcess(pid: number, command: string): void {
+    if (!this.processes.has(pid)) this.processes.set(pid, { pid, command });
+  }
+
+  addSource(file: string, lines: readonly string[]): void {
+    this.sources.set(file, lines);
+  }
+
+  hasSource(file: string): boolean {
+    return this.sources.has(file);
+  }
+
+  /** Adds an already-interned sample. */
+  addInterned(stack: number, time: number, thread: number, endpoint: number, flags: number): void {
+    if (this.sampleCount === this.sampleStack.length) {
+      this.sampleStack = grow(this.sampleStack);
+      this.sampleTime = grow(this.sampleTime);
+      this.sampleThread = grow(this.sampleThread);
+      this.sampleEndpoint = grow(this.sampleEndpoint);
+      this.sampleFlags = grow(this.sampleFlags);
+    }
+    const i = this.sampleCount++;
+    this.sampleStack[i] = stack;
+    this.sampleTime[i] = time;
+    this.sampleThread[i] = thread;
+    this.sampleEndpoint[i] = endpoint;
+    this.sampleFlags[i] = flags;
+  }
+
+  addSample(sample: RawSample): void {
+    this.addInterned(
+      this.internFrames(sample.frames),
+      sample.time,
+      this.internThread(sample.pid, sample.tid, sample.threadName),
+      this.internEndpoint(sample.endpoint),
+      sample.flags ?? 0,
+    );
+  }
+
+  get size(): number {
+    return this.sampleCount;
+  }
+
+  build(meta: Omit<ProfileMeta, 'stats'> & { stats?: SampleStats }): Profile {
+    const n = this.sampleCount;
+    return {
+      schemaVersion: PROFILE_SCHEMA_VERSION,
+      strings: [...this.strings],
+      functions: [...this.functions],
+      frames: [...this.frames],
+      stackParent: this.stackParent.slice(0, this.stackCount),
+      stackFrame: this.stackFrame.slice(0, this.stackCount),
+      threads: [...this.threads],
+      processes: [...this.processes.values()],
+      endpoints: [...this.endpoints],
+      samples: {
+        count: n,
+        stack: this.sampleStack.slice(0, n),
+        time: this.sampleTime.slice(0, n),
+        thread: this.sampleThread.slice(0, n),
+        endpoint: this.sampleEndpoint.slice(0, n),
+        flags: this.sampleFlags.slice(0, n),
+      },
+      sources: new Map(this.sources),
+      meta: { ...meta, stats: meta.stats ?? structuredClone(this.stats) },
+    };
+  }
+}
+
+function internPair(table: Map<number, Map<number, number>>, a: number, b: number, create: () => number): number {
+  let inner = table.get(a);
+  if (!inner) {
+    inner = new Map();
+    table.set(a, inner);
+  }
+  let id = inner.get(b);
+  if (id === undefined) {
+    id = create();
+    inner.set(b, id);
+  }
+  return id;
+}
+
+type TypedArray = Int32Array | Float64Array | Uint8Array;
+
+function grow<T extends TypedArray>(array: T): T {
+  const bigger = new (array.constructor as new (length: number) => T)(array.length * 2);
+  bigger.set(array);
+  return bigger;
+}

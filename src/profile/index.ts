@@ -1,0 +1,3 @@
+// The central profile model, its builder, and pure derivations (call tree, endpoints, diff).
+export * from './model.js';
+export * from './builder.js';
