@@ -81,7 +81,7 @@ export interface PythonLayout {
   };
   interpreterState: {
     next: number;
-    /** tstate_head (≤3.11) or threads.head (3.12+) */
+    /** tstate_head (≤3.10) or threads.head (3.11+) */
     threadsHead: number;
     /** sys.modules dict: modules (≤3.11) or imports.modules (3.12+) */
     modules: number;
@@ -122,12 +122,13 @@ export interface PythonLayout {
     localsplus: number;
     /** 3.11+: owner byte; undefined for frame objects. */
     owner?: number;
-    /** 3.11+: owner value of frames that are C-stack shims, to skip. */
+    /** 3.12+: owner values from this one up are not Python frames (C-stack shims, entry frames): skipped. */
     ownerCStack?: number;
     /** 3.14+: f_executable is a tagged _PyStackRef; these low bits are the tag. */
     executableTagMask?: number;
   };
   codeObject: {
+    /** Bytes to read to cover every field below in one read (the bytecode at coCodeAdaptive excluded). */
     size: number;
     filename: number;
     name: number;
