@@ -1,0 +1,179 @@
+// Reads code objects (function name, qualified name, file, first line, line table) with a cache.
+// Code objects are immutable, but a freed one's address can be reused by another: each cache entry
+// keeps a fingerprint of the object's header and is re-checked against the target periodically and
+// whenever a frame's instruction pointer falls outside it, so a reused address cannot keep a wrong name.
+
+import { InvalidDataError } from '../errors/index.js';
+import { i32, isPlausiblePointer, u64, type MemoryReader } from '../proc/index.js';
+import type { PythonLayout } from './layout.js';
+import { decodeLinetable310Line, decodeLnotabLine, decodeLocationTableLine } from './line-tables.js';
+import { readBytes, readTypeName, readUnicode } from './objects.js';
+
+export interface CodeInfo {
+  address: number;
+  name: string;
+  /** co_qualname where the version has it (3.11+), else co_name. */
+  qualname: string;
+  filename: string;
+  firstLine: number;
+  lineTable: Buffer;
+  /** Address of the first instruction (3.11+), for instruction pointers. */
+  codeStart: number;
+  /** Address just past the last instruction (3.11+), for validating instruction pointers. */
+  codeEnd: number;
+  /** 3.11+: instructions before this one belong to an incomplete (not yet started) frame. */
+  firstTraceable: number;
+  /** Address of co_localsplusnames / co_varnames, for reading locals by name. */
+  localsplusnames: number;
+  nlocalsplus: number;
+  argcount: number;
+  flags: number;
+}
+
+interface CacheEntry {
+  info: CodeInfo;
+  fingerprint: string;
+  checkedAtTick: number;
+  lines: Map<number, number>;
+}
+
+export interface CodeReaderOptions {
+  /** Re-read a cached code object's header after this many ticks (samples); 0 = every time. */
+  revalidateAfterTicks: number;
+  /** Upper bound on cached code objects before the cache is cleared. */
+  maxEntries: number;
+}
+
+const DEFAULT_OPTIONS: CodeReaderOptions = { revalidateAfterTicks: 200, maxEntries: 50_000 };
+
+export class CodeReader {
+  private cache = new Map<number, CacheEntry>();
+  private typeIsCode = new Map<number, boolean>();
+  private tick = 0;
+  private readonly options: CodeReaderOptions;
+
+  constructor(
+    private readonly reader: MemoryReader,
+    private readonly layout: PythonLayout,
+    options: Partial<CodeReaderOptions> = {},
+    codeTypeAddress?: number,
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+    if (codeTypeAddress !== undefined) this.typeIsCode.set(codeTypeAddress, true);
+  }
+
+  /** Marks the start of a new sample: cached entries age by one tick. */
+  nextTick(): void {
+    this.tick++;
+  }
+
+  /** The code object at `address`; throws InvalidDataError if it is not one. */
+  read(address: number): CodeInfo {
+    const cached = this.cache.get(address);
+    if (cached && this.tick - cached.checkedAtTick < this.options.revalidateAfterTicks) return cached.info;
+    const header = this.readHeader(address);
+    const fingerprint = this.fingerprintOf(header);
+    if (cached && cached.fingerprint === fingerprint) {
+      cached.checkedAtTick = this.tick;
+      return cached.info;
+    }
+    const info = this.decode(address, header);
+    if (this.cache.size >= this.options.maxEntries) this.cache.clear();
+    this.cache.set(address, { info, fingerprint, checkedAtTick: this.tick, lines: new Map() });
+    return info;
+  }
+
+  /** Forces the next read of `address` to re-check the target (a frame disagreed with the cache). */
+  invalidate(address: number): void {
+    this.cache.delete(address);
+  }
+
+  /** Line number for an instruction address (meaning depends on the layout's instructionKind). */
+  lineFor(info: CodeInfo, instruction: number): number {
+    const entry = this.cache.get(info.address);
+    const memo = entry?.info === info ? entry.lines : undefined;
+    const known = memo?.get(instruction);
+    if (known !== undefined) return known;
+    const line = this.decodeLine(info, instruction);
+    if (memo && memo.size < 4096) memo.set(instruction, line);
+    return line;
+  }
+
+  private decodeLine(info: CodeInfo, instruction: number): number {
+    let line: number;
+    switch (this.layout.lineTableKind) {
+      case 'lnotab':
+        line = instruction < 0 ? info.firstLine : decodeLnotabLine(info.lineTable, info.firstLine, instruction);
+        break;
+      case 'linetable-310':
+        line = instruction < 0 ? info.firstLine : decodeLinetable310Line(info.lineTable, info.firstLine, instruction * 2);
+        break;
+      case 'location-table':
+        line = decodeLocationTableLine(info.lineTable, info.firstLine, (instruction - info.codeStart) / 2);
+        break;
+    }
+    return line < 0 ? info.firstLine : line;
+  }
+
+  private readHeader(address: number): Buffer {
+    if (!isPlausiblePointer(address)) throw new InvalidDataError('bad code pointer');
+    const header = this.reader.read(address, this.layout.codeObject.size + 8);
+    const type = u64(header, this.layout.pyObject.obType);
+    if (!this.isCodeType(type)) throw new InvalidDataError('not a code object');
+    return header;
+  }
+
+  private fingerprintOf(header: Buffer): string {
+    const c = this.layout.codeObject;
+    return [
+      u64(header, c.filename),
+      u64(header, c.name),
+      c.qualname !== undefined ? u64(header, c.qualname) : 0,
+      u64(header, c.linetable),
+      i32(header, c.firstlineno),
+    ].join(':');
+  }
+
+  private isCodeType(type: number): boolean {
+    let known = this.typeIsCode.get(type);
+    if (known === undefined) {
+      try {
+        known = readTypeName(this.reader, this.layout, type) === 'code';
+      } catch {
+        return false;
+      }
+      this.typeIsCode.set(type, known);
+    }
+    return known;
+  }
+
+  private decode(address: number, header: Buffer): CodeInfo {
+    const c = this.layout.codeObject;
+    const name = readUnicode(this.reader, this.layout, u64(header, c.name));
+    const qualname = c.qualname !== undefined ? readUnicode(this.reader, this.layout, u64(header, c.qualname)) : name;
+    const lineTable = readBytes(this.reader, this.layout, u64(header, c.linetable));
+    const codeStart = c.coCodeAdaptive !== undefined ? address + c.coCodeAdaptive : 0;
+    return {
+      address,
+      name,
+      qualname,
+      filename: readUnicode(this.reader, this.layout, u64(header, c.filename)),
+      firstLine: i32(header, c.firstlineno),
+      lineTable,
+      codeStart,
+      codeEnd: codeStart ? codeStart + this.codeByteLength(address, header) : 0,
+      firstTraceable: c.firstTraceable !== undefined ? i32(header, c.firstTraceable) : 0,
+      localsplusnames: u64(header, c.localsplusnames),
+      nlocalsplus: i32(header, c.nlocalsplus),
+      argcount: i32(header, c.argcount),
+      flags: i32(header, c.flags),
+    };
+  }
+
+  /** Bytecode size of a 3.11+ code object: its ob_size counts 2-byte code units. */
+  private codeByteLength(address: number, header: Buffer): number {
+    const units = u64(header, 16);
+    if (units <= 0 || units > 1 << 24) throw new InvalidDataError(`bad code size at 0x${address.toString(16)}`);
+    return units * 2;
+  }
+}

@@ -1,0 +1,168 @@
+// Finds a target's CPython runtime: which mapped file holds it (python executable or libpython),
+// where `_PyRuntime` lives (symbol, then `.PyRuntime` section), and which version it is.
+// Each strategy that fails says why, so `doctor` and error messages can explain.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ElfFile } from '../elf/index.js';
+import { HotpathError } from '../errors/index.js';
+import { mappingBase, openableMappedPath, readMaps, type MapEntry, type MemoryReader } from '../proc/index.js';
+
+export interface PythonVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** e.g. "3.12.1" or "3.15.0a2" */
+  text: string;
+}
+
+export interface RuntimeLocation {
+  /** The mapped file holding the interpreter, as the target sees it. */
+  binaryPath: string;
+  /** Where we opened it from (may be under /proc/PID/root or map_files). */
+  openedPath: string;
+  runtimeAddress: number;
+  /** How _PyRuntime was found. */
+  strategy: 'symbol' | 'section';
+  /** Address of the `Py_Version` constant (3.11+), when exported. */
+  pyVersionAddress?: number;
+  /** Version as read from the binary (file name, then its read-only data). */
+  binaryVersion?: PythonVersion;
+  /** Absolute address of a few symbols others need (e.g. PyCode_Type), when exported. */
+  symbols: Map<string, number>;
+  /** Why other candidate files or strategies were rejected. */
+  notes: string[];
+}
+
+const WANTED_SYMBOLS = ['PyCode_Type', 'Py_Version', '_PyRuntime'];
+
+/** Mapped files that may contain the interpreter: libpython (shared builds), then the executable. */
+export function findInterpreterCandidates(maps: readonly MapEntry[], executable?: string): MapEntry[] {
+  const seen = new Set<string>();
+  const files = maps.filter((entry) => {
+    if (!entry.path.startsWith('/') || seen.has(entry.path)) return false;
+    seen.add(entry.path);
+    return true;
+  });
+  const isLibpython = (entry: MapEntry): boolean => /^libpython3\.\d+t?d?\.so/.test(path.basename(entry.path));
+  const isExecutable = (entry: MapEntry): boolean =>
+    entry.path === executable || /^python[\d.]*[td]*$/.test(path.basename(entry.path));
+  return [...files.filter(isLibpython), ...files.filter(isExecutable)];
+}
+
+function readExecutablePath(pid: number): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseVersion(text: string): PythonVersion | undefined {
+  const match = /^(\d+)\.(\d+)(?:\.(\d+))?((?:a|b|rc)\d+)?/.exec(text);
+  if (!match) return undefined;
+  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0), text: match[0] };
+}
+
+function versionFromFileName(file: string): PythonVersion | undefined {
+  const match = /(?:libpython|python)(\d+\.\d+)/.exec(path.basename(file));
+  return match ? parseVersion(match[1]!) : undefined;
+}
+
+/**
+ * Finds the PY_VERSION literal ("3.12.1") in read-only data. The linker may merge it into the tail of a
+ * longer string (e.g. a build path ending in "Python-3.9.18"), so only its end is anchored.
+ */
+function versionFromRodata(elf: ElfFile, hint: PythonVersion | undefined): PythonVersion | undefined {
+  const rodata = elf.section('.rodata');
+  if (!rodata || rodata.size > 64 * 1024 * 1024) return undefined;
+  const text = elf.readAt(rodata.offset, rodata.size).toString('latin1');
+  const prefix = hint ? `${hint.major}\\.${hint.minor}` : '3\\.\\d{1,2}';
+  const match = new RegExp(`(?<![\\d.])(${prefix}\\.\\d{1,2}(?:(?:a|b|rc)\\d{1,2})?)\\+?\\0`).exec(text);
+  return match ? parseVersion(match[1]!) : hint;
+}
+
+export function findRuntime(pid: number, maps = readMaps(pid)): RuntimeLocation {
+  const notes: string[] = [];
+  for (const entry of findInterpreterCandidates(maps, readExecutablePath(pid))) {
+    const openedPath = openableMappedPath(pid, entry);
+    if (!openedPath) {
+      notes.push(`${entry.path}: cannot open it from here (not at that path, nor via /proc/${pid}/root or map_files)`);
+      continue;
+    }
+    let elf: ElfFile;
+    try {
+      elf = ElfFile.open(openedPath);
+    } catch (err) {
+      notes.push(`${entry.path}: ${(err as Error).message}`);
+      continue;
+    }
+    try {
+      const location = locateInElf(elf, entry.path, openedPath, maps, notes);
+      if (location) return location;
+    } finally {
+      elf.close();
+    }
+  }
+  const pythonish = maps.some((entry) => /python/i.test(path.basename(entry.path)));
+  throw new HotpathError(
+    pythonish ? 'runtime-not-found' : 'not-python',
+    pythonish
+      ? `pid ${pid} looks like Python but its runtime (_PyRuntime) was not found: ${notes.join('; ')}`
+      : `pid ${pid} is not a Python process (no python executable or libpython is mapped)`,
+  );
+}
+
+function locateInElf(
+  elf: ElfFile,
+  binaryPath: string,
+  openedPath: string,
+  maps: readonly MapEntry[],
+  notes: string[],
+): RuntimeLocation | undefined {
+  const base = mappingBase(maps, binaryPath);
+  if (base === undefined) return undefined;
+  const bias = base - elf.imageBaseVaddr();
+  const symbols = new Map<string, number>();
+  for (const name of WANTED_SYMBOLS) {
+    const symbol = elf.findSymbol(name);
+    if (symbol) symbols.set(name, symbol.value + bias);
+  }
+  const section = elf.section('.PyRuntime');
+  const symbolAddress = symbols.get('_PyRuntime');
+  if (symbolAddress === undefined && !section) {
+    if (/python/i.test(path.basename(binaryPath))) notes.push(`${binaryPath}: no _PyRuntime symbol and no .PyRuntime section`);
+    return undefined;
+  }
+  const hint = versionFromFileName(binaryPath);
+  return {
+    binaryPath,
+    openedPath,
+    runtimeAddress: symbolAddress ?? section!.address + bias,
+    strategy: symbolAddress !== undefined ? 'symbol' : 'section',
+    pyVersionAddress: symbols.get('Py_Version'),
+    binaryVersion: versionFromRodata(elf, hint),
+    symbols,
+    notes,
+  };
+}
+
+/** Reads PY_VERSION_HEX from the `Py_Version` constant (3.11+) and decodes it. */
+export function readPyVersion(reader: MemoryReader, address: number): PythonVersion | undefined {
+  try {
+    return decodeVersionHex(reader.read(address, 4).readUInt32LE(0));
+  } catch {
+    return undefined;
+  }
+}
+
+export function decodeVersionHex(hex: number): PythonVersion | undefined {
+  const major = (hex >>> 24) & 0xff;
+  const minor = (hex >>> 16) & 0xff;
+  const patch = (hex >>> 8) & 0xff;
+  const level = (hex >>> 4) & 0xf;
+  const serial = hex & 0xf;
+  if (major !== 3 || minor > 40) return undefined;
+  const suffix = level === 0xa ? `a${serial}` : level === 0xb ? `b${serial}` : level === 0xc ? `rc${serial}` : '';
+  return { major, minor, patch, text: `${major}.${minor}.${patch}${suffix}` };
+}

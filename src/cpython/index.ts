@@ -1,0 +1,8 @@
+// CPython decoding: finding the runtime, per-version layouts, and reading threads and frames.
+export * from './layout.js';
+export * from './find-runtime.js';
+export * from './code-objects.js';
+export * from './frames.js';
+export * from './threads.js';
+export * from './python-process.js';
+export { SUPPORTED_RANGE } from './select-layout.js';

@@ -1,0 +1,184 @@
+// A live CPython process opened for sampling: finds its runtime, picks the layout for its version,
+// and reads every thread's stack on demand. The one entry point the sampler uses.
+
+import { HotpathError, InvalidDataError, MemoryReadError } from '../errors/index.js';
+import { ProcMemoryReader, processExists, readMaps, readThreadIds, type MemoryReader } from '../proc/index.js';
+import { CodeReader, type CodeReaderOptions } from './code-objects.js';
+import { findRuntime, readPyVersion, type PythonVersion, type RuntimeLocation } from './find-runtime.js';
+import { walkFrames, type PyFrame } from './frames.js';
+import type { PythonLayout } from './layout.js';
+import { selectLayout } from './select-layout.js';
+import { readInterpreters, readThreadStates, type ThreadStateInfo } from './threads.js';
+
+export interface ThreadStack {
+  /** OS thread id, or undefined when it could not be determined. */
+  nativeThreadId: number | undefined;
+  /** threading.get_ident() */
+  threadId: number;
+  threadStateAddress: number;
+  frames: PyFrame[];
+  truncated: boolean;
+}
+
+export interface AttachOptions {
+  /** Read memory through this reader instead of /proc/PID/mem (tests, recordings). */
+  reader?: MemoryReader;
+  code?: Partial<CodeReaderOptions>;
+}
+
+/** How many times a stack is re-read when a torn read (the target changed under us) is detected. */
+const TORN_READ_RETRIES = 2;
+
+export class PythonProcess {
+  readonly codes: CodeReader;
+  private pthreadTidOffset: number | undefined | null = null;
+
+  private constructor(
+    readonly pid: number,
+    readonly reader: MemoryReader,
+    readonly location: RuntimeLocation,
+    readonly version: PythonVersion,
+    readonly layout: PythonLayout,
+    codeOptions: Partial<CodeReaderOptions>,
+  ) {
+    this.codes = new CodeReader(reader, layout, codeOptions, location.symbols.get('PyCode_Type'));
+  }
+
+  static attach(pid: number, options: AttachOptions = {}): PythonProcess {
+    if (!Number.isInteger(pid) || pid <= 0 || !processExists(pid)) {
+      throw new HotpathError('no-such-process', `no process with pid ${pid}`);
+    }
+    const maps = readMaps(pid);
+    const location = findRuntime(pid, maps);
+    const reader = options.reader ?? new ProcMemoryReader(pid);
+    try {
+      const { layout, version } = selectLayout(reader, location, readPyVersion);
+      const python = new PythonProcess(pid, reader, location, version, layout, options.code ?? {});
+      python.checkRuntime();
+      return python;
+    } catch (err) {
+      if (!options.reader) reader.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.reader.close();
+  }
+
+  /** Every thread's stack, innermost frame first. Threads whose stack could not be read are omitted. */
+  readStacks(onDropped?: (reason: string) => void): ThreadStack[] {
+    this.codes.nextTick();
+    const stacks: ThreadStack[] = [];
+    for (const thread of this.readThreadStatesWithRetry()) {
+      const stack = this.readThreadStack(thread);
+      if (stack) stacks.push(stack);
+      else onDropped?.('torn-read');
+    }
+    return stacks;
+  }
+
+  private readThreadStatesWithRetry(): ThreadStateInfo[] {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return readInterpreters(this.reader, this.layout, this.location.runtimeAddress).flatMap((interp) =>
+          readThreadStates(this.reader, this.layout, interp),
+        );
+      } catch (err) {
+        if (!isTornRead(err) || attempt >= TORN_READ_RETRIES) throw this.explainReadFailure(err);
+      }
+    }
+  }
+
+  private readThreadStack(thread: ThreadStateInfo): ThreadStack | undefined {
+    for (let attempt = 0; attempt <= TORN_READ_RETRIES; attempt++) {
+      try {
+        const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
+        return {
+          nativeThreadId: thread.nativeThreadId ?? this.nativeThreadIdOf(thread.threadId),
+          threadId: thread.threadId,
+          threadStateAddress: thread.address,
+          frames: walk.frames,
+          truncated: walk.truncated,
+        };
+      } catch (err) {
+        if (!isTornRead(err)) throw err;
+        if (!processExists(this.pid)) throw this.explainReadFailure(err);
+        thread = this.rereadThreadState(thread) ?? thread;
+      }
+    }
+    return undefined;
+  }
+
+  private rereadThreadState(thread: ThreadStateInfo): ThreadStateInfo | undefined {
+    try {
+      return readThreadStates(this.reader, this.layout, thread.interp).find((t) => t.address === thread.address);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Fails early, with a clear message, when the layout does not match the process. */
+  private checkRuntime(): void {
+    try {
+      this.readStacks();
+    } catch (err) {
+      if (err instanceof HotpathError) throw err;
+      throw new HotpathError(
+        'unsupported-version',
+        `found Python ${this.version.text} in pid ${this.pid}, but its interpreter state does not decode ` +
+          `(${(err as Error).message}); this build may not be supported`,
+      );
+    }
+  }
+
+  private explainReadFailure(err: unknown): Error {
+    if (!processExists(this.pid)) return new HotpathError('target-exited', `process ${this.pid} exited`);
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  /**
+   * Before 3.11 a thread state only has pthread_t, the address of glibc's (or musl's) thread control
+   * block; the OS thread id sits at a libc-specific offset inside it. Find that offset once by looking
+   * for the main thread's id (equal to the pid) in the main thread's control block.
+   */
+  private nativeThreadIdOf(pthread: number): number | undefined {
+    if (this.pthreadTidOffset === null) this.pthreadTidOffset = this.findPthreadTidOffset();
+    if (this.pthreadTidOffset === undefined) return undefined;
+    try {
+      return this.reader.read(pthread + this.pthreadTidOffset, 4).readInt32LE(0);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private findPthreadTidOffset(): number | undefined {
+    const tids = new Set(readThreadIds(this.pid));
+    const pthreads = this.readThreadStatesWithRetry().map((t) => t.threadId);
+    for (const pthread of pthreads) {
+      let block: Buffer;
+      try {
+        block = this.reader.read(pthread, 1024);
+      } catch {
+        continue;
+      }
+      for (let offset = 0; offset + 4 <= block.length; offset += 4) {
+        if (block.readInt32LE(offset) !== this.pid) continue;
+        const consistent = pthreads.every((other) => {
+          try {
+            return tids.has(this.reader.read(other + offset, 4).readInt32LE(0));
+          } catch {
+            return false;
+          }
+        });
+        if (consistent) return offset;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** A read that failed because the target changed while we read it: worth one more try. */
+export function isTornRead(err: unknown): boolean {
+  return err instanceof InvalidDataError || err instanceof MemoryReadError;
+}

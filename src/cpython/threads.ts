@@ -1,0 +1,67 @@
+// Walks _PyRuntime → interpreters → thread states, reading each thread state in one piece.
+// Lists are bounded and cycle-checked: a torn read gives an error, never an endless loop.
+
+import { InvalidDataError } from '../errors/index.js';
+import { isPlausiblePointer, u64, type MemoryReader } from '../proc/index.js';
+import type { PythonLayout } from './layout.js';
+
+const MAX_INTERPRETERS = 256;
+const MAX_THREADS = 16_384;
+
+export interface ThreadStateInfo {
+  address: number;
+  interp: number;
+  /** pthread_t: what threading.get_ident() returns. */
+  threadId: number;
+  /** OS thread id where the thread state records it (3.11+). */
+  nativeThreadId?: number;
+  /** Innermost frame, 0 when the thread runs no Python code. */
+  frameAddress: number;
+}
+
+function readLinkedList(reader: MemoryReader, head: number, nextOffset: number, limit: number): number[] {
+  const items: number[] = [];
+  const seen = new Set<number>();
+  for (let address = head; address !== 0; address = u64(reader.read(address + nextOffset, 8), 0)) {
+    if (!isPlausiblePointer(address) || seen.has(address) || items.length >= limit) {
+      throw new InvalidDataError('bad linked list');
+    }
+    seen.add(address);
+    items.push(address);
+  }
+  return items;
+}
+
+export function readInterpreters(reader: MemoryReader, layout: PythonLayout, runtime: number): number[] {
+  const head = u64(reader.read(runtime + layout.runtimeState.interpretersHead, 8), 0);
+  return readLinkedList(reader, head, layout.interpreterState.next, MAX_INTERPRETERS);
+}
+
+export function readThreadStates(reader: MemoryReader, layout: PythonLayout, interp: number): ThreadStateInfo[] {
+  const t = layout.threadState;
+  const head = u64(reader.read(interp + layout.interpreterState.threadsHead, 8), 0);
+  const threads: ThreadStateInfo[] = [];
+  const seen = new Set<number>();
+  for (let address = head; address !== 0; ) {
+    if (!isPlausiblePointer(address) || seen.has(address) || threads.length >= MAX_THREADS) {
+      throw new InvalidDataError('bad thread list');
+    }
+    seen.add(address);
+    const state = reader.read(address, t.size);
+    threads.push({
+      address,
+      interp: u64(state, t.interp),
+      threadId: u64(state, t.threadId),
+      nativeThreadId: t.nativeThreadId !== undefined ? u64(state, t.nativeThreadId) : undefined,
+      frameAddress: readCurrentFrame(reader, layout, state),
+    });
+    address = u64(state, t.next);
+  }
+  return threads;
+}
+
+function readCurrentFrame(reader: MemoryReader, layout: PythonLayout, state: Buffer): number {
+  const pointer = u64(state, layout.threadState.currentFrame);
+  if (layout.currentFrameKind !== 'cframe' || pointer === 0) return pointer;
+  return u64(reader.read(pointer + (layout.threadState.cframeCurrentFrame ?? 0), 8), 0);
+}
