@@ -1,3 +1,4 @@
 // The central profile model, its builder, and pure derivations (call tree, endpoints, diff).
 export * from './model.js';
 export * from './builder.js';
+export * from './call-tree.js';
