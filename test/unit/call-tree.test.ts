@@ -44,7 +44,10 @@ test('line-level tree keeps each executing line apart', () => {
   assert.deepEqual([nodeAt(main, 'handle (views.py:21)', 'render (tpl.py:7)').total], [2]);
   const run = nodeAt(root, 'run (worker.py:3)');
   assert.deepEqual([nodeAt(run, 'query (db.py:5)').total, nodeAt(run, 'query (db.py:6)').total], [4, 1]);
-  assert.deepEqual(callTreePath(query).map((node) => node.name), ['all', 'main', 'handle', 'query']);
+  assert.deepEqual(
+    callTreePath(query).map((node) => node.name),
+    ['all', 'main', 'handle', 'query'],
+  );
   assertTotalsAddUp(root);
 });
 
@@ -109,10 +112,7 @@ test('a filter keeps only the samples it accepts', () => {
 });
 
 test('samples without frames count as self time of their group', () => {
-  const profile = buildHandProfile([
-    { frames: [], times: 2 },
-    { frames: [frame('f', 'a.py', 1)] },
-  ]);
+  const profile = buildHandProfile([{ frames: [], times: 2 }, { frames: [frame('f', 'a.py', 1)] }]);
   assert.deepEqual([buildCallTree(profile).root.self, buildCallTree(profile).root.total], [2, 3]);
   const thread = nodeAt(buildCallTree(profile, { groupBy: 'thread' }).root, 'MainThread (100)');
   assert.deepEqual([thread.self, thread.total], [2, 3]);
