@@ -1,0 +1,151 @@
+// exportPprof: decodes the gzipped profile.proto with a tiny reader and checks tables, values and labels
+// against the fixture's facts (go tool pprof itself is exercised in test/live/export-consumers.test.ts).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { exportPprof } from '../../src/export/pprof.js';
+import { ProtobufWriter } from '../../src/export/protobuf-writer.js';
+import { buildExportProfile, EXPECTED, START_TIME } from '../fixtures/export-profile.js';
+
+type Fields = Map<number, (bigint | Buffer)[]>;
+
+/** Splits one message into fields: varints as bigint, length-delimited as bytes (packed or nested, caller decides). */
+function decodeMessage(bytes: Buffer): Fields {
+  const fields: Fields = new Map();
+  let offset = 0;
+  const varint = (): bigint => {
+    let value = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const byte = bytes[offset++]!;
+      value |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (offset < bytes.length) {
+    const tag = Number(varint());
+    const field = tag >> 3;
+    let value: bigint | Buffer;
+    if ((tag & 7) === 0) value = varint();
+    else if ((tag & 7) === 2) {
+      const length = Number(varint());
+      value = bytes.subarray(offset, offset + length);
+      offset += length;
+    } else throw new Error(`unexpected wire type ${tag & 7}`);
+    fields.set(field, [...(fields.get(field) ?? []), value]);
+  }
+  return fields;
+}
+
+function packed(bytes: Buffer | undefined): number[] {
+  if (!bytes) return [];
+  const values: number[] = [];
+  let value = 0;
+  let scale = 1;
+  for (const byte of bytes) {
+    value += (byte & 0x7f) * scale;
+    scale *= 128;
+    if (byte < 0x80) {
+      values.push(value);
+      value = 0;
+      scale = 1;
+    }
+  }
+  return values;
+}
+
+const num = (fields: Fields, field: number): number => Number((fields.get(field)?.[0] as bigint | undefined) ?? 0n);
+const messages = (fields: Fields, field: number): Fields[] =>
+  (fields.get(field) ?? []).map((b) => decodeMessage(b as Buffer));
+
+function decodeProfile() {
+  const root = decodeMessage(gunzipSync(exportPprof(buildExportProfile())));
+  const strings = (root.get(6) ?? []).map((b) => (b as Buffer).toString('utf8'));
+  const functions = new Map(messages(root, 5).map((f) => [num(f, 1), f]));
+  const locations = new Map(messages(root, 4).map((l) => [num(l, 1), messages(l, 4)[0]!]));
+  const functionNameOfLocation = (id: number) => strings[num(functions.get(num(locations.get(id)!, 1))!, 2)]!;
+  const samples = messages(root, 2).map((s) => ({
+    locations: packed(s.get(1)?.[0] as Buffer),
+    values: packed(s.get(2)?.[0] as Buffer),
+    labels: Object.fromEntries(
+      messages(s, 3).map((l) => [strings[num(l, 1)]!, l.has(2) ? strings[num(l, 2)]! : num(l, 3)]),
+    ) as Record<string, string | number>,
+  }));
+  return { root, strings, functions, locations, samples, functionNameOfLocation };
+}
+
+test('string table starts with "" and sample types are samples/count and cpu/nanoseconds', () => {
+  const { root, strings } = decodeProfile();
+  assert.equal(strings[0], '');
+  const types = messages(root, 1).map((t) => `${strings[num(t, 1)]}/${strings[num(t, 2)]}`);
+  assert.deepEqual(types, ['samples/count', 'cpu/nanoseconds']);
+  const periodType = messages(root, 11)[0]!;
+  assert.equal(`${strings[num(periodType, 1)]}/${strings[num(periodType, 2)]}`, 'cpu/nanoseconds');
+  assert.equal(num(root, 12), 10_000_000, 'period = 1e9 / 100 Hz');
+  assert.equal(num(root, 10), 50_000_000, 'duration_nanos');
+  assert.equal(BigInt(num(root, 9)), BigInt(START_TIME) * 1_000_000n, 'time_nanos');
+  assert.equal(strings[num(root, 14)], 'cpu', 'default sample type');
+});
+
+test('functions carry name, system name, file and first line', () => {
+  const { functions, strings } = decodeProfile();
+  const byName = new Map([...functions.values()].map((f) => [strings[num(f, 2)]!, f]));
+  for (const [name, facts] of Object.entries(EXPECTED.functions)) {
+    const entry = byName.get(name);
+    assert.ok(entry, `function ${name}`);
+    assert.equal(strings[num(entry, 3)], name);
+    assert.equal(strings[num(entry, 4)], facts.file);
+    assert.equal(num(entry, 5), facts.firstLine);
+  }
+});
+
+test('flat and cumulative sample counts per function equal the profile', () => {
+  const { samples, functionNameOfLocation } = decodeProfile();
+  const flat = new Map<string, number>();
+  const cum = new Map<string, number>();
+  let total = 0;
+  for (const sample of samples) {
+    const [count, cpu] = sample.values;
+    assert.equal(cpu, count! * 10_000_000);
+    total += count!;
+    const names = sample.locations.map(functionNameOfLocation);
+    if (names.length) flat.set(names[0]!, (flat.get(names[0]!) ?? 0) + count!);
+    for (const name of new Set(names)) cum.set(name, (cum.get(name) ?? 0) + count!);
+  }
+  assert.equal(total, EXPECTED.samples);
+  for (const [name, facts] of Object.entries(EXPECTED.functions)) {
+    assert.equal(flat.get(name) ?? 0, facts.self, `flat ${name}`);
+    assert.equal(cum.get(name), facts.total, `cum ${name}`);
+  }
+});
+
+test('locations are leaf first and carry the executing line', () => {
+  const { samples, locations, functionNameOfLocation } = decodeProfile();
+  const fibSample = samples.find((s) => s.labels.tid === 101 && s.labels.endpoint === 'POST /fib')!;
+  assert.deepEqual(fibSample.locations.map(functionNameOfLocation), ['fib', 'fib', 'fib', 'handle_request', 'main']);
+  assert.deepEqual(
+    fibSample.locations.map((id) => num(locations.get(id)!, 2)),
+    [3, 3, 2, 15, 2],
+  );
+});
+
+test('labels name thread, tid, pid and endpoint when known', () => {
+  const { samples } = decodeProfile();
+  const perTid = new Map<number, number>();
+  for (const sample of samples)
+    perTid.set(sample.labels.tid as number, (perTid.get(sample.labels.tid as number) ?? 0) + sample.values[0]!);
+  assert.deepEqual(Object.fromEntries(perTid), EXPECTED.threads);
+  const main = samples.find((s) => s.labels.tid === 100 && s.labels.endpoint)!;
+  assert.deepEqual(main.labels, { thread: 'MainThread', tid: 100, pid: 100, endpoint: 'GET /users/{id}' });
+  const unnamed = samples.find((s) => s.labels.tid === 201)!;
+  assert.deepEqual(unnamed.labels, { tid: 201, pid: 200 }, 'no thread name, no endpoint');
+  const list = samples.find((s) => s.labels.tid === 101 && s.labels.endpoint !== 'POST /fib')!;
+  assert.equal(list.labels.endpoint, 'GET /ユーザー');
+});
+
+test('protobuf writer encodes varints, negative int64 and packed fields as the wire format says', () => {
+  const bytes = new ProtobufWriter().varint(1, 300).varint(2, -1).packedVarints(3, [1, 128]).varint(4, 0).finish();
+  assert.deepEqual([...bytes], [0x08, 0xac, 0x02, 0x10, ...Array(9).fill(0xff), 0x01, 0x1a, 0x03, 0x01, 0x80, 0x01]);
+  const big = new ProtobufWriter().varint(1, 1_700_000_000_000_000_000n).finish();
+  assert.equal(decodeMessage(big).get(1)![0], 1_700_000_000_000_000_000n);
+});
