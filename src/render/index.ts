@@ -1,0 +1,3 @@
+// Human views of a profile: pure layout geometry and the renderers that draw it.
+export * from './flame-layout.js';
+export * from './flamegraph-svg.js';
