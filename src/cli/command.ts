@@ -1,0 +1,8 @@
+// What every subcommand module exports: its name, one-line summary, usage text and entry point.
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Returns the process exit code; throws HotpathError for user-facing failures. */
+  run(argv: readonly string[]): Promise<number>;
+}

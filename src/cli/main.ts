@@ -1,0 +1,73 @@
+// hotpath's command-line entry: dispatches to a subcommand and turns typed errors into a one-line
+// message and the exit code from exit-codes.ts.
+
+import { createRequire } from 'node:module';
+import { HotpathError } from '../errors/index.js';
+import type { Command } from './command.js';
+import { dumpCommand } from './dump.js';
+import { EXIT_INTERNAL, exitCodeFor } from './exit-codes.js';
+import { recordCommand } from './record.js';
+
+const COMMANDS: readonly Command[] = [recordCommand, dumpCommand];
+
+function version(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../../package.json') as { version: string }).version;
+}
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'hotpath: a sampling profiler for Python web applications (CPython 3.9-3.15), out of process',
+    '',
+    'Usage: hotpath <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `hotpath <command> --help` for its options. Examples:',
+    '  sudo hotpath record -o profile.svg --pid $(pgrep -f gunicorn) --subprocesses',
+    '  hotpath record -o profile.svg -- python app.py',
+    '  hotpath dump --pid 12345',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(`hotpath ${version()}`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`hotpath: unknown command "${name}"; run hotpath --help`);
+    return exitCodeFor('usage');
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof HotpathError) {
+      console.error(`hotpath: error: ${err.message}${err.hint ? `. ${err.hint}` : ''}`);
+      return exitCodeFor(err.kind);
+    }
+    console.error(`hotpath: internal error: ${(err as Error).stack ?? String(err)}`);
+    return EXIT_INTERNAL;
+  }
+}
+
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exitCode = EXIT_INTERNAL;
+  },
+);

@@ -1,0 +1,186 @@
+// `hotpath record`: samples one or more processes (attached by pid, or launched after `--`) and
+// writes a profile in the chosen format. Ctrl-C, SIGTERM, the duration or the target's exit end the
+// recording; in every case what was sampled is written, atomically.
+
+import path from 'node:path';
+import { HotpathError } from '../errors/index.js';
+import { Sampler, type SamplerProgress } from '../sampler/index.js';
+import type { Profile } from '../profile/index.js';
+import { collectPids, parseCommandLine, parsePositiveNumber } from './arguments.js';
+import { checkWritable, writeFileAtomic } from './atomic-write.js';
+import { findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
+import { launchTarget, waitUntilAttachable, type LaunchedTarget } from './launch.js';
+import { formatSummary } from './summary.js';
+import type { Command } from './command.js';
+import { EXIT_OK, exitCodeFor } from './exit-codes.js';
+
+interface RecordValues {
+  pid?: string;
+  rate?: string;
+  duration?: string;
+  output?: string;
+  format?: string;
+  subprocesses?: boolean;
+  idle?: boolean;
+  gil?: boolean;
+  threads?: boolean;
+  function?: boolean;
+  nolineno?: boolean;
+  nonblocking?: boolean;
+  native?: boolean;
+  'full-filenames'?: boolean;
+  title?: string;
+  help?: boolean;
+}
+
+export const RECORD_OPTIONS = {
+  pid: { type: 'string', short: 'p' },
+  rate: { type: 'string', short: 'r' },
+  duration: { type: 'string', short: 'd' },
+  output: { type: 'string', short: 'o' },
+  format: { type: 'string', short: 'f' },
+  subprocesses: { type: 'boolean', short: 's' },
+  idle: { type: 'boolean', short: 'i' },
+  gil: { type: 'boolean', short: 'g' },
+  threads: { type: 'boolean', short: 't' },
+  function: { type: 'boolean', short: 'F' },
+  nolineno: { type: 'boolean' },
+  nonblocking: { type: 'boolean' },
+  native: { type: 'boolean', short: 'n' },
+  'full-filenames': { type: 'boolean' },
+  title: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const recordCommand: Command = {
+  name: 'record',
+  summary: 'Sample a running or launched Python program and write a profile',
+  usage: `hotpath record [options] --pid PID [PID...]
+hotpath record [options] -- python app.py [args]
+
+Options:
+  -p, --pid PID          process to profile (more pids may follow, e.g. --pid $(pgrep -f gunicorn))
+  -r, --rate HZ          samples per second (default 100)
+  -d, --duration SECONDS stop after this long (default: until Ctrl-C or the program exits)
+  -o, --output FILE      where to write (default: hotpath-<pid>-<time>.<ext>)
+  -f, --format FORMAT    flamegraph (default) or raw; see \`hotpath formats\`
+  -s, --subprocesses     also profile child processes, following workers as they come and go
+  -i, --idle             keep samples of threads that are waiting (sleep, I/O, locks)
+  -g, --gil              keep only samples of the thread holding the GIL
+  -t, --threads          split the output by thread
+  -F, --function         merge lines of a function (one frame per function)
+      --nolineno         same as --function
+      --nonblocking      accepted for py-spy compatibility: hotpath never pauses the target
+  -n, --native           native (C) frames: not supported yet
+      --title TEXT       title of the flame graph`,
+  run: runRecord,
+};
+
+async function runRecord(argv: readonly string[]): Promise<number> {
+  const { values, extraPids, command } = parseCommandLine<RecordValues>(argv, RECORD_OPTIONS);
+  if (values.help) {
+    console.log(recordCommand.usage);
+    return 0;
+  }
+  if (values.native) throw new HotpathError('not-supported', '--native (C frames) is not supported yet');
+  const pids = collectPids(values.pid, extraPids);
+  if (pids.length === 0 && command.length === 0) {
+    throw new HotpathError('usage', 'record needs --pid PID or a command after --, e.g. hotpath record -- python app.py');
+  }
+  if (pids.length > 0 && command.length > 0) throw new HotpathError('usage', 'give either --pid or a command, not both');
+  const rateHz = parsePositiveNumber('--rate', values.rate, 100)!;
+  const durationSec = parsePositiveNumber('--duration', values.duration);
+  const format = pickFormat(values);
+  const output = values.output ?? defaultOutputName(pids[0], format);
+  checkWritable(output);
+
+  const launched = command.length > 0 ? launchTarget(command) : undefined;
+  const abort = new AbortController();
+  const stopSignals = installStopSignals(abort, launched);
+  try {
+    if (launched) await waitUntilAttachable(launched);
+    const sampler = new Sampler(launched ? [launched.pid] : pids, {
+      rateHz,
+      durationMs: durationSec !== undefined ? durationSec * 1000 : undefined,
+      includeIdle: values.idle ?? false,
+      gilOnly: values.gil ?? false,
+      subprocesses: values.subprocesses ?? false,
+      onProgress: process.stderr.isTTY ? showProgress : undefined,
+      onProcessEvent: (event, pid, detail) => {
+        if (event === 'attach' || process.stderr.isTTY) log(`${event === 'attach' ? 'following' : 'left'} process ${pid} (${detail})`);
+      },
+    });
+    const attached = sampler.attach();
+    log(
+      `sampling ${attached.map((p) => `${p.pid} (Python ${p.version.text})`).join(', ')} at ${rateHz} Hz` +
+        (durationSec ? ` for ${durationSec}s` : '') +
+        '; press Ctrl-C to stop and write the profile',
+    );
+    let stopReason;
+    try {
+      stopReason = await sampler.run(abort.signal);
+    } finally {
+      sampler.close();
+      if (process.stderr.isTTY) process.stderr.write('\n');
+    }
+    const profile = sampler.builder.build({
+      startTime: sampler.startWallTime,
+      durationMs: sampler.elapsedMs,
+      rateHz,
+      pythonVersion: attached[0]?.version.text ?? '',
+      command: launched ? command.join(' ') : pids.join(' '),
+    });
+    writeProfile(profile, format, output, values);
+    if (stopReason !== 'targets-exited' || launched) return EXIT_OK;
+    log('the target exited before the recording ended; wrote what was sampled');
+    return exitCodeFor('target-exited');
+  } finally {
+    stopSignals();
+    if (launched && launched.child.exitCode === null) launched.child.kill('SIGTERM');
+  }
+}
+
+function pickFormat(values: RecordValues): OutputFormat {
+  if (values.format) return findOutputFormat(values.format);
+  return (values.output && formatForFile(values.output)) || findOutputFormat('flamegraph');
+}
+
+function defaultOutputName(pid: number | undefined, format: OutputFormat): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  return `hotpath-${pid ?? 'run'}-${stamp}.${format.extension}`;
+}
+
+function writeProfile(profile: Profile, format: OutputFormat, output: string, values: RecordValues): void {
+  const data = format.write(profile, {
+    title: values.title ?? `hotpath: ${profile.meta.command}`,
+    groupBy: values.threads ? 'thread' : 'none',
+    frameKey: values.function || values.nolineno ? 'function' : 'line',
+  });
+  writeFileAtomic(output, data);
+  console.error(formatSummary(profile, `wrote ${format.name} to ${path.resolve(output)}`));
+}
+
+/** Ctrl-C, SIGTERM and SIGHUP end the recording gracefully; a second Ctrl-C exits at once. */
+function installStopSignals(abort: AbortController, launched: LaunchedTarget | undefined): () => void {
+  const stop = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+    if (launched && signal !== 'SIGINT') launched.child.kill(signal);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, stop);
+  return () => signals.forEach((signal) => process.off(signal, stop));
+}
+
+function showProgress(progress: SamplerProgress): void {
+  const seconds = progress.elapsedMs / 1000;
+  const rate = seconds > 0 ? progress.ticks / seconds : 0;
+  process.stderr.write(
+    `\r  ${progress.samples} samples, ${rate.toFixed(0)}/s, ${progress.processes} process(es), ` +
+      `${progress.dropped} dropped, ${seconds.toFixed(1)}s `,
+  );
+}
+
+function log(message: string): void {
+  console.error(`hotpath: ${message}`);
+}

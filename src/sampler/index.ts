@@ -1,0 +1,4 @@
+// Sampling: the clock, the followed set of target processes, and the sample loop.
+export * from './clock.js';
+export * from './targets.js';
+export * from './sampler.js';

@@ -1,0 +1,194 @@
+// The sample loop: at each tick, reads every thread's stack of every target process and adds it to a
+// ProfileBuilder, with its pid, thread, idle/GIL flags and (when a labeller is given) its request.
+// It never stops the target; failures are counted per reason, never reported as stacks.
+
+import { HotpathError } from '../errors/index.js';
+import type { PythonProcess, ThreadStack } from '../cpython/index.js';
+import { ProfileBuilder, SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame } from '../profile/index.js';
+import { readCmdline, readThreadState } from '../proc/index.js';
+import { SampleSchedule, systemClock, type Clock } from './clock.js';
+import { TargetSet } from './targets.js';
+
+export interface SamplerOptions {
+  rateHz: number;
+  /** Stop after this long; undefined = until aborted or every target has exited. */
+  durationMs?: number;
+  /** Keep samples of threads that are not running on a CPU. */
+  includeIdle: boolean;
+  /** Keep only samples of the thread holding the GIL. */
+  gilOnly: boolean;
+  subprocesses: boolean;
+  clock?: Clock;
+  /** Called about four times a second while sampling. */
+  onProgress?: (progress: SamplerProgress) => void;
+  /** Labels a thread's current request (e.g. "GET /users/{id}"), for per-endpoint views. */
+  labelRequest?: (python: PythonProcess, stack: ThreadStack) => string | undefined;
+  /** Python thread names by threading ident, refreshed now and then. */
+  readThreadNames?: (python: PythonProcess) => Map<number, string>;
+  /** Called when a process is followed or left, e.g. to log worker churn. */
+  onProcessEvent?: (event: 'attach' | 'detach', pid: number, detail: string) => void;
+}
+
+export interface SamplerProgress {
+  elapsedMs: number;
+  samples: number;
+  ticks: number;
+  processes: number;
+  dropped: number;
+}
+
+export type StopReason = 'duration' | 'aborted' | 'targets-exited';
+
+const REFRESH_TARGETS_EVERY_MS = 500;
+const REFRESH_NAMES_EVERY_MS = 1000;
+const PROGRESS_EVERY_MS = 250;
+
+export class Sampler {
+  readonly builder = new ProfileBuilder();
+  private readonly clock: Clock;
+  private readonly targets: TargetSet;
+  private readonly threadNames = new Map<number, Map<number, string>>();
+  private ticks = 0;
+  startWallTime = 0;
+  elapsedMs = 0;
+
+  constructor(
+    pids: readonly number[],
+    private readonly options: SamplerOptions,
+  ) {
+    this.clock = options.clock ?? systemClock();
+    this.targets = new TargetSet(pids, {
+      subprocesses: options.subprocesses,
+      onAttach: (python) => {
+        this.builder.addProcess(python.pid, readCmdline(python.pid).join(' '));
+        options.onProcessEvent?.('attach', python.pid, `Python ${python.version.text}`);
+      },
+      onDetach: (pid, reason) => options.onProcessEvent?.('detach', pid, reason),
+    });
+  }
+
+  /** Attaches to the targets; throws the typed error of the first one that cannot be profiled. */
+  attach(): PythonProcess[] {
+    this.targets.attachRoots();
+    return [...this.targets.processes.values()];
+  }
+
+  /** Samples until the duration passes, `signal` aborts, or no target is left; says which. */
+  async run(signal: AbortSignal): Promise<StopReason> {
+    const start = this.clock.now();
+    this.startWallTime = this.clock.wallNow();
+    const schedule = new SampleSchedule(this.options.rateHz, start);
+    let lastRefresh = start;
+    let lastNames = -Infinity;
+    let lastProgress = start;
+    let reason: StopReason = 'aborted';
+    while (!signal.aborted) {
+      const now = this.clock.now();
+      this.elapsedMs = now - start;
+      if (this.options.durationMs !== undefined && this.elapsedMs >= this.options.durationMs) {
+        reason = 'duration';
+        break;
+      }
+      if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
+        this.targets.refresh();
+        lastRefresh = now;
+      }
+      if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
+        reason = 'targets-exited';
+        break;
+      }
+      if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
+        this.refreshThreadNames();
+        lastNames = now;
+      }
+      this.sampleOnce(this.elapsedMs);
+      if (now - lastProgress >= PROGRESS_EVERY_MS) {
+        this.options.onProgress?.(this.progress());
+        lastProgress = now;
+      }
+      await this.clock.waitUntil(schedule.next(this.clock.now()));
+    }
+    this.elapsedMs = this.clock.now() - start;
+    this.options.onProgress?.(this.progress());
+    return reason;
+  }
+
+  close(): void {
+    this.targets.close();
+  }
+
+  progress(): SamplerProgress {
+    const stats = this.builder.stats;
+    return {
+      elapsedMs: this.elapsedMs,
+      samples: stats.taken,
+      ticks: this.ticks,
+      processes: this.targets.processes.size,
+      dropped: Object.values(stats.dropped).reduce((a, b) => a + b, 0),
+    };
+  }
+
+  private sampleOnce(time: number): void {
+    this.ticks++;
+    for (const python of [...this.targets.processes.values()]) {
+      this.builder.stats.attempted++;
+      let stacks: ThreadStack[];
+      try {
+        stacks = python.readStacks((reason) => this.countDropped(reason));
+      } catch (err) {
+        const reason = err instanceof HotpathError ? err.kind : 'read-error';
+        this.countDropped(reason);
+        if (reason === 'target-exited') this.targets.drop(python.pid, 'exited');
+        continue;
+      }
+      this.builder.stats.taken++;
+      this.addStacks(python, stacks, time);
+    }
+  }
+
+  private addStacks(python: PythonProcess, stacks: ThreadStack[], time: number): void {
+    const gilHolders = this.options.gilOnly ? new Set(stacks.map((s) => python.readGilHolder(s.interp))) : undefined;
+    for (const stack of stacks) {
+      if (stack.frames.length === 0) continue;
+      const holdsGil = gilHolders?.has(stack.threadStateAddress) ?? false;
+      if (gilHolders && !holdsGil) continue;
+      const idle = stack.nativeThreadId !== undefined && !isRunning(python.pid, stack.nativeThreadId);
+      if (idle && !this.options.includeIdle) continue;
+      const frames: RawFrame[] = [];
+      for (let i = stack.frames.length - 1; i >= 0; i--) {
+        const frame = stack.frames[i]!;
+        frames.push({ name: frame.name, file: frame.file, line: frame.line, firstLine: frame.firstLine });
+      }
+      this.builder.addSample({
+        frames,
+        time,
+        pid: python.pid,
+        tid: stack.nativeThreadId ?? stack.threadId,
+        threadName: this.threadNames.get(python.pid)?.get(stack.threadId),
+        endpoint: this.options.labelRequest?.(python, stack),
+        flags: (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0),
+      });
+    }
+  }
+
+  private refreshThreadNames(): void {
+    if (!this.options.readThreadNames) return;
+    for (const python of this.targets.processes.values()) {
+      try {
+        this.threadNames.set(python.pid, this.options.readThreadNames(python));
+      } catch {
+        // names are a nicety: keep the previous ones
+      }
+    }
+  }
+
+  private countDropped(reason: string): void {
+    const dropped = this.builder.stats.dropped;
+    dropped[reason] = (dropped[reason] ?? 0) + 1;
+  }
+}
+
+function isRunning(pid: number, tid: number): boolean {
+  const state = readThreadState(pid, tid);
+  return state === undefined || state === 'R';
+}

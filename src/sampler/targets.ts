@@ -1,0 +1,94 @@
+// The set of processes being sampled: the ones asked for and, with --subprocesses, their descendants
+// as they come and go (Gunicorn and uvicorn respawn workers). Non-Python children are retried a few
+// times, since a fork may exec Python a moment later.
+
+import { HotpathError } from '../errors/index.js';
+import { PythonProcess, type AttachOptions } from '../cpython/index.js';
+import { processIsGone, readDescendants } from '../proc/index.js';
+
+const ATTACH_ATTEMPTS_PER_CHILD = 5;
+
+export interface TargetSetOptions {
+  subprocesses: boolean;
+  attach?: AttachOptions;
+  onAttach?: (python: PythonProcess) => void;
+  onDetach?: (pid: number, reason: string) => void;
+}
+
+export class TargetSet {
+  readonly processes = new Map<number, PythonProcess>();
+  private failedAttempts = new Map<number, number>();
+
+  constructor(
+    private readonly roots: readonly number[],
+    private readonly options: TargetSetOptions,
+  ) {}
+
+  /**
+   * Attaches to the root processes. A root that is not Python is an error unless descendants are
+   * followed, in which case it may be a launcher (a shell, a supervisor) whose children are Python.
+   */
+  attachRoots(): void {
+    let firstError: unknown;
+    for (const pid of this.roots) {
+      try {
+        this.attach(pid);
+      } catch (err) {
+        const launcherMayHavePythonChildren =
+          this.options.subprocesses && err instanceof HotpathError && ['not-python', 'runtime-not-found'].includes(err.kind);
+        if (!launcherMayHavePythonChildren) throw err;
+        firstError ??= err;
+      }
+    }
+    this.refresh();
+    if (this.processes.size === 0 && firstError) throw firstError;
+  }
+
+  /** Picks up new descendants and drops processes that exited. */
+  refresh(): void {
+    for (const [pid, python] of this.processes) {
+      if (processIsGone(pid)) this.detach(pid, python, 'exited');
+    }
+    if (!this.options.subprocesses) return;
+    const live = new Set<number>();
+    for (const root of this.roots) {
+      live.add(root);
+      for (const pid of readDescendants(root)) live.add(pid);
+    }
+    for (const pid of live) {
+      if (this.processes.has(pid) || (this.failedAttempts.get(pid) ?? 0) >= ATTACH_ATTEMPTS_PER_CHILD) continue;
+      try {
+        this.attach(pid);
+      } catch {
+        this.failedAttempts.set(pid, (this.failedAttempts.get(pid) ?? 0) + 1);
+      }
+    }
+    for (const pid of this.failedAttempts.keys()) if (!live.has(pid)) this.failedAttempts.delete(pid);
+  }
+
+  drop(pid: number, reason: string): void {
+    const python = this.processes.get(pid);
+    if (python) this.detach(pid, python, reason);
+  }
+
+  get rootsAlive(): boolean {
+    return this.roots.some((pid) => !processIsGone(pid));
+  }
+
+  close(): void {
+    for (const python of this.processes.values()) python.close();
+    this.processes.clear();
+  }
+
+  private attach(pid: number): void {
+    const python = PythonProcess.attach(pid, this.options.attach);
+    this.processes.set(pid, python);
+    this.options.onAttach?.(python);
+  }
+
+  private detach(pid: number, python: PythonProcess, reason: string): void {
+    python.close();
+    this.processes.delete(pid);
+    this.options.onDetach?.(pid, reason);
+  }
+}
