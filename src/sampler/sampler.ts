@@ -4,7 +4,7 @@
 
 import { HotpathError } from '../errors/index.js';
 import type { PythonProcess, ThreadStack } from '../cpython/index.js';
-import { ProfileBuilder, SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame } from '../profile/index.js';
+import { ProfileBuilder, SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame, type RawSample } from '../profile/index.js';
 import { readCmdline, readThreadState } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
 import { TargetSet } from './targets.js';
@@ -25,6 +25,8 @@ export interface SamplerOptions {
   labelRequest?: (python: PythonProcess, stack: ThreadStack) => string | undefined;
   /** Python thread names by threading ident, refreshed now and then. */
   readThreadNames?: (python: PythonProcess) => Map<number, string>;
+  /** Called with every sample as it is taken, for live views (`top`, the dashboard). */
+  onSample?: (sample: RawSample) => void;
   /** Called when a process is followed or left, e.g. to log worker churn. */
   onProcessEvent?: (event: 'attach' | 'detach', pid: number, detail: string) => void;
 }
@@ -159,7 +161,7 @@ export class Sampler {
         const frame = stack.frames[i]!;
         frames.push({ name: frame.name, file: frame.file, line: frame.line, firstLine: frame.firstLine });
       }
-      this.builder.addSample({
+      const sample: RawSample = {
         frames,
         time,
         pid: python.pid,
@@ -167,7 +169,9 @@ export class Sampler {
         threadName: this.threadNames.get(python.pid)?.get(stack.threadId),
         endpoint: this.options.labelRequest?.(python, stack),
         flags: (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0),
-      });
+      };
+      this.builder.addSample(sample);
+      this.options.onSample?.(sample);
     }
   }
 
