@@ -1,0 +1,139 @@
+// Exports a profile in speedscope's file format: shared frames (function, file, line) and one "sampled"
+// profile per thread, consecutive identical stacks merged into one weighted sample.
+
+import { stackFrames, type Profile, type ThreadEntry } from '../profile/index.js';
+
+export const SPEEDSCOPE_SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
+
+export interface SpeedscopeFrame {
+  name: string;
+  file?: string;
+  line?: number;
+  col?: number;
+}
+
+export interface SpeedscopeSampledProfile {
+  type: 'sampled';
+  name: string;
+  unit: SpeedscopeUnit;
+  startValue: number;
+  endValue: number;
+  /** Frame indices, outermost first. */
+  samples: number[][];
+  weights: number[];
+}
+
+export interface SpeedscopeEvent {
+  type: 'O' | 'C';
+  at: number;
+  frame: number;
+}
+
+export interface SpeedscopeEventedProfile {
+  type: 'evented';
+  name: string;
+  unit: SpeedscopeUnit;
+  startValue: number;
+  endValue: number;
+  events: SpeedscopeEvent[];
+}
+
+export type SpeedscopeUnit = 'none' | 'nanoseconds' | 'microseconds' | 'milliseconds' | 'seconds' | 'bytes';
+
+/**
+ * What speedscope has no field for, so `importSpeedscope` can give back the same sample counts and metadata.
+ * speedscope ignores top-level keys it does not know.
+ */
+export interface SpeedscopeHotpathMeta {
+  rateHz: number;
+  startTime: number;
+  durationMs: number;
+  pythonVersion: string;
+  command: string;
+}
+
+export interface SpeedscopeFile {
+  $schema: typeof SPEEDSCOPE_SCHEMA;
+  exporter?: string;
+  name?: string;
+  activeProfileIndex?: number;
+  shared: { frames: SpeedscopeFrame[] };
+  profiles: (SpeedscopeSampledProfile | SpeedscopeEventedProfile)[];
+  hotpath?: SpeedscopeHotpathMeta;
+}
+
+export function exportSpeedscope(profile: Profile): string {
+  const profiles = profile.threads.map((thread, index) => buildThreadProfile(profile, index, thread));
+  const file: SpeedscopeFile = {
+    $schema: SPEEDSCOPE_SCHEMA,
+    exporter: 'hotpath',
+    name: profile.meta.command || 'hotpath profile',
+    activeProfileIndex: busiestIndex(profiles),
+    shared: { frames: profile.frames.map((_, frame) => buildFrame(profile, frame)) },
+    profiles,
+    hotpath: {
+      rateHz: profile.meta.rateHz,
+      startTime: profile.meta.startTime,
+      durationMs: profile.meta.durationMs,
+      pythonVersion: profile.meta.pythonVersion,
+      command: profile.meta.command,
+    },
+  };
+  return JSON.stringify(file);
+}
+
+/** "process 4242 thread MainThread (4243)"; "process 4242 thread 4243" when Python did not name it. */
+export function speedscopeProfileName(thread: ThreadEntry): string {
+  return thread.name
+    ? `process ${thread.pid} thread ${thread.name} (${thread.tid})`
+    : `process ${thread.pid} thread ${thread.tid}`;
+}
+
+function buildFrame(profile: Profile, frame: number): SpeedscopeFrame {
+  const { func, line } = profile.frames[frame]!;
+  const entry = profile.functions[func]!;
+  const result: SpeedscopeFrame = { name: profile.strings[entry.name]!, file: profile.strings[entry.file]! };
+  if (line > 0) result.line = line;
+  return result;
+}
+
+/**
+ * Weights are milliseconds (count × interval), so speedscope shows time; with an unknown rate (e.g. a profile
+ * imported from collapsed stacks) they are plain sample counts.
+ */
+function buildThreadProfile(profile: Profile, thread: number, entry: ThreadEntry): SpeedscopeSampledProfile {
+  const { samples } = profile;
+  const intervalMs = profile.meta.rateHz > 0 ? 1000 / profile.meta.rateHz : 0;
+  const stacks: number[] = [];
+  const counts: number[] = [];
+  let startValue = Number.NaN;
+  for (let i = 0; i < samples.count; i++) {
+    if (samples.thread[i] !== thread) continue;
+    if (Number.isNaN(startValue)) startValue = intervalMs > 0 ? samples.time[i]! : 0;
+    const stack = samples.stack[i]!;
+    if (stacks.length > 0 && stacks[stacks.length - 1] === stack) counts[counts.length - 1]!++;
+    else {
+      stacks.push(stack);
+      counts.push(1);
+    }
+  }
+  const weights = counts.map((count) => (intervalMs > 0 ? count * intervalMs : count));
+  const start = Number.isNaN(startValue) ? 0 : startValue;
+  return {
+    type: 'sampled',
+    name: speedscopeProfileName(entry),
+    unit: intervalMs > 0 ? 'milliseconds' : 'none',
+    startValue: start,
+    endValue: start + weights.reduce((sum, weight) => sum + weight, 0),
+    samples: stacks.map((stack) => stackFrames(profile, stack)),
+    weights,
+  };
+}
+
+function busiestIndex(profiles: SpeedscopeSampledProfile[]): number {
+  let best = 0;
+  profiles.forEach((candidate, index) => {
+    if (candidate.endValue - candidate.startValue > profiles[best]!.endValue - profiles[best]!.startValue) best = index;
+  });
+  return best;
+}
