@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { HotpathError } from '../errors/index.js';
 import { Sampler, type SamplerProgress } from '../sampler/index.js';
-import type { Profile } from '../profile/index.js';
+import { ProfileBuilder, type Profile } from '../profile/index.js';
 import { collectPids, parseCommandLine, parsePositiveNumber } from './arguments.js';
 import { checkWritable, writeFileAtomic } from './atomic-write.js';
 import { findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
@@ -99,15 +99,20 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   const stopSignals = installStopSignals(abort, launched);
   try {
     if (launched) await waitUntilAttachable(launched);
+    const builder = new ProfileBuilder();
     const sampler = new Sampler(launched ? [launched.pid] : pids, {
+      onSample: (sample) => builder.addSample(sample),
       rateHz,
       durationMs: durationSec !== undefined ? durationSec * 1000 : undefined,
       includeIdle: values.idle ?? false,
       gilOnly: values.gil ?? false,
       subprocesses: values.subprocesses ?? false,
       onProgress: process.stderr.isTTY ? showProgress : undefined,
-      onProcessEvent: (event, pid, detail) => {
-        if (event === 'attach' || process.stderr.isTTY) log(`${event === 'attach' ? 'following' : 'left'} process ${pid} (${detail})`);
+      onProcessEvent: (event) => {
+        if (event.kind === 'attach') {
+          builder.addProcess(event.pid, event.detail);
+          log(`following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`);
+        } else if (process.stderr.isTTY) log(`left process ${event.pid} (${event.detail})`);
       },
     });
     const attached = sampler.attach();
@@ -123,7 +128,8 @@ async function runRecord(argv: readonly string[]): Promise<number> {
       sampler.close();
       if (process.stderr.isTTY) process.stderr.write('\n');
     }
-    const profile = sampler.builder.build({
+    const profile = builder.build({
+      stats: sampler.stats,
       startTime: sampler.startWallTime,
       durationMs: sampler.elapsedMs,
       rateHz,

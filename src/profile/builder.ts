@@ -11,26 +11,9 @@ import {
   type SampleStats,
   type ThreadEntry,
 } from './model.js';
+import type { RawFrame, RawSample } from '../sampler/sample.js';
 
-/** A frame as the sampler sees it, before interning. */
-export interface RawFrame {
-  name: string;
-  file: string;
-  line: number;
-  firstLine?: number;
-}
-
-export interface RawSample {
-  /** Outermost frame first. */
-  frames: readonly RawFrame[];
-  time: number;
-  pid: number;
-  tid: number;
-  threadName?: string;
-  endpoint?: string;
-  flags?: number;
-}
-
+export type { RawFrame, RawSample } from '../sampler/sample.js';
 export class ProfileBuilder {
   private strings: string[] = [];
   private stringIds = new Map<string, number>();

@@ -4,9 +4,9 @@
 
 export const PROFILE_SCHEMA_VERSION = 1;
 
-/** Sample flag bits. */
-export const SAMPLE_IDLE = 1;
-export const SAMPLE_HAS_GIL = 2;
+import type { SampleStats } from '../sampler/sample.js';
+
+export { SAMPLE_HAS_GIL, SAMPLE_IDLE, type SampleStats } from '../sampler/sample.js';
 
 export interface FunctionEntry {
   /** String ids. */
@@ -32,13 +32,6 @@ export interface ThreadEntry {
 export interface ProcessEntry {
   pid: number;
   command: string;
-}
-
-/** Why samples were not taken, counted so users can judge how far to trust a profile. */
-export interface SampleStats {
-  attempted: number;
-  taken: number;
-  dropped: Record<string, number>;
 }
 
 export interface ProfileMeta {

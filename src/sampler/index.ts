@@ -1,4 +1,5 @@
 // Sampling: the clock, the followed set of target processes, and the sample loop.
+export * from './sample.js';
 export * from './clock.js';
 export * from './targets.js';
 export * from './sampler.js';

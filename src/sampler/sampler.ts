@@ -1,10 +1,10 @@
-// The sample loop: at each tick, reads every thread's stack of every target process and adds it to a
-// ProfileBuilder, with its pid, thread, idle/GIL flags and (when a labeller is given) its request.
+// The sample loop: at each tick, reads every thread's stack of every target process and emits it as a
+// RawSample with its pid, thread, idle/GIL flags and (when a labeller is given) its request.
 // It never stops the target; failures are counted per reason, never reported as stacks.
 
 import { HotpathError } from '../errors/index.js';
 import type { PythonProcess, ThreadStack } from '../cpython/index.js';
-import { ProfileBuilder, SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame, type RawSample } from '../profile/index.js';
+import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame, type RawSample, type SampleStats } from './sample.js';
 import { readCmdline, readThreadState } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
 import { TargetSet } from './targets.js';
@@ -25,10 +25,10 @@ export interface SamplerOptions {
   labelRequest?: (python: PythonProcess, stack: ThreadStack) => string | undefined;
   /** Python thread names by threading ident, refreshed now and then. */
   readThreadNames?: (python: PythonProcess) => Map<number, string>;
-  /** Called with every sample as it is taken, for live views (`top`, the dashboard). */
-  onSample?: (sample: RawSample) => void;
+  /** Receives every sample as it is taken (the profile builder, live views). */
+  onSample: (sample: RawSample) => void;
   /** Called when a process is followed or left, e.g. to log worker churn. */
-  onProcessEvent?: (event: 'attach' | 'detach', pid: number, detail: string) => void;
+  onProcessEvent?: (event: ProcessEvent) => void;
 }
 
 export interface SamplerProgress {
@@ -39,6 +39,14 @@ export interface SamplerProgress {
   dropped: number;
 }
 
+export interface ProcessEvent {
+  kind: 'attach' | 'detach';
+  pid: number;
+  /** The command line (attach) or why it was left (detach). */
+  detail: string;
+  pythonVersion?: string;
+}
+
 export type StopReason = 'duration' | 'aborted' | 'targets-exited';
 
 const REFRESH_TARGETS_EVERY_MS = 500;
@@ -46,7 +54,7 @@ const REFRESH_NAMES_EVERY_MS = 1000;
 const PROGRESS_EVERY_MS = 250;
 
 export class Sampler {
-  readonly builder = new ProfileBuilder();
+  readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
   private readonly clock: Clock;
   private readonly targets: TargetSet;
   private readonly threadNames = new Map<number, Map<number, string>>();
@@ -61,11 +69,14 @@ export class Sampler {
     this.clock = options.clock ?? systemClock();
     this.targets = new TargetSet(pids, {
       subprocesses: options.subprocesses,
-      onAttach: (python) => {
-        this.builder.addProcess(python.pid, readCmdline(python.pid).join(' '));
-        options.onProcessEvent?.('attach', python.pid, `Python ${python.version.text}`);
-      },
-      onDetach: (pid, reason) => options.onProcessEvent?.('detach', pid, reason),
+      onAttach: (python) =>
+        options.onProcessEvent?.({
+          kind: 'attach',
+          pid: python.pid,
+          detail: readCmdline(python.pid).join(' '),
+          pythonVersion: python.version.text,
+        }),
+      onDetach: (pid, reason) => options.onProcessEvent?.({ kind: 'detach', pid, detail: reason }),
     });
   }
 
@@ -120,7 +131,7 @@ export class Sampler {
   }
 
   progress(): SamplerProgress {
-    const stats = this.builder.stats;
+    const stats = this.stats;
     return {
       elapsedMs: this.elapsedMs,
       samples: stats.taken,
@@ -133,7 +144,7 @@ export class Sampler {
   private sampleOnce(time: number): void {
     this.ticks++;
     for (const python of [...this.targets.processes.values()]) {
-      this.builder.stats.attempted++;
+      this.stats.attempted++;
       let stacks: ThreadStack[];
       try {
         stacks = python.readStacks((reason) => this.countDropped(reason));
@@ -143,7 +154,7 @@ export class Sampler {
         if (reason === 'target-exited') this.targets.drop(python.pid, 'exited');
         continue;
       }
-      this.builder.stats.taken++;
+      this.stats.taken++;
       this.addStacks(python, stacks, time);
     }
   }
@@ -170,8 +181,7 @@ export class Sampler {
         endpoint: this.options.labelRequest?.(python, stack),
         flags: (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0),
       };
-      this.builder.addSample(sample);
-      this.options.onSample?.(sample);
+      this.options.onSample(sample);
     }
   }
 
@@ -187,7 +197,7 @@ export class Sampler {
   }
 
   private countDropped(reason: string): void {
-    const dropped = this.builder.stats.dropped;
+    const dropped = this.stats.dropped;
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
 }

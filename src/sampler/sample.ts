@@ -1,0 +1,32 @@
+// What the sampler emits: one raw sample per thread per tick, before any interning. The profile
+// layer (above this one) turns these into its columnar model.
+
+/** Sample flag bits. */
+export const SAMPLE_IDLE = 1;
+export const SAMPLE_HAS_GIL = 2;
+
+export interface RawFrame {
+  name: string;
+  file: string;
+  line: number;
+  firstLine?: number;
+}
+
+export interface RawSample {
+  /** Outermost frame first. */
+  frames: readonly RawFrame[];
+  /** Milliseconds since the recording started. */
+  time: number;
+  pid: number;
+  tid: number;
+  threadName?: string;
+  endpoint?: string;
+  flags?: number;
+}
+
+/** Why samples were not taken, counted so users can judge how far to trust a profile. */
+export interface SampleStats {
+  attempted: number;
+  taken: number;
+  dropped: Record<string, number>;
+}
