@@ -10,9 +10,13 @@
 
 #include "internal/pycore_runtime.h"
 #include "internal/pycore_interp.h"
+#if PY_MINOR_VERSION >= 10
+#include "internal/pycore_moduleobject.h"
+#endif
 #if PY_MINOR_VERSION >= 11
 #include "internal/pycore_frame.h"
 #include "internal/pycore_dict.h"
+#include "internal/pycore_object.h"
 #endif
 
 #if PY_MAJOR_VERSION != 3 || PY_MINOR_VERSION < 9 || PY_MINOR_VERSION > 13
@@ -35,6 +39,14 @@ struct keys_39 {
 #define DICT_KEYS struct _dictkeysobject
 #endif
 
+#if PY_MINOR_VERSION == 9
+/* PyModuleObject is private to Objects/moduleobject.c in 3.9; its head is restated here. */
+typedef struct {
+  PyObject_HEAD
+  PyObject *md_dict;
+} PyModuleObject;
+#endif
+
 #define MEMBER_SIZE(type, member) sizeof(((type *)0)->member)
 #define MEMBER_END(type, member) (offsetof(type, member) + MEMBER_SIZE(type, member))
 #define ROUND_UP_8(n) (((n) + 7) & ~(size_t)7)
@@ -44,6 +56,7 @@ static void print_string(const char *name, const char *value) { printf("  %s: '%
 static void group_begin(const char *name) { printf("  %s: {\n", name); }
 static void group_end(void) { printf("  },\n"); }
 static void field(const char *name, size_t value) { printf("    %s: %zu,\n", name, value); }
+__attribute__((unused)) static void signed_field(const char *name, Py_ssize_t value) { printf("    %s: %zd,\n", name, value); }
 
 /* Index of the lowest bit set in the unicode state word, found by setting a bitfield member on a zeroed
  * object: the compiler, not a guess, decides where each bitfield lands. */
@@ -83,6 +96,15 @@ static void print_kinds(void) {
 #endif
   print_string("dictKind", PY_MINOR_VERSION <= 10 ? "dict-39" : "dict-311");
   print_string("longKind", PY_MINOR_VERSION <= 11 ? "ob-size" : "lv-tag");
+#if PY_MINOR_VERSION <= 10
+  print_string("instanceDictKind", "dict-offset");
+#elif PY_MINOR_VERSION == 11
+  print_string("instanceDictKind", "managed-values");
+#elif PY_MINOR_VERSION == 12
+  print_string("instanceDictKind", "dict-or-values");
+#else
+  print_string("instanceDictKind", "inline-values");
+#endif
 }
 
 static void print_runtime_and_interpreter(void) {
@@ -281,6 +303,11 @@ static void print_dict(void) {
   field("maUsed", offsetof(PyDictObject, ma_used));
   field("maKeys", offsetof(PyDictObject, ma_keys));
   field("maValues", offsetof(PyDictObject, ma_values));
+  /* Deprecated from 3.12 but still maintained on every mutation. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  field("maVersionTag", offsetof(PyDictObject, ma_version_tag));
+#pragma GCC diagnostic pop
   group_end();
 
   group_begin("dictKeys");
@@ -299,6 +326,41 @@ static void print_dict(void) {
 #else
   field("valuesArray", offsetof(PyDictValues, values));
 #endif
+#if PY_MINOR_VERSION >= 13
+  field("valuesValid", offsetof(PyDictValues, valid));
+#endif
+  group_end();
+}
+
+/* Where instance attributes live: the heap type's shared keys and, from 3.11, the managed dict slots. The
+ * negative offsets restate _PyObject_ValuesPointer (3.11) and _PyObject_DictOrValuesPointer (3.12), which
+ * are inline functions, not macros. */
+static void print_instance_dicts(void) {
+  group_begin("heapTypeObject");
+  field("htCachedKeys", offsetof(PyHeapTypeObject, ht_cached_keys));
+  group_end();
+#if PY_MINOR_VERSION >= 11
+  group_begin("managedDict");
+  field("flag", Py_TPFLAGS_MANAGED_DICT);
+#if PY_MINOR_VERSION == 11
+  signed_field("dictOffset", MANAGED_DICT_OFFSET);
+  signed_field("valuesOffset", -4 * (Py_ssize_t)sizeof(PyObject *));
+#elif PY_MINOR_VERSION == 12
+  signed_field("dictOffset", -3 * (Py_ssize_t)sizeof(PyObject *));
+#else
+  signed_field("dictOffset", MANAGED_DICT_OFFSET);
+  field("inlineValuesFlag", Py_TPFLAGS_INLINE_VALUES);
+#endif
+  group_end();
+#endif
+  group_begin("cellObject");
+  field("obRef", offsetof(PyCellObject, ob_ref));
+  group_end();
+  group_begin("moduleObject");
+  field("mdDict", offsetof(PyModuleObject, md_dict));
+  group_end();
+  group_begin("floatObject");
+  field("obFval", offsetof(PyFloatObject, ob_fval));
   group_end();
 }
 
@@ -313,6 +375,7 @@ static void print_layout(void) {
   print_code();
   print_objects();
   print_dict();
+  print_instance_dicts();
   printf("}");
 }
 

@@ -52,6 +52,17 @@ export type DictKind =
   /** 3.11+: dk_log2_size, dk_log2_index_bytes, dk_kind; unicode-keyed entries have no hash. */
   | 'dict-311';
 
+/** Where an object's instance attributes (its __dict__) live. */
+export type InstanceDictKind =
+  /** 3.9–3.10: a dict pointer at tp_dictoffset bytes into the object. */
+  | 'dict-offset'
+  /** 3.11: before the object, a values pointer (keys in the type's ht_cached_keys) and a dict pointer. */
+  | 'managed-values'
+  /** 3.12: before the object, one pointer: a dict, or (low bit set) values keyed by the type's cached keys. */
+  | 'dict-or-values'
+  /** 3.13+: before the object a dict pointer; without a dict, values inline after the object. */
+  | 'inline-values';
+
 /** How PyLongObject stores its sign and digit count. */
 export type LongKind =
   /** ≤3.11: ob_size is the signed digit count. */
@@ -72,6 +83,8 @@ export interface PythonLayout {
   gilKind: GilKind;
   dictKind: DictKind;
   longKind: LongKind;
+  /** Undefined when the layout source does not say (attributes are then not read). */
+  instanceDictKind?: InstanceDictKind;
 
   runtimeState: {
     /** _PyRuntime.interpreters.head */
@@ -166,7 +179,13 @@ export interface PythonLayout {
   };
   bytesObject: { obSize: number; obSval: number };
   longObject: { size: number; digits: number; digitBits: number };
-  dictObject: { maUsed: number; maKeys: number; maValues: number };
+  dictObject: {
+    maUsed: number;
+    maKeys: number;
+    maValues: number;
+    /** Changes on every mutation of the dict: tells a reused address from the same dict (≤3.13). */
+    maVersionTag?: number;
+  };
   dictKeys: {
     /** dk_size (dict-39) or dk_log2_size (dict-311) */
     size: number;
@@ -178,5 +197,23 @@ export interface PythonLayout {
     indices: number;
     /** Offset of values[] from ma_values: 0 before 3.13, 8 from 3.13 (a capacity/size/embedded/valid header). */
     valuesArray: number;
+    /** 3.13+: PyDictValues.valid, a byte that is 0 once the values moved into a real dict. */
+    valuesValid?: number;
   };
+  /** PyHeapTypeObject.ht_cached_keys: the shared keys of instances' split dicts and inline values. */
+  heapTypeObject?: { htCachedKeys: number };
+  /** 3.11+: instance dicts the interpreter manages before (and from 3.13 after) the object. */
+  managedDict?: {
+    /** Py_TPFLAGS_MANAGED_DICT */
+    flag: number;
+    /** Where the dict (3.12: dict-or-values) pointer sits, relative to the object: negative. */
+    dictOffset: number;
+    /** 3.11: where the values pointer sits, relative to the object: negative. */
+    valuesOffset?: number;
+    /** 3.13+: Py_TPFLAGS_INLINE_VALUES */
+    inlineValuesFlag?: number;
+  };
+  cellObject?: { obRef: number };
+  moduleObject?: { mdDict: number };
+  floatObject?: { obFval: number };
 }

@@ -13,6 +13,7 @@ export const layout: PythonLayout = {
   gilKind: 'runtime-tstate-current',
   dictKind: 'dict-311',
   longKind: 'ob-size',
+  instanceDictKind: 'managed-values',
   runtimeState: {
     interpretersHead: 40,
     gilstateTstateCurrent: 576,
@@ -93,6 +94,7 @@ export const layout: PythonLayout = {
     maUsed: 16,
     maKeys: 32,
     maValues: 40,
+    maVersionTag: 24,
   },
   dictKeys: {
     size: 8,
@@ -101,5 +103,22 @@ export const layout: PythonLayout = {
     nentries: 24,
     indices: 32,
     valuesArray: 0,
+  },
+  heapTypeObject: {
+    htCachedKeys: 872,
+  },
+  managedDict: {
+    flag: 16,
+    dictOffset: -24,
+    valuesOffset: -32,
+  },
+  cellObject: {
+    obRef: 16,
+  },
+  moduleObject: {
+    mdDict: 16,
+  },
+  floatObject: {
+    obFval: 16,
   },
 };

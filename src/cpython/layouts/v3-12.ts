@@ -13,6 +13,7 @@ export const layout: PythonLayout = {
   gilKind: 'interpreter-gil',
   dictKind: 'dict-311',
   longKind: 'lv-tag',
+  instanceDictKind: 'dict-or-values',
   runtimeState: {
     interpretersHead: 40,
   },
@@ -98,6 +99,7 @@ export const layout: PythonLayout = {
     maUsed: 16,
     maKeys: 32,
     maValues: 40,
+    maVersionTag: 24,
   },
   dictKeys: {
     size: 8,
@@ -106,5 +108,21 @@ export const layout: PythonLayout = {
     nentries: 24,
     indices: 32,
     valuesArray: 0,
+  },
+  heapTypeObject: {
+    htCachedKeys: 880,
+  },
+  managedDict: {
+    flag: 16,
+    dictOffset: -24,
+  },
+  cellObject: {
+    obRef: 16,
+  },
+  moduleObject: {
+    mdDict: 16,
+  },
+  floatObject: {
+    obFval: 16,
   },
 };

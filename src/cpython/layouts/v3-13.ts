@@ -13,6 +13,7 @@ export const layout: PythonLayout = {
   gilKind: 'interpreter-gil',
   dictKind: 'dict-311',
   longKind: 'lv-tag',
+  instanceDictKind: 'inline-values',
   runtimeState: {
     interpretersHead: 632,
   },
@@ -97,6 +98,7 @@ export const layout: PythonLayout = {
     maUsed: 16,
     maKeys: 32,
     maValues: 40,
+    maVersionTag: 24,
   },
   dictKeys: {
     size: 8,
@@ -105,5 +107,23 @@ export const layout: PythonLayout = {
     nentries: 24,
     indices: 32,
     valuesArray: 8,
+    valuesValid: 3,
+  },
+  heapTypeObject: {
+    htCachedKeys: 880,
+  },
+  managedDict: {
+    flag: 16,
+    dictOffset: -24,
+    inlineValuesFlag: 4,
+  },
+  cellObject: {
+    obRef: 16,
+  },
+  moduleObject: {
+    mdDict: 16,
+  },
+  floatObject: {
+    obFval: 16,
   },
 };

@@ -13,6 +13,7 @@ export const layout: PythonLayout = {
   gilKind: 'runtime-tstate-current',
   dictKind: 'dict-39',
   longKind: 'ob-size',
+  instanceDictKind: 'dict-offset',
   runtimeState: {
     interpretersHead: 32,
     gilstateTstateCurrent: 568,
@@ -87,11 +88,24 @@ export const layout: PythonLayout = {
     maUsed: 16,
     maKeys: 32,
     maValues: 40,
+    maVersionTag: 24,
   },
   dictKeys: {
     size: 8,
     nentries: 32,
     indices: 40,
     valuesArray: 0,
+  },
+  heapTypeObject: {
+    htCachedKeys: 864,
+  },
+  cellObject: {
+    obRef: 16,
+  },
+  moduleObject: {
+    mdDict: 16,
+  },
+  floatObject: {
+    obFval: 16,
   },
 };
