@@ -4,12 +4,12 @@
 
 import path from 'node:path';
 import { HotpathError } from '../errors/index.js';
-import { Sampler, type SamplerProgress } from '../sampler/index.js';
+import type { SamplerProgress } from '../sampler/index.js';
 import { ProfileBuilder, type Profile } from '../profile/index.js';
 import { collectPids, parseCommandLine, parsePositiveNumber } from './arguments.js';
 import { checkWritable, writeFileAtomic } from './atomic-write.js';
 import { findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
-import { launchTarget, waitUntilAttachable, type LaunchedTarget } from './launch.js';
+import { runSession } from './session.js';
 import { formatSummary } from './summary.js';
 import type { Command } from './command.js';
 import { EXIT_OK, exitCodeFor } from './exit-codes.js';
@@ -85,65 +85,56 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   if (values.native) throw new HotpathError('not-supported', '--native (C frames) is not supported yet');
   const pids = collectPids(values.pid, extraPids);
   if (pids.length === 0 && command.length === 0) {
-    throw new HotpathError('usage', 'record needs --pid PID or a command after --, e.g. hotpath record -- python app.py');
+    throw new HotpathError(
+      'usage',
+      'record needs --pid PID or a command after --, e.g. hotpath record -- python app.py',
+    );
   }
-  if (pids.length > 0 && command.length > 0) throw new HotpathError('usage', 'give either --pid or a command, not both');
+  if (pids.length > 0 && command.length > 0)
+    throw new HotpathError('usage', 'give either --pid or a command, not both');
   const rateHz = parsePositiveNumber('--rate', values.rate, 100)!;
   const durationSec = parsePositiveNumber('--duration', values.duration);
   const format = pickFormat(values);
   const output = values.output ?? defaultOutputName(pids[0], format);
   checkWritable(output);
 
-  const launched = command.length > 0 ? launchTarget(command) : undefined;
-  const abort = new AbortController();
-  const stopSignals = installStopSignals(abort, launched);
-  try {
-    if (launched) await waitUntilAttachable(launched);
-    const builder = new ProfileBuilder();
-    const sampler = new Sampler(launched ? [launched.pid] : pids, {
-      onSample: (sample) => builder.addSample(sample),
-      rateHz,
-      durationMs: durationSec !== undefined ? durationSec * 1000 : undefined,
-      includeIdle: values.idle ?? false,
-      gilOnly: values.gil ?? false,
-      subprocesses: values.subprocesses ?? false,
-      onProgress: process.stderr.isTTY ? showProgress : undefined,
-      onProcessEvent: (event) => {
-        if (event.kind === 'attach') {
-          builder.addProcess(event.pid, event.detail);
-          log(`following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`);
-        } else if (process.stderr.isTTY) log(`left process ${event.pid} (${event.detail})`);
-      },
-    });
-    const attached = sampler.attach();
-    log(
-      `sampling ${attached.map((p) => `${p.pid} (Python ${p.version.text})`).join(', ')} at ${rateHz} Hz` +
-        (durationSec ? ` for ${durationSec}s` : '') +
-        '; press Ctrl-C to stop and write the profile',
-    );
-    let stopReason;
-    try {
-      stopReason = await sampler.run(abort.signal);
-    } finally {
-      sampler.close();
-      if (process.stderr.isTTY) process.stderr.write('\n');
-    }
-    const profile = builder.build({
-      stats: sampler.stats,
-      startTime: sampler.startWallTime,
-      durationMs: sampler.elapsedMs,
-      rateHz,
-      pythonVersion: attached[0]?.version.text ?? '',
-      command: launched ? command.join(' ') : pids.join(' '),
-    });
-    writeProfile(profile, format, output, values);
-    if (stopReason !== 'targets-exited' || launched) return EXIT_OK;
-    log('the target exited before the recording ended; wrote what was sampled');
-    return exitCodeFor('target-exited');
-  } finally {
-    stopSignals();
-    if (launched && launched.child.exitCode === null) launched.child.kill('SIGTERM');
-  }
+  const builder = new ProfileBuilder();
+  const { sampler, stopReason, launched, attached } = await runSession({
+    pids,
+    command,
+    rateHz,
+    durationMs: durationSec !== undefined ? durationSec * 1000 : undefined,
+    includeIdle: values.idle ?? false,
+    gilOnly: values.gil ?? false,
+    subprocesses: values.subprocesses ?? false,
+    onSample: (sample) => builder.addSample(sample),
+    onProgress: process.stderr.isTTY ? showProgress : undefined,
+    onProcessEvent: (event) => {
+      if (event.kind === 'attach') {
+        builder.addProcess(event.pid, event.detail);
+        log(`following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`);
+      } else if (process.stderr.isTTY) log(`left process ${event.pid} (${event.detail})`);
+    },
+    onStart: (started) =>
+      log(
+        `sampling ${started.map((p) => p.pid).join(', ')} at ${rateHz} Hz` +
+          (durationSec ? ` for ${durationSec}s` : '') +
+          '; press Ctrl-C to stop and write the profile',
+      ),
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  const profile = builder.build({
+    stats: sampler.stats,
+    startTime: sampler.startWallTime,
+    durationMs: sampler.elapsedMs,
+    rateHz,
+    pythonVersion: attached[0]?.version.text ?? '',
+    command: launched ? command.join(' ') : pids.join(' '),
+  });
+  writeProfile(profile, format, output, values);
+  if (stopReason !== 'targets-exited' || launched) return EXIT_OK;
+  log('the target exited before the recording ended; wrote what was sampled');
+  return exitCodeFor('target-exited');
 }
 
 function pickFormat(values: RecordValues): OutputFormat {
@@ -164,18 +155,6 @@ function writeProfile(profile: Profile, format: OutputFormat, output: string, va
   });
   writeFileAtomic(output, data);
   console.error(formatSummary(profile, `wrote ${format.name} to ${path.resolve(output)}`));
-}
-
-/** Ctrl-C, SIGTERM and SIGHUP end the recording gracefully; a second Ctrl-C exits at once. */
-function installStopSignals(abort: AbortController, launched: LaunchedTarget | undefined): () => void {
-  const stop = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort();
-    if (launched && signal !== 'SIGINT') launched.child.kill(signal);
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.on(signal, stop);
-  return () => signals.forEach((signal) => process.off(signal, stop));
 }
 
 function showProgress(progress: SamplerProgress): void {

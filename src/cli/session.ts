@@ -1,0 +1,60 @@
+// One sampling session as `record` and `top` run it: launch the command (or take the pids), attach,
+// sample until the duration, Ctrl-C/SIGTERM/SIGHUP, or the targets' exit, and always clean up:
+// signal handlers removed, a launched child never left behind.
+
+import type { PythonProcess } from '../cpython/index.js';
+import { Sampler, type SamplerOptions, type StopReason } from '../sampler/index.js';
+import { launchTarget, waitUntilAttachable, type LaunchedTarget } from './launch.js';
+
+export interface SessionOptions extends SamplerOptions {
+  pids: readonly number[];
+  /** Command to launch instead of attaching to pids. */
+  command: readonly string[];
+  /** Aborting it ends the session as Ctrl-C does. */
+  abort?: AbortController;
+  /** Called once the targets are attached, before sampling starts. */
+  onStart?: (attached: PythonProcess[], launched: LaunchedTarget | undefined) => void;
+}
+
+export interface SessionResult {
+  sampler: Sampler;
+  stopReason: StopReason;
+  launched: LaunchedTarget | undefined;
+  attached: PythonProcess[];
+}
+
+export async function runSession(options: SessionOptions): Promise<SessionResult> {
+  const launched = options.command.length > 0 ? launchTarget(options.command) : undefined;
+  const abort = options.abort ?? new AbortController();
+  const removeSignalHandlers = installStopSignals(abort, launched);
+  try {
+    if (launched) await waitUntilAttachable(launched);
+    const sampler = new Sampler(launched ? [launched.pid] : options.pids, options);
+    const attached = sampler.attach();
+    options.onStart?.(attached, launched);
+    let stopReason: StopReason;
+    try {
+      stopReason = await sampler.run(abort.signal);
+    } finally {
+      sampler.close();
+    }
+    return { sampler, stopReason, launched, attached };
+  } finally {
+    removeSignalHandlers();
+    if (launched && launched.child.exitCode === null && launched.child.signalCode === null)
+      launched.child.kill('SIGTERM');
+  }
+}
+
+/** Ctrl-C, SIGTERM and SIGHUP end the session gracefully; a second one exits at once. */
+function installStopSignals(abort: AbortController, launched: LaunchedTarget | undefined): () => void {
+  const stop = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+    // Ctrl-C reaches a launched child through the terminal already; other signals are passed on.
+    if (launched && signal !== 'SIGINT') launched.child.kill(signal);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, stop);
+  return () => signals.forEach((signal) => process.off(signal, stop));
+}
