@@ -3,3 +3,4 @@ export * from './sample.js';
 export * from './clock.js';
 export * from './targets.js';
 export * from './sampler.js';
+export * from './source-capture.js';

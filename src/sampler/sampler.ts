@@ -7,6 +7,7 @@ import type { PythonProcess, ThreadStack } from '../cpython/index.js';
 import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame, type RawSample, type SampleStats } from './sample.js';
 import { readCmdline, readThreadState } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
+import { SourceFileTally } from './source-capture.js';
 import { TargetSet } from './targets.js';
 
 export interface SamplerOptions {
@@ -27,6 +28,8 @@ export interface SamplerOptions {
   readThreadNames?: (python: PythonProcess) => Map<number, string>;
   /** Receives every sample as it is taken (the profile builder, live views). */
   onSample: (sample: RawSample) => void;
+  /** Receives, at the end, the source lines of the files where most samples were (for line-level views). */
+  onSource?: (file: string, lines: readonly string[]) => void;
   /** Called when a process is followed or left, e.g. to log worker churn. */
   onProcessEvent?: (event: ProcessEvent) => void;
 }
@@ -58,6 +61,7 @@ export class Sampler {
   private readonly clock: Clock;
   private readonly targets: TargetSet;
   private readonly threadNames = new Map<number, Map<number, string>>();
+  private readonly sourceFiles = new SourceFileTally();
   private ticks = 0;
   startWallTime = 0;
   elapsedMs = 0;
@@ -122,6 +126,7 @@ export class Sampler {
       await this.clock.waitUntil(schedule.next(this.clock.now()));
     }
     this.elapsedMs = this.clock.now() - start;
+    if (this.options.onSource) this.sourceFiles.capture().forEach((lines, file) => this.options.onSource!(file, lines));
     this.options.onProgress?.(this.progress());
     return reason;
   }
@@ -167,6 +172,7 @@ export class Sampler {
       if (gilHolders && !holdsGil) continue;
       const idle = stack.nativeThreadId !== undefined && !isRunning(python.pid, stack.nativeThreadId);
       if (idle && !this.options.includeIdle) continue;
+      this.sourceFiles.note(python.pid, stack.frames[0]!.file);
       const frames: RawFrame[] = [];
       for (let i = stack.frames.length - 1; i >= 0; i--) {
         const frame = stack.frames[i]!;
