@@ -7,8 +7,9 @@ import type { Command } from './command.js';
 import { dumpCommand } from './dump.js';
 import { EXIT_INTERNAL, exitCodeFor } from './exit-codes.js';
 import { recordCommand } from './record.js';
+import { topCommand } from './top.js';
 
-const COMMANDS: readonly Command[] = [recordCommand, dumpCommand];
+const COMMANDS: readonly Command[] = [recordCommand, topCommand, dumpCommand];
 
 function version(): string {
   const require = createRequire(import.meta.url);

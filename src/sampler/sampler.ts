@@ -18,6 +18,8 @@ export interface SamplerOptions {
   includeIdle: boolean;
   /** Keep only samples of the thread holding the GIL. */
   gilOnly: boolean;
+  /** Flag samples of the GIL holder even when keeping all (costs one read per process per tick). */
+  markGil?: boolean;
   subprocesses: boolean;
   clock?: Clock;
   /** Called about four times a second while sampling. */
@@ -165,11 +167,14 @@ export class Sampler {
   }
 
   private addStacks(python: PythonProcess, stacks: ThreadStack[], time: number): void {
-    const gilHolders = this.options.gilOnly ? new Set(stacks.map((s) => python.readGilHolder(s.interp))) : undefined;
+    const gilHolders =
+      this.options.gilOnly || this.options.markGil
+        ? new Set(stacks.map((s) => python.readGilHolder(s.interp)))
+        : undefined;
     for (const stack of stacks) {
       if (stack.frames.length === 0) continue;
       const holdsGil = gilHolders?.has(stack.threadStateAddress) ?? false;
-      if (gilHolders && !holdsGil) continue;
+      if (this.options.gilOnly && !holdsGil) continue;
       const idle = stack.nativeThreadId !== undefined && !isRunning(python.pid, stack.nativeThreadId);
       if (idle && !this.options.includeIdle) continue;
       this.sourceFiles.note(python.pid, stack.frames[0]!.file);
