@@ -235,6 +235,11 @@ static void print_code(void) {
   field("nlocalsplus", offsetof(PyCodeObject, CODE_NLOCALSPLUS));
   field("argcount", offsetof(PyCodeObject, co_argcount));
   field("flags", offsetof(PyCodeObject, co_flags));
+#if PY_MINOR_VERSION <= 10
+  /* Names of the cell and free slots that follow co_nlocals in f_localsplus. */
+  field("cellvars", offsetof(PyCodeObject, co_cellvars));
+  field("freevars", offsetof(PyCodeObject, co_freevars));
+#endif
   group_end();
 }
 

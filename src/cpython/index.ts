@@ -6,3 +6,8 @@ export * from './frames.js';
 export * from './threads.js';
 export * from './python-process.js';
 export { SUPPORTED_RANGE } from './select-layout.js';
+export * from './dicts.js';
+export * from './object-reader.js';
+export * from './locals-reader.js';
+export * from './describe-value.js';
+export * from './thread-names.js';

@@ -160,6 +160,9 @@ export interface PythonLayout {
     nlocalsplus: number;
     argcount: number;
     flags: number;
+    /** ≤3.10: co_cellvars and co_freevars, names of the slots after co_nlocals (3.11+ names them all). */
+    cellvars?: number;
+    freevars?: number;
   };
   pyObject: { obType: number };
   typeObject: { tpName: number; tpBasicsize: number; tpDictoffset: number; tpFlags: number };

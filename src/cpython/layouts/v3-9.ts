@@ -48,6 +48,8 @@ export const layout: PythonLayout = {
     nlocalsplus: 28,
     argcount: 16,
     flags: 36,
+    cellvars: 88,
+    freevars: 80,
   },
   pyObject: {
     obType: 8,

@@ -1,0 +1,151 @@
+// Decodes dict objects out of process, for both keys layouts (3.9–3.10 and 3.11+), combined and split
+// tables, general and unicode-keyed entries. Sizes read from the target are checked against each other
+// and bounded before anything is allocated, so a torn or reused dict gives an error, not a huge read.
+
+import { InvalidDataError } from '../errors/index.js';
+import { i64, isPlausiblePointer, u64, u8, type MemoryReader } from '../proc/index.js';
+import type { PythonLayout } from './layout.js';
+
+/** One key/value pair: both are object addresses. */
+export interface DictItem {
+  key: number;
+  value: number;
+}
+
+/** Default bound on the entries read from one dict (request environs, module globals, _active). */
+export const MAX_DICT_ENTRIES = 4096;
+
+/** dk_kind of 3.11+ keys: 0 = general (entries carry a hash), otherwise unicode-keyed (no hash). */
+const DICT_KEYS_GENERAL = 0;
+const GENERAL_ENTRY_BYTES = 24;
+const UNICODE_ENTRY_BYTES = 16;
+/** dk_log2_size above this is more than any real dict holds: a torn read. */
+const MAX_LOG2_SIZE = 30;
+
+interface KeysTable {
+  /** Address of the first entry. */
+  entries: number;
+  entryBytes: number;
+  /** Where key and value sit inside an entry. */
+  keyOffset: number;
+  valueOffset: number;
+  nentries: number;
+}
+
+/** The dict's header: used count, keys and values pointers, and (≤3.13) its version tag. */
+export interface DictHeader {
+  used: number;
+  keys: number;
+  values: number;
+  versionTag: number;
+}
+
+export function readDictHeader(reader: MemoryReader, layout: PythonLayout, dict: number): DictHeader {
+  const d = layout.dictObject;
+  const end = Math.max(d.maUsed, d.maKeys, d.maValues, d.maVersionTag ?? 0) + 8;
+  const header = reader.read(dict, end);
+  return {
+    used: i64(header, d.maUsed),
+    keys: u64(header, d.maKeys),
+    values: u64(header, d.maValues),
+    versionTag: d.maVersionTag !== undefined ? u64(header, d.maVersionTag) : 0,
+  };
+}
+
+/** Every live item of the dict at `dict`, in entry order. Throws InvalidDataError on inconsistent sizes. */
+export function readDictItems(
+  reader: MemoryReader,
+  layout: PythonLayout,
+  dict: number,
+  maxEntries = MAX_DICT_ENTRIES,
+): DictItem[] {
+  const header = readDictHeader(reader, layout, dict);
+  if (header.used < 0 || header.used > maxEntries) throw new InvalidDataError(`bad dict size ${header.used}`);
+  if (header.used === 0) return [];
+  return readKeysItems(reader, layout, header.keys, header.values, maxEntries);
+}
+
+/**
+ * Items of a keys table, with values either in the entries (combined table, `values` = 0) or in a
+ * separate values array indexed like the entries (split table, instance attributes, 3.13 inline values).
+ */
+export function readKeysItems(
+  reader: MemoryReader,
+  layout: PythonLayout,
+  keys: number,
+  values: number,
+  maxEntries = MAX_DICT_ENTRIES,
+): DictItem[] {
+  if (!isPlausiblePointer(keys)) throw new InvalidDataError('bad dict keys pointer');
+  if (values !== 0 && !isPlausiblePointer(values)) throw new InvalidDataError('bad dict values pointer');
+  const table = decodeKeysTable(reader, layout, keys);
+  if (table.nentries > maxEntries) throw new InvalidDataError(`dict has ${table.nentries} entries`);
+  if (table.nentries === 0) return [];
+  const entries = reader.read(table.entries, table.nentries * table.entryBytes);
+  const valueArray = values !== 0 ? readValueArray(reader, layout, values, table.nentries) : undefined;
+  const items: DictItem[] = [];
+  for (let i = 0; i < table.nentries; i++) {
+    const key = u64(entries, i * table.entryBytes + table.keyOffset);
+    const value = valueArray ? valueArray[i]! : u64(entries, i * table.entryBytes + table.valueOffset);
+    if (key === 0 || value === 0) continue;
+    if (!isPlausiblePointer(key) || !isPlausiblePointer(value)) throw new InvalidDataError('bad dict entry');
+    items.push({ key, value });
+  }
+  return items;
+}
+
+function readValueArray(reader: MemoryReader, layout: PythonLayout, values: number, count: number): number[] {
+  const k = layout.dictKeys;
+  if (k.valuesValid !== undefined) {
+    // 3.13+: a header (capacity, size, embedded, valid) precedes the values.
+    const header = reader.read(values, k.valuesArray);
+    if (u8(header, k.valuesValid) === 0) throw new InvalidDataError('dict values moved into a dict');
+    count = Math.min(count, u8(header, 0));
+  }
+  const bytes = reader.read(values + k.valuesArray, Math.max(count, 1) * 8);
+  return Array.from({ length: count }, (_, i) => u64(bytes, i * 8));
+}
+
+function decodeKeysTable(reader: MemoryReader, layout: PythonLayout, keys: number): KeysTable {
+  const k = layout.dictKeys;
+  const header = reader.read(keys, k.indices);
+  const nentries = i64(header, k.nentries);
+  let indexBytes: number;
+  let capacity: number;
+  let general = true;
+  if (layout.dictKind === 'dict-39') {
+    const size = i64(header, k.size);
+    if (size < 8 || size > 2 ** MAX_LOG2_SIZE || (size & (size - 1)) !== 0) {
+      throw new InvalidDataError(`bad dict keys size ${size}`);
+    }
+    indexBytes = size * indexWidth(size);
+    capacity = size;
+  } else {
+    const log2Size = u8(header, k.size);
+    const log2IndexBytes = u8(header, k.log2IndexBytes!);
+    if (log2Size > MAX_LOG2_SIZE || log2IndexBytes < log2Size || log2IndexBytes > log2Size + 3) {
+      throw new InvalidDataError('bad dict keys header');
+    }
+    indexBytes = 2 ** log2IndexBytes;
+    capacity = 2 ** log2Size;
+    general = u8(header, k.kind!) === DICT_KEYS_GENERAL;
+  }
+  // A table never holds more entries than two thirds of its index size (USABLE_FRACTION).
+  if (nentries < 0 || nentries > Math.ceil((capacity * 2) / 3))
+    throw new InvalidDataError(`bad dk_nentries ${nentries}`);
+  return {
+    entries: keys + k.indices + indexBytes,
+    entryBytes: general ? GENERAL_ENTRY_BYTES : UNICODE_ENTRY_BYTES,
+    keyOffset: general ? 8 : 0,
+    valueOffset: general ? 16 : 8,
+    nentries,
+  };
+}
+
+/** Bytes per slot of dk_indices in the 3.9–3.10 layout, chosen by the table size. */
+function indexWidth(size: number): number {
+  if (size <= 0xff) return 1;
+  if (size <= 0xffff) return 2;
+  if (size <= 0xffffffff) return 4;
+  return 8;
+}

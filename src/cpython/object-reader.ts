@@ -1,0 +1,195 @@
+// Reads Python objects of one process by what they are: type names, str, small ints, dicts keyed by str,
+// and instance attributes (tp_dictoffset before 3.11, managed dicts and inline values after). Type facts
+// are cached per type address; everything else is read fresh, since objects change under us.
+
+import { InvalidDataError } from '../errors/index.js';
+import { i64, isPlausiblePointer, u64, type MemoryReader } from '../proc/index.js';
+import { MAX_DICT_ENTRIES, readDictItems, readKeysItems, type DictItem } from './dicts.js';
+import type { PythonLayout } from './layout.js';
+import { readSmallLong, readTypeAddress, readTypeName, readUnicode } from './objects.js';
+
+interface TypeFacts {
+  name: string;
+  flags: number;
+  basicsize: number;
+  dictoffset: number;
+  /** ht_cached_keys of a heap type, 0 otherwise. */
+  cachedKeys: number;
+}
+
+/** Py_TPFLAGS_HEAPTYPE, the same in every supported version: only heap types have ht_cached_keys. */
+const TPFLAGS_HEAPTYPE = 1 << 9;
+/** Py_TPFLAGS_DICT_SUBCLASS: dict and its subclasses (OrderedDict, defaultdict, ...), which share its layout. */
+const TPFLAGS_DICT_SUBCLASS = 1 << 29;
+/** Longest str read as a value (a path, a method, a thread name). */
+const MAX_STR_CHARS = 4096;
+
+export class ObjectReader {
+  private readonly types = new Map<number, TypeFacts>();
+
+  constructor(
+    readonly reader: MemoryReader,
+    readonly layout: PythonLayout,
+  ) {}
+
+  typeAddress(object: number): number {
+    if (!isPlausiblePointer(object)) throw new InvalidDataError('bad object pointer');
+    return readTypeAddress(this.reader, this.layout, object);
+  }
+
+  typeName(object: number): string {
+    return this.typeFacts(this.typeAddress(object)).name;
+  }
+
+  /** The value of a str object; throws if `object` is not a str. */
+  readStr(object: number, maxChars = MAX_STR_CHARS): string {
+    this.expectType(object, 'str');
+    const text = readUnicode(this.reader, this.layout, object);
+    return text.length > maxChars ? text.slice(0, maxChars) : text;
+  }
+
+  /** The value of an int that fits a JS number exactly; throws for other types. */
+  readInt(object: number): number {
+    const name = this.typeName(object);
+    if (name !== 'int' && name !== 'bool') throw new InvalidDataError(`expected int, found ${name}`);
+    return readSmallLong(this.reader, this.layout, object);
+  }
+
+  /** The value of a float object; throws for other types or when the layout lacks floats. */
+  readFloat(object: number): number {
+    this.expectType(object, 'float');
+    const offset = this.layout.floatObject?.obFval;
+    if (offset === undefined) throw new InvalidDataError('float layout unknown');
+    return this.reader.read(object + offset, 8).readDoubleLE(0);
+  }
+
+  isDict(object: number): boolean {
+    return (this.typeFacts(this.typeAddress(object)).flags & TPFLAGS_DICT_SUBCLASS) !== 0;
+  }
+
+  /** Items of a dict (or a dict subclass); throws if `object` is not one. */
+  readDict(object: number, maxEntries = MAX_DICT_ENTRIES): DictItem[] {
+    if (!this.isDict(object)) throw new InvalidDataError(`expected dict, found ${this.typeName(object)}`);
+    return readDictItems(this.reader, this.layout, object, maxEntries);
+  }
+
+  /** A dict's str-keyed items by key; other keys are skipped. */
+  readStrKeyedDict(object: number, maxEntries = MAX_DICT_ENTRIES): Map<string, number> {
+    return this.strKeyed(this.readDict(object, maxEntries));
+  }
+
+  /** The value stored under the str key `key`, or undefined when the dict has no such key. */
+  findDictValue(dict: number, key: string, maxEntries = MAX_DICT_ENTRIES): number | undefined {
+    for (const item of this.readDict(dict, maxEntries)) {
+      if (this.isStrEqual(item.key, key)) return item.value;
+    }
+    return undefined;
+  }
+
+  /** An object's instance attributes (its __dict__ or inline values) by name; empty when it has none. */
+  readAttributes(object: number): Map<string, number> {
+    return this.strKeyed(this.readAttributeItems(object));
+  }
+
+  /** One instance attribute, or undefined. */
+  findAttribute(object: number, name: string): number | undefined {
+    for (const item of this.readAttributeItems(object)) {
+      if (this.isStrEqual(item.key, name)) return item.value;
+    }
+    return undefined;
+  }
+
+  /** Facts about a type object, read once per address. */
+  typeFacts(type: number): TypeFacts {
+    let facts = this.types.get(type);
+    if (!facts) {
+      facts = this.decodeType(type);
+      this.types.set(type, facts);
+    }
+    return facts;
+  }
+
+  private expectType(object: number, name: string): void {
+    const actual = this.typeName(object);
+    if (actual !== name) throw new InvalidDataError(`expected ${name}, found ${actual}`);
+  }
+
+  private isStrEqual(object: number, text: string): boolean {
+    try {
+      return this.typeName(object) === 'str' && readUnicode(this.reader, this.layout, object) === text;
+    } catch {
+      return false;
+    }
+  }
+
+  private strKeyed(items: DictItem[]): Map<string, number> {
+    const result = new Map<string, number>();
+    for (const { key, value } of items) {
+      try {
+        if (this.typeName(key) === 'str') result.set(readUnicode(this.reader, this.layout, key), value);
+      } catch {
+        // a key that does not decode is left out
+      }
+    }
+    return result;
+  }
+
+  private readAttributeItems(object: number): DictItem[] {
+    const facts = this.typeFacts(this.typeAddress(object));
+    const managed = this.layout.managedDict;
+    const isManaged = managed !== undefined && (facts.flags & managed.flag) !== 0;
+    if (!isManaged) {
+      if (facts.dictoffset <= 0) return [];
+      return this.readDictAt(u64(this.reader.read(object + facts.dictoffset, 8), 0));
+    }
+    switch (this.layout.instanceDictKind) {
+      case 'managed-values': {
+        const values = managed.valuesOffset !== undefined ? this.readPointerAt(object + managed.valuesOffset) : 0;
+        if (values !== 0) return this.readSharedKeysValues(facts, values);
+        return this.readDictAt(this.readPointerAt(object + managed.dictOffset));
+      }
+      case 'dict-or-values': {
+        const pointer = this.readPointerAt(object + managed.dictOffset);
+        if (pointer % 2 === 1) return this.readSharedKeysValues(facts, pointer + 1);
+        return this.readDictAt(pointer);
+      }
+      case 'inline-values': {
+        const dict = this.readPointerAt(object + managed.dictOffset);
+        if (dict !== 0) return this.readDictAt(dict);
+        if (managed.inlineValuesFlag === undefined || (facts.flags & managed.inlineValuesFlag) === 0) return [];
+        return this.readSharedKeysValues(facts, object + facts.basicsize);
+      }
+      default:
+        return [];
+    }
+  }
+
+  private readPointerAt(address: number): number {
+    return u64(this.reader.read(address, 8), 0);
+  }
+
+  private readDictAt(dict: number): DictItem[] {
+    return dict === 0 ? [] : this.readDict(dict);
+  }
+
+  private readSharedKeysValues(facts: TypeFacts, values: number): DictItem[] {
+    if (facts.cachedKeys === 0) return [];
+    return readKeysItems(this.reader, this.layout, facts.cachedKeys, values);
+  }
+
+  private decodeType(type: number): TypeFacts {
+    const t = this.layout.typeObject;
+    const cachedKeysOffset = this.layout.heapTypeObject?.htCachedKeys;
+    const end = Math.max(t.tpFlags, t.tpBasicsize, t.tpDictoffset, cachedKeysOffset ?? 0) + 8;
+    const bytes = this.reader.read(type, end);
+    const flags = u64(bytes, t.tpFlags);
+    const isHeapType = (flags & TPFLAGS_HEAPTYPE) !== 0;
+    return {
+      name: readTypeName(this.reader, this.layout, type),
+      flags,
+      basicsize: i64(bytes, t.tpBasicsize),
+      dictoffset: i64(bytes, t.tpDictoffset),
+      cachedKeys: isHeapType && cachedKeysOffset !== undefined ? u64(bytes, cachedKeysOffset) : 0,
+    };
+  }
+}
