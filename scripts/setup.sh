@@ -10,6 +10,123 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# >>> python venvs: one per CPython for the live tests and the demo, plus the reference profilers ------------
+# Each venv is rebuilt only when test/requirements.txt (or its base interpreter) changes: a stamp file in the
+# venv holds both. Wheels go to a wheelhouse outside the work tree so fresh clones on this machine install
+# offline; pip's own HTTP cache is not relied on.
+venvs_root=.cache/venvs
+wheelhouse="${XDG_CACHE_HOME:-$HOME/.cache}/hotpath/wheels"
+pyenv_versions="${PYENV_ROOT:-/root/.pyenv}/versions"
+setup_jobs="${HOTPATH_SETUP_JOBS:-2}"
+
+# Prints "label kind base-python" for every interpreter the tests cover, oldest first.
+list_base_pythons() {
+  local minor base
+  for minor in 9 10 11 12 13; do
+    base=$(ls -d "$pyenv_versions"/3."$minor".*/bin/python3 2>/dev/null | sort -V | tail -n 1 || true)
+    [ -n "$base" ] && echo "3.$minor pyenv $base"
+  done
+  if [ -x /usr/bin/python3 ]; then
+    echo "system-$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') debian /usr/bin/python3"
+  fi
+}
+
+# The demo's interpreter: the newest pyenv CPython from 3.11 on.
+pick_demo_label() {
+  awk '$2 == "pyenv" { split($1, v, "."); if (v[2] >= 11) label = $1 } END { print label }'
+}
+
+# The pip that installs into every venv through `pip --python` (so venvs need no pip of their own): the newest
+# pyenv one, since Debian's pip 23.0 cannot run under CPython 3.12+.
+find_driver_pip() {
+  local base
+  for base in $(awk '$2 == "pyenv" { print $3 }' | tac); do
+    if "$base" -c "import pip" 2>/dev/null; then echo "$base"; return; fi
+  done
+  echo "setup: no interpreter with pip found to install the venvs with" >&2
+  return 1
+}
+
+# pip install into the venv from the wheelhouse, filling the wheelhouse first when a wheel is missing.
+install_requirements() {
+  local python=$1 requirements=$2 label=$3 staging
+  if "$driver" -m pip --python "$python" install -q --no-compile --no-index --find-links "$wheelhouse" -r "$requirements" \
+    >/dev/null 2>&1; then
+    return
+  fi
+  staging=$(mktemp -d "$wheelhouse/.staging-$label.XXXXXX")
+  "$driver" -m pip --python "$python" download -q -d "$staging" -r "$requirements"
+  mv -n "$staging"/*.whl "$wheelhouse"/ 2>/dev/null || true
+  rm -rf "$staging"
+  "$driver" -m pip --python "$python" install -q --no-compile --no-index --find-links "$wheelhouse" -r "$requirements"
+}
+
+# Creates or refreshes one venv; prints its summary line. kind "tools" gets no manifest (not a test target).
+build_venv() {
+  local label=$1 kind=$2 base=$3 requirements=$4
+  local dir="$venvs_root/$label" started=$SECONDS version stamp
+  stamp="$(sha256sum "$requirements" | cut -d' ' -f1) $(readlink -f "$base")"
+  if [ -f "$dir/.hotpath-stamp" ] && [ "$(cat "$dir/.hotpath-stamp")" = "$stamp" ] &&
+    version=$("$dir/bin/python" -c 'import platform; print(platform.python_version())' 2>/dev/null); then
+    printf '%-12s Python %-8s up to date      %s\n' "$label" "$version" "$dir"
+    return
+  fi
+  rm -rf "$dir"
+  "$base" -m venv --without-pip "$dir"
+  install_requirements "$dir/bin/python" "$requirements" "$label"
+  version=$("$dir/bin/python" -c 'import platform; print(platform.python_version())')
+  if [ "$kind" != tools ]; then
+    printf '{"label": "%s", "version": "%s", "fullVersion": "%s", "kind": "%s", "basePython": "%s"}\n' \
+      "$label" "${version%.*}" "$version" "$kind" "$base" >"$dir/hotpath-venv.json"
+  fi
+  echo "$stamp" >"$dir/.hotpath-stamp"
+  printf '%-12s Python %-8s installed in %3ss %s\n' "$label" "$version" "$((SECONDS - started))" "$dir"
+}
+
+# Runs build_venv for each "label kind base requirements" line, $setup_jobs at a time; summaries in order.
+build_venvs() {
+  local logs label kind base requirements pids=() labels=() failed=0 i
+  logs=$(mktemp -d)
+  while read -r label kind base requirements; do
+    while [ "$(jobs -rp | wc -l)" -ge "$setup_jobs" ]; do wait -n || true; done
+    build_venv "$label" "$kind" "$base" "$requirements" >"$logs/$label" 2>&1 &
+    pids+=("$!")
+    labels+=("$label")
+  done
+  for i in "${!pids[@]}"; do
+    if wait "${pids[$i]}"; then
+      cat "$logs/${labels[$i]}"
+    else
+      failed=1
+      cat "$logs/${labels[$i]}" >&2
+      echo "setup: venv ${labels[$i]} failed (output above)" >&2
+    fi
+  done
+  rm -rf "$logs"
+  return "$failed"
+}
+
+mkdir -p "$venvs_root" "$wheelhouse"
+base_pythons=$(list_base_pythons)
+demo_label=$(pick_demo_label <<<"$base_pythons")
+driver=$(find_driver_pip <<<"$base_pythons")
+if [ -z "$demo_label" ]; then
+  echo "setup: no pyenv CPython >= 3.11 under $pyenv_versions for the demo" >&2
+  exit 1
+fi
+echo "$demo_label" >"$venvs_root/demo-label"
+{
+  if [ "$mode" = --quick ]; then
+    grep "^$demo_label " <<<"$base_pythons"
+  else
+    echo "$base_pythons"
+  fi | sed 's|$| test/requirements.txt|'
+  if [ "$mode" = --bench ]; then
+    echo "tools tools $(grep "^$demo_label " <<<"$base_pythons" | cut -d' ' -f3) test/requirements-tools.txt"
+  fi
+} | build_venvs
+# <<< python venvs -------------------------------------------------------------------------------------------
+
 # >>> chromium: headless browser for test/live/flamegraph-browser.test.ts (skips without it) -------------------
 if [ "$mode" != --quick ] && ! command -v chromium >/dev/null 2>&1; then
   (apt-get update && apt-get install -y chromium) ||
