@@ -73,7 +73,8 @@ export function readBytes(reader: MemoryReader, layout: PythonLayout, address: n
   const header = reader.read(address, b.obSval);
   const size = i64(header, b.obSize);
   if (size < 0 || size > MAX_OBJECT_BYTES) throw new InvalidDataError(`bad bytes size ${size}`);
-  return size === 0 ? Buffer.alloc(0) : reader.read(address + b.obSval, size);
+  // A copy: callers keep line tables, and a reader may hand out views of shared pages.
+  return size === 0 ? Buffer.alloc(0) : Buffer.from(reader.read(address + b.obSval, size));
 }
 
 /** Item pointers of a tuple (or list, with the list layout's offsets). */

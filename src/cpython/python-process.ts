@@ -2,7 +2,15 @@
 // and reads every thread's stack on demand. The one entry point the sampler uses.
 
 import { HotpathError, InvalidDataError, MemoryReadError } from '../errors/index.js';
-import { ProcMemoryReader, processExists, readMaps, readThreadIds, type MemoryReader } from '../proc/index.js';
+import {
+  PageCacheReader,
+  ProcMemoryReader,
+  processExists,
+  readMaps,
+  readThreadIds,
+  u64,
+  type MemoryReader,
+} from '../proc/index.js';
 import { CodeReader, type CodeReaderOptions } from './code-objects.js';
 import { findRuntime, readPyVersion, type PythonVersion, type RuntimeLocation } from './find-runtime.js';
 import { walkFrames, type PyFrame } from './frames.js';
@@ -11,6 +19,8 @@ import { selectLayout } from './select-layout.js';
 import { readInterpreters, readThreadStates, type ThreadStateInfo } from './threads.js';
 
 export interface ThreadStack {
+  /** The interpreter this thread belongs to. */
+  interp: number;
   /** OS thread id, or undefined when it could not be determined. */
   nativeThreadId: number | undefined;
   /** threading.get_ident() */
@@ -31,17 +41,20 @@ const TORN_READ_RETRIES = 2;
 
 export class PythonProcess {
   readonly codes: CodeReader;
+  /** Every read goes through a per-sample page cache: a sample costs a few page reads, not one per struct. */
+  readonly reader: PageCacheReader;
   private pthreadTidOffset: number | undefined | null = null;
 
   private constructor(
     readonly pid: number,
-    readonly reader: MemoryReader,
+    targetReader: MemoryReader,
     readonly location: RuntimeLocation,
     readonly version: PythonVersion,
     readonly layout: PythonLayout,
     codeOptions: Partial<CodeReaderOptions>,
   ) {
-    this.codes = new CodeReader(reader, layout, codeOptions, location.symbols.get('PyCode_Type'));
+    this.reader = new PageCacheReader(targetReader);
+    this.codes = new CodeReader(this.reader, layout, codeOptions, location.symbols.get('PyCode_Type'));
   }
 
   static attach(pid: number, options: AttachOptions = {}): PythonProcess {
@@ -68,6 +81,7 @@ export class PythonProcess {
 
   /** Every thread's stack, innermost frame first. Threads whose stack could not be read are omitted. */
   readStacks(onDropped?: (reason: string) => void): ThreadStack[] {
+    this.reader.clear();
     this.codes.nextTick();
     const stacks: ThreadStack[] = [];
     for (const thread of this.readThreadStatesWithRetry()) {
@@ -86,6 +100,7 @@ export class PythonProcess {
         );
       } catch (err) {
         if (!isTornRead(err) || attempt >= TORN_READ_RETRIES) throw this.explainReadFailure(err);
+        this.reader.clear();
       }
     }
   }
@@ -95,6 +110,7 @@ export class PythonProcess {
       try {
         const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
         return {
+          interp: thread.interp,
           nativeThreadId: thread.nativeThreadId ?? this.nativeThreadIdOf(thread.threadId),
           threadId: thread.threadId,
           threadStateAddress: thread.address,
@@ -104,6 +120,7 @@ export class PythonProcess {
       } catch (err) {
         if (!isTornRead(err)) throw err;
         if (!processExists(this.pid)) throw this.explainReadFailure(err);
+        this.reader.clear();
         thread = this.rereadThreadState(thread) ?? thread;
       }
     }
@@ -116,6 +133,28 @@ export class PythonProcess {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * The thread state currently holding the GIL, 0 when none does (or when the build has no GIL).
+   * ≤3.11 keep it in _PyRuntime.gilstate; 3.12+ in the interpreter's _gil_runtime_state.
+   */
+  readGilHolder(interp: number): number {
+    const l = this.layout;
+    try {
+      if (l.gilKind === 'runtime-tstate-current' && l.runtimeState.gilstateTstateCurrent !== undefined) {
+        return u64(this.reader.read(this.location.runtimeAddress + l.runtimeState.gilstateTstateCurrent, 8), 0);
+      }
+      if (l.gilKind === 'interpreter-gil' && l.interpreterState.cevalGil !== undefined && l.gilRuntimeState) {
+        const gil = u64(this.reader.read(interp + l.interpreterState.cevalGil, 8), 0);
+        if (gil === 0) return 0;
+        const state = this.reader.read(gil, Math.max(l.gilRuntimeState.locked, l.gilRuntimeState.lastHolder) + 8);
+        return state.readInt32LE(l.gilRuntimeState.locked) !== 0 ? u64(state, l.gilRuntimeState.lastHolder) : 0;
+      }
+    } catch {
+      // an unreadable GIL state means "unknown": no thread is reported as holding it
+    }
+    return 0;
   }
 
   /** Fails early, with a clear message, when the layout does not match the process. */

@@ -1,6 +1,7 @@
 // Linux process access, with no CPython knowledge.
 export * from './bytes.js';
 export * from './memory-reader.js';
+export * from './page-cache-reader.js';
 export * from './maps.js';
 export * from './process.js';
 export * from './permissions.js';
