@@ -2,3 +2,5 @@
 export * from './model.js';
 export * from './builder.js';
 export * from './call-tree.js';
+export * from './function-totals.js';
+export * from './diff.js';
