@@ -1,0 +1,130 @@
+// exportChromeTrace: structural checks of the Trace Event Format (required fields, non-negative durations,
+// well-nested events per thread), metadata names, and time per function = its samples × interval.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exportChromeTrace, type ChromeTrace, type TraceEvent } from '../../src/export/chrome-trace.js';
+import { ProfileBuilder } from '../../src/profile/index.js';
+import { buildExportProfile, EXPECTED } from '../fixtures/export-profile.js';
+
+const INTERVAL_US = 10_000;
+const EPSILON = 1e-6;
+
+interface Nested {
+  event: TraceEvent;
+  parent: Nested | null;
+  childTime: number;
+}
+
+/** Checks every X event on a thread nests inside the one before it or starts after it ends; returns the tree. */
+function nestPerThread(events: TraceEvent[]): Nested[] {
+  const byThread = new Map<string, TraceEvent[]>();
+  for (const event of events.filter((e) => e.ph === 'X')) {
+    const key = `${event.pid}:${event.tid}`;
+    byThread.set(key, [...(byThread.get(key) ?? []), event]);
+  }
+  const nested: Nested[] = [];
+  for (const [thread, threadEvents] of byThread) {
+    const sorted = [...threadEvents].sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+    const stack: Nested[] = [];
+    for (const event of sorted) {
+      const end = (e: TraceEvent) => e.ts + e.dur!;
+      while (stack.length && end(stack[stack.length - 1]!.event) <= event.ts + EPSILON) stack.pop();
+      const parent = stack[stack.length - 1] ?? null;
+      if (parent) {
+        assert.ok(end(event) <= end(parent.event) + EPSILON, `${thread}: ${event.name} overlaps ${parent.event.name}`);
+        parent.childTime += event.dur!;
+      }
+      const node = { event, parent, childTime: 0 };
+      nested.push(node);
+      stack.push(node);
+    }
+  }
+  return nested;
+}
+
+const exported = (profile = buildExportProfile()) => JSON.parse(exportChromeTrace(profile)) as ChromeTrace;
+
+test('every event has name, ph, ts, pid and tid; X events have a duration ≥ 0', () => {
+  const trace = exported();
+  assert.ok(Array.isArray(trace.traceEvents));
+  for (const event of trace.traceEvents) {
+    assert.equal(typeof event.name, 'string');
+    assert.ok(event.ph === 'X' || event.ph === 'M', event.ph);
+    assert.ok(typeof event.ts === 'number' && event.ts >= 0);
+    assert.ok(Number.isInteger(event.pid) && Number.isInteger(event.tid));
+    if (event.ph === 'X') assert.ok(typeof event.dur === 'number' && event.dur >= 0, `${event.name} dur ${event.dur}`);
+  }
+  nestPerThread(trace.traceEvents);
+});
+
+test('metadata names each process by command and each thread by its Python name', () => {
+  const metadata = exported().traceEvents.filter((e) => e.ph === 'M');
+  assert.deepEqual(
+    metadata.map((e) => [e.name, e.pid, e.tid, e.args!.name]),
+    [
+      ['process_name', 100, 0, 'gunicorn app:app (100)'],
+      ['process_name', 200, 0, 'python3 worker.py (200)'],
+      ['thread_name', 100, 100, 'MainThread (100)'],
+      ['thread_name', 100, 101, 'worker-1 (101)'],
+      ['thread_name', 200, 201, 'thread 201'],
+    ],
+  );
+});
+
+test('self and total time per function equal its sample counts × interval', () => {
+  const nested = nestPerThread(exported().traceEvents).filter((n) => n.event.cat === 'python');
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  for (const node of nested) {
+    const name = node.event.name;
+    self.set(name, (self.get(name) ?? 0) + node.event.dur! - node.childTime);
+    let outermost = true;
+    for (let p = node.parent; p; p = p.parent) if (p.event.name === name) outermost = false;
+    if (outermost) total.set(name, (total.get(name) ?? 0) + node.event.dur!);
+  }
+  for (const [name, facts] of Object.entries(EXPECTED.functions)) {
+    assert.equal(self.get(name) ?? 0, facts.self * INTERVAL_US, `self ${name}`);
+    assert.equal(total.get(name), facts.total * INTERVAL_US, `total ${name}`);
+  }
+});
+
+test('consecutive samples sharing a prefix merge into one event; recursion nests', () => {
+  const events = exported().traceEvents.filter((e) => e.ph === 'X' && e.tid === 101 && e.cat === 'python');
+  assert.deepEqual(
+    events.map((e) => [e.name, e.ts, e.dur]),
+    [
+      ['main', 0, 20_000],
+      ['handle_request', 0, 20_000],
+      ['ユーザー一覧', 0, 20_000],
+      ['main', 20_000, 20_000],
+      ['handle_request', 20_000, 20_000],
+      ['fib', 20_000, 20_000],
+      ['fib', 20_000, 20_000],
+      ['fib', 20_000, 20_000],
+    ],
+  );
+});
+
+test('each run of samples of one endpoint is a request event around its stacks', () => {
+  const requests = exported().traceEvents.filter((e) => e.cat === 'request');
+  assert.deepEqual(
+    requests.map((e) => [e.tid, e.name, e.dur! / INTERVAL_US, e.ts / 1000]),
+    EXPECTED.requests,
+  );
+});
+
+test('a gap in sampling starts a new run at the later sample time; late samples never overlap', () => {
+  const builder = new ProfileBuilder();
+  const frames = [{ name: 'work', file: 'w.py', line: 1 }];
+  for (const time of [0, 10, 20, 100, 109, 118, 127]) builder.addSample({ frames, time, pid: 1, tid: 1 });
+  const profile = builder.build({ startTime: 0, durationMs: 140, rateHz: 100, pythonVersion: '', command: '' });
+  const events = exported(profile).traceEvents.filter((e) => e.ph === 'X');
+  assert.deepEqual(
+    events.map((e) => [e.ts, e.dur]),
+    [
+      [0, 30_000],
+      [100_000, 40_000],
+    ],
+  );
+});
