@@ -6,7 +6,7 @@ import { InvalidDataError } from '../errors/index.js';
 import { i64, isPlausiblePointer, u64, type MemoryReader } from '../proc/index.js';
 import { MAX_DICT_ENTRIES, readDictItems, readKeysItems, type DictItem } from './dicts.js';
 import type { PythonLayout } from './layout.js';
-import { readSmallLong, readTypeAddress, readTypeName, readUnicode } from './objects.js';
+import { readBytes, readSequenceItems, readSmallLong, readTypeAddress, readTypeName, readUnicode } from './objects.js';
 
 interface TypeFacts {
   name: string;
@@ -53,6 +53,20 @@ export class ObjectReader {
     const name = this.typeName(object);
     if (name !== 'int' && name !== 'bool') throw new InvalidDataError(`expected int, found ${name}`);
     return readSmallLong(this.reader, this.layout, object);
+  }
+
+  /** The payload of a bytes object; throws for other types. */
+  readBytes(object: number): Buffer {
+    this.expectType(object, 'bytes');
+    return readBytes(this.reader, this.layout, object);
+  }
+
+  /** Item addresses of a list or tuple of at most `maxItems` items; throws for other types. */
+  readSequence(object: number, maxItems: number): number[] {
+    const name = this.typeName(object);
+    if (name === 'tuple') return readSequenceItems(this.reader, this.layout.tupleObject, object, maxItems);
+    if (name === 'list') return readSequenceItems(this.reader, this.layout.listObject, object, maxItems, false);
+    throw new InvalidDataError(`expected list or tuple, found ${name}`);
   }
 
   /** The value of a float object; throws for other types or when the layout lacks floats. */

@@ -4,3 +4,5 @@ export * from './clock.js';
 export * from './targets.js';
 export * from './sampler.js';
 export * from './source-capture.js';
+export * from './process-readers.js';
+export * from './request-context.js';

@@ -21,6 +21,8 @@ export interface RawSample {
   tid: number;
   threadName?: string;
   endpoint?: string;
+  /** Set on samples of a request that carried the hotpath marker: one key per such request. */
+  markedRequest?: string;
   flags?: number;
 }
 

@@ -9,6 +9,7 @@ import { readCmdline, readThreadState } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
 import { SourceFileTally } from './source-capture.js';
 import { TargetSet } from './targets.js';
+import type { RequestLabel } from './request-context.js';
 
 export interface SamplerOptions {
   rateHz: number;
@@ -24,8 +25,11 @@ export interface SamplerOptions {
   clock?: Clock;
   /** Called about four times a second while sampling. */
   onProgress?: (progress: SamplerProgress) => void;
-  /** Labels a thread's current request (e.g. "GET /users/{id}"), for per-endpoint views. */
-  labelRequest?: (python: PythonProcess, stack: ThreadStack) => string | undefined;
+  /**
+   * Labels a thread's current request (e.g. "GET /users/{id}"), for per-endpoint views. It is asked about
+   * every thread with a stack, idle or not, so that it sees each request end.
+   */
+  labelRequest?: (python: PythonProcess, stack: ThreadStack) => RequestLabel | undefined;
   /** Python thread names by threading ident, refreshed now and then. */
   readThreadNames?: (python: PythonProcess) => Map<number, string>;
   /** Receives every sample as it is taken (the profile builder, live views). */
@@ -173,6 +177,7 @@ export class Sampler {
         : undefined;
     for (const stack of stacks) {
       if (stack.frames.length === 0) continue;
+      const request = this.options.labelRequest?.(python, stack);
       const holdsGil = gilHolders?.has(stack.threadStateAddress) ?? false;
       if (this.options.gilOnly && !holdsGil) continue;
       const idle = stack.nativeThreadId !== undefined && !isRunning(python.pid, stack.nativeThreadId);
@@ -189,7 +194,8 @@ export class Sampler {
         pid: python.pid,
         tid: stack.nativeThreadId ?? stack.threadId,
         threadName: this.threadNames.get(python.pid)?.get(stack.threadId),
-        endpoint: this.options.labelRequest?.(python, stack),
+        endpoint: request?.endpoint,
+        markedRequest: request?.markedRequest,
         flags: (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0),
       };
       this.options.onSample(sample);

@@ -1,0 +1,33 @@
+// Per-process object, locals and thread-name readers, created on first use and dropped with the
+// process (a WeakMap, so a detached process takes its caches with it).
+
+import { LocalsReader, ObjectReader, ThreadNameReader, type PythonProcess } from '../cpython/index.js';
+
+export interface ProcessReaderSet {
+  objects: ObjectReader;
+  locals: LocalsReader;
+  threadNames: ThreadNameReader;
+}
+
+export class ProcessReaders {
+  private readonly sets = new WeakMap<PythonProcess, ProcessReaderSet>();
+
+  of(python: PythonProcess): ProcessReaderSet {
+    let set = this.sets.get(python);
+    if (!set) {
+      const objects = new ObjectReader(python.reader, python.layout);
+      set = {
+        objects,
+        locals: new LocalsReader(objects),
+        threadNames: new ThreadNameReader(objects, python.location.runtimeAddress),
+      };
+      this.sets.set(python, set);
+    }
+    return set;
+  }
+
+  /** Python thread names by threading ident (the sampler's readThreadNames). */
+  readThreadNames(python: PythonProcess): Map<number, string> {
+    return this.of(python).threadNames.read();
+  }
+}

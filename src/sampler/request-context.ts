@@ -1,0 +1,284 @@
+// Labels a sample with the web request its thread is serving, read out of process from frame locals:
+// a WSGI `environ` (Gunicorn, Flask, Django) or an ASGI `scope` (uvicorn, Starlette, FastAPI). Only the
+// method, the route or normalised path, and whether the hotpath marker is present are ever kept: no
+// header value, cookie, query value or body. Each request's dict is read in full once, then recognised
+// by its address and version tag at one small read per sample.
+
+import type { ObjectReader, PyFrame, PythonProcess, ThreadStack } from '../cpython/index.js';
+import { ProcessReaders, type ProcessReaderSet } from './process-readers.js';
+
+export interface RequestLabel {
+  /** "GET /users/{id}" */
+  endpoint: string;
+  /** Present when the request carries the hotpath marker: one key per request, for its own profile. */
+  markedRequest?: string;
+}
+
+interface RequestInfo {
+  method: string;
+  route: string;
+  marked: boolean;
+  /** False while the framework has not routed the request yet (the route may still appear). */
+  routed: boolean;
+}
+
+interface ThreadRequest {
+  dict: number;
+  identity: string;
+  info: RequestInfo;
+  rereads: number;
+  requestKey: string;
+}
+
+/** Local names that hold a request's dict, and the protocol each implies. */
+const REQUEST_LOCALS = [
+  ['environ', 'wsgi'],
+  ['scope', 'asgi'],
+] as const;
+type Protocol = (typeof REQUEST_LOCALS)[number][1];
+
+/** How many more times an unrouted request's dict is read, in case its route appears later. */
+const MAX_ROUTE_REREADS = 5;
+const MAX_HEADERS = 256;
+const MAX_PATH_CHARS = 200;
+const MAX_TRACKED_THREADS = 10_000;
+/** The marker users add to a request (query parameter name, or X-Hotpath header) to profile it alone. */
+const MARKER = 'hotpath';
+
+export class RequestContextReader {
+  private readonly threads = new Map<string, ThreadRequest>();
+  private readonly notRequests = new Set<string>();
+  private requestCount = 0;
+
+  constructor(private readonly readers: ProcessReaders = new ProcessReaders()) {}
+
+  /** The request `stack`'s thread is serving, or undefined outside a request. */
+  label(python: PythonProcess, stack: ThreadStack): RequestLabel | undefined {
+    const threadKey = `${python.pid}:${stack.threadId}`;
+    const current = this.findRequest(this.readers.of(python), stack, this.threads.get(threadKey));
+    if (!current) {
+      this.threads.delete(threadKey);
+      return undefined;
+    }
+    if (this.threads.size >= MAX_TRACKED_THREADS) this.threads.clear();
+    this.threads.set(threadKey, current);
+    const { method, route, marked } = current.info;
+    return { endpoint: `${method} ${route}`, markedRequest: marked ? current.requestKey : undefined };
+  }
+
+  private findRequest(
+    readers: ProcessReaderSet,
+    stack: ThreadStack,
+    previous: ThreadRequest | undefined,
+  ): ThreadRequest | undefined {
+    for (const frame of stack.frames) {
+      for (const [name, protocol] of REQUEST_LOCALS) {
+        const dict = this.readLocal(readers, frame, name);
+        if (dict === undefined) continue;
+        const found = this.recognise(readers, stack, dict, protocol, previous);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
+  private readLocal(readers: ProcessReaderSet, frame: PyFrame, name: string): number | undefined {
+    try {
+      return readers.locals.hasLocal(frame.code, name) ? readers.locals.findLocal(frame, name) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The request held in `dict`, reusing what is known when it is the same dict as last time. */
+  private recognise(
+    readers: ProcessReaderSet,
+    stack: ThreadStack,
+    dict: number,
+    protocol: Protocol,
+    previous: ThreadRequest | undefined,
+  ): ThreadRequest | undefined {
+    let identity: string;
+    try {
+      identity = dictIdentity(readers.objects, dict);
+    } catch {
+      return undefined;
+    }
+    const same = previous?.dict === dict && previous.identity === identity;
+    if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
+    if (this.notRequests.has(identity)) return undefined;
+    const info = this.readRequestInfo(readers, stack, dict, protocol);
+    if (!info) {
+      if (this.notRequests.size >= MAX_TRACKED_THREADS) this.notRequests.clear();
+      this.notRequests.add(identity);
+      return undefined;
+    }
+    // The same dict, mutated (routing added to it) or re-read for its route: still the same request.
+    const sameRequest =
+      previous?.dict === dict && previous.info.method === info.method && previous.info.marked === info.marked;
+    return {
+      dict,
+      identity,
+      info,
+      rereads: sameRequest ? previous.rereads + 1 : 0,
+      requestKey: sameRequest ? previous.requestKey : this.newRequestKey(),
+    };
+  }
+
+  private newRequestKey(): string {
+    return `request-${++this.requestCount}`;
+  }
+
+  private readRequestInfo(
+    readers: ProcessReaderSet,
+    stack: ThreadStack,
+    dict: number,
+    protocol: Protocol,
+  ): RequestInfo | undefined {
+    try {
+      if (!readers.objects.isDict(dict)) return undefined;
+      const items = readers.objects.readStrKeyedDict(dict);
+      return protocol === 'wsgi' ? readWsgiRequest(readers, stack, items) : readAsgiRequest(readers.objects, items);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * What tells this dict from another at the same address: its version tag, which changes with every
+ * mutation and is unique per interpreter (≤3.13); else its keys table and size.
+ */
+function dictIdentity(objects: ObjectReader, dict: number): string {
+  const d = objects.layout.dictObject;
+  const header = objects.reader.read(dict, Math.max(d.maKeys, d.maUsed, d.maVersionTag ?? 0) + 8);
+  const word = (offset: number): number => header.readUInt32LE(offset) + header.readUInt32LE(offset + 4) * 2 ** 32;
+  return d.maVersionTag !== undefined
+    ? `${dict}:${word(d.maVersionTag)}`
+    : `${dict}:${word(d.maKeys)}:${word(d.maUsed)}`;
+}
+
+function readWsgiRequest(
+  readers: ProcessReaderSet,
+  stack: ThreadStack,
+  environ: Map<string, number>,
+): RequestInfo | undefined {
+  const { objects } = readers;
+  const methodObject = environ.get('REQUEST_METHOD');
+  if (methodObject === undefined) return undefined;
+  const method = objects.readStr(methodObject, 16);
+  const path = readOptionalStr(objects, environ.get('PATH_INFO')) ?? '/';
+  const query = readOptionalStr(objects, environ.get('QUERY_STRING')) ?? '';
+  const route = findFlaskRoute(objects, environ.get('werkzeug.request')) ?? findDjangoRoute(readers, stack);
+  return {
+    method,
+    route: route ?? normalisePath(path),
+    marked: hasMarkerParameter(query) || environ.has('HTTP_X_HOTPATH'),
+    routed: route !== undefined,
+  };
+}
+
+function readAsgiRequest(objects: ObjectReader, scope: Map<string, number>): RequestInfo | undefined {
+  const typeObject = scope.get('type');
+  const type = typeObject !== undefined ? objects.readStr(typeObject, 16) : undefined;
+  if (type !== 'http' && type !== 'websocket') return undefined;
+  const method = type === 'websocket' ? 'WS' : readOptionalStr(objects, scope.get('method'));
+  const path = readOptionalStr(objects, scope.get('path'));
+  if (method === undefined || path === undefined) return undefined;
+  const route = findStarletteRoute(objects, scope.get('route'));
+  const queryObject = scope.get('query_string');
+  const query = queryObject !== undefined ? objects.readBytes(queryObject).toString('latin1') : '';
+  return {
+    method,
+    route: route ?? normalisePath(path),
+    marked: hasMarkerParameter(query) || hasMarkerHeader(objects, scope.get('headers')),
+    routed: route !== undefined,
+  };
+}
+
+function readOptionalStr(objects: ObjectReader, object: number | undefined): string | undefined {
+  if (object === undefined) return undefined;
+  try {
+    return objects.readStr(object, 2048);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Flask: environ['werkzeug.request'].url_rule.rule, set once the request is routed. */
+function findFlaskRoute(objects: ObjectReader, request: number | undefined): string | undefined {
+  if (request === undefined) return undefined;
+  try {
+    const rule = objects.findAttribute(request, 'url_rule');
+    if (rule === undefined || objects.typeName(rule) === 'NoneType') return undefined;
+    return readOptionalStr(objects, objects.findAttribute(rule, 'rule'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Django: a `request` local (WSGIRequest) whose resolver_match.route is a path pattern, not a regex. */
+function findDjangoRoute(readers: ProcessReaderSet, stack: ThreadStack): string | undefined {
+  const { objects, locals } = readers;
+  for (let i = stack.frames.length - 1; i >= 0; i--) {
+    const frame = stack.frames[i]!;
+    try {
+      if (!locals.hasLocal(frame.code, 'request')) continue;
+      const request = locals.findLocal(frame, 'request');
+      if (request === undefined || !objects.typeName(request).endsWith('Request')) continue;
+      const match = objects.findAttribute(request, 'resolver_match');
+      if (match === undefined || objects.typeName(match) === 'NoneType') return undefined;
+      const route = readOptionalStr(objects, objects.findAttribute(match, 'route'));
+      if (route === undefined || /[\\^$()[\]*+?|]/.test(route)) return undefined;
+      return route.startsWith('/') ? route : `/${route}`;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/** FastAPI (and routers that set scope['route']): the route's path pattern, e.g. "/users/{user_id}". */
+function findStarletteRoute(objects: ObjectReader, route: number | undefined): string | undefined {
+  if (route === undefined) return undefined;
+  try {
+    const attributes = objects.readAttributes(route);
+    return readOptionalStr(objects, attributes.get('path_format') ?? attributes.get('path'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a query string has a `hotpath` parameter (`?hotpath`, `?hotpath=1`); values are not looked at. */
+export function hasMarkerParameter(query: string): boolean {
+  return query.split(/[&;]/).some((part) => part.split('=', 1)[0] === MARKER);
+}
+
+function hasMarkerHeader(objects: ObjectReader, headers: number | undefined): boolean {
+  if (headers === undefined) return false;
+  for (const pair of objects.readSequence(headers, MAX_HEADERS)) {
+    try {
+      const [name] = objects.readSequence(pair, 2);
+      if (name !== undefined && objects.readBytes(name).toString('latin1').toLowerCase() === `x-${MARKER}`) return true;
+    } catch {
+      continue;
+    }
+  }
+  return false;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LONG_HEX = /^(?=.*\d)[0-9a-f]{16,}$/i;
+const NUMBER = /^\d+$/;
+
+/** Replaces ids in a path so one endpoint is one label: /users/42 → /users/{id}, UUIDs, long hex hashes. */
+export function normalisePath(path: string): string {
+  const segments = path.split('/').map((segment) => {
+    if (NUMBER.test(segment)) return '{id}';
+    if (UUID.test(segment)) return '{uuid}';
+    if (LONG_HEX.test(segment)) return '{hash}';
+    return segment;
+  });
+  const normalised = segments.join('/') || '/';
+  return normalised.length > MAX_PATH_CHARS ? `${normalised.slice(0, MAX_PATH_CHARS)}...` : normalised;
+}
