@@ -4,3 +4,6 @@ export * from './builder.js';
 export * from './call-tree.js';
 export * from './function-totals.js';
 export * from './diff.js';
+export * from './filter.js';
+export * from './live-counts.js';
+export * from './endpoints.js';
