@@ -4,7 +4,7 @@
 import type { RawSample } from '../sampler/sample.js';
 import { SAMPLE_HAS_GIL, SAMPLE_IDLE } from '../sampler/sample.js';
 
-export interface FunctionCounts {
+export interface LiveFunctionCounts {
   name: string;
   file: string;
   firstLine: number;
@@ -15,7 +15,7 @@ export interface FunctionCounts {
 }
 
 export interface LiveSnapshot {
-  functions: FunctionCounts[];
+  functions: LiveFunctionCounts[];
   /** Samples in the current window and since the start. */
   windowSamples: number;
   allSamples: number;
@@ -27,7 +27,7 @@ export interface LiveSnapshot {
 }
 
 export class LiveCounts {
-  private functions = new Map<string, FunctionCounts>();
+  private functions = new Map<string, LiveFunctionCounts>();
   private windowSamples = 0;
   private allSamples = 0;
   private gilWindow = 0;
@@ -43,7 +43,7 @@ export class LiveCounts {
     this.threadsSeen.add(`${sample.pid}:${sample.tid}`);
     const endpoint = sample.endpoint ?? '(no request)';
     this.endpoints.set(endpoint, (this.endpoints.get(endpoint) ?? 0) + 1);
-    const seen = new Set<FunctionCounts>();
+    const seen = new Set<LiveFunctionCounts>();
     sample.frames.forEach((frame, index) => {
       const key = `${frame.name}\0${frame.file}`;
       let counts = this.functions.get(key);

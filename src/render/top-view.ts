@@ -2,7 +2,7 @@
 // Function) plus hotpath's endpoint shares. Pure: the CLI decides where and how often to draw it.
 
 import path from 'node:path';
-import type { FunctionCounts, LiveSnapshot } from '../profile/live-counts.js';
+import type { LiveFunctionCounts, LiveSnapshot } from '../profile/live-counts.js';
 
 export type TopSortKey = 'own' | 'total' | 'ownTime' | 'totalTime';
 
@@ -14,7 +14,7 @@ export interface TopViewOptions {
   height: number;
 }
 
-const SORTERS: Record<TopSortKey, (f: FunctionCounts) => number> = {
+const SORTERS: Record<TopSortKey, (f: LiveFunctionCounts) => number> = {
   own: (f) => f.ownWindow,
   total: (f) => f.totalWindow,
   ownTime: (f) => f.ownAll,
