@@ -1,3 +1,4 @@
 // Human views of a profile: pure layout geometry and the renderers that draw it.
 export * from './flame-layout.js';
 export * from './flamegraph-svg.js';
+export * from './endpoint-table.js';
