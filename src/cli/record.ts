@@ -8,7 +8,7 @@ import type { SamplerProgress } from '../sampler/index.js';
 import { ProfileBuilder, type Profile } from '../profile/index.js';
 import { collectPids, parseCommandLine, parsePositiveNumber } from './arguments.js';
 import { checkWritable, writeFileAtomic } from './atomic-write.js';
-import { findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
+import { OUTPUT_FORMATS, findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
 import { runSession } from './session.js';
 import { formatSummary } from './summary.js';
 import type { Command } from './command.js';
@@ -63,7 +63,8 @@ Options:
   -r, --rate HZ          samples per second (default 100)
   -d, --duration SECONDS stop after this long (default: until Ctrl-C or the program exits)
   -o, --output FILE      where to write (default: hotpath-<pid>-<time>.<ext>)
-  -f, --format FORMAT    flamegraph (default) or raw; see \`hotpath formats\`
+  -f, --format FORMAT    ${OUTPUT_FORMATS.map((f) => f.name).join(', ')} (default flamegraph,
+                         or implied by the -o extension)
   -s, --subprocesses     also profile child processes, following workers as they come and go
   -i, --idle             keep samples of threads that are waiting (sleep, I/O, locks)
   -g, --gil              keep only samples of the thread holding the GIL
