@@ -4,12 +4,14 @@
 
 import path from 'node:path';
 import { HotpathError } from '../errors/index.js';
-import type { SamplerProgress } from '../sampler/index.js';
-import { ProfileBuilder, type Profile } from '../profile/index.js';
+import { ProcessReaders, RequestContextReader, type SamplerProgress } from '../sampler/index.js';
+import { ProfileBuilder, filterByEndpoint, type Profile } from '../profile/index.js';
+import { renderEndpointTable } from '../render/index.js';
 import { collectPids, parseCommandLine, parsePositiveNumber } from './arguments.js';
 import { checkWritable, writeFileAtomic } from './atomic-write.js';
-import { OUTPUT_FORMATS, findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
+import { OUTPUT_FORMATS, findOutputFormat, formatForFile, type OutputFormat, type OutputOptions } from './formats.js';
 import { runSession } from './session.js';
+import { MarkedRequestProfiles, siblingOutputPath, splitByEndpoint } from './request-outputs.js';
 import { formatSummary } from './summary.js';
 import type { Command } from './command.js';
 import { EXIT_OK, exitCodeFor } from './exit-codes.js';
@@ -30,6 +32,9 @@ interface RecordValues {
   native?: boolean;
   'full-filenames'?: boolean;
   title?: string;
+  endpoint?: string;
+  'split-endpoints'?: boolean;
+  'no-locals'?: boolean;
   help?: boolean;
 }
 
@@ -49,6 +54,9 @@ export const RECORD_OPTIONS = {
   native: { type: 'boolean', short: 'n' },
   'full-filenames': { type: 'boolean' },
   title: { type: 'string' },
+  endpoint: { type: 'string' },
+  'split-endpoints': { type: 'boolean' },
+  'no-locals': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -73,7 +81,14 @@ Options:
       --nolineno         same as --function
       --nonblocking      accepted for py-spy compatibility: hotpath never pauses the target
   -n, --native           native (C) frames: not supported yet
-      --title TEXT       title of the flame graph`,
+      --title TEXT       title of the flame graph
+
+Web applications (WSGI: Gunicorn, Flask, Django; ASGI: uvicorn, Starlette, FastAPI):
+      --endpoint REGEX   keep only samples of requests whose label ("GET /users/{id}") matches
+      --split-endpoints  also write one output per endpoint: <output>.endpoint-<name>.<ext>
+      --no-locals        read no frame locals: no request labels, no marked requests
+  A request with a \`hotpath\` query parameter (?hotpath) or an X-Hotpath header gets its own profile,
+  <output>.request-<n>.<ext>. Only method, route/path and the marker's presence are read from requests.`,
   run: runRecord,
 };
 
@@ -95,11 +110,15 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     throw new HotpathError('usage', 'give either --pid or a command, not both');
   const rateHz = parsePositiveNumber('--rate', values.rate, 100)!;
   const durationSec = parsePositiveNumber('--duration', values.duration);
+  const endpointPattern = parseEndpointPattern(values.endpoint);
   const format = pickFormat(values);
   const output = values.output ?? defaultOutputName(pids[0], format);
   checkWritable(output);
 
   const builder = new ProfileBuilder();
+  const marked = new MarkedRequestProfiles();
+  const readers = new ProcessReaders();
+  const requests = values['no-locals'] ? undefined : new RequestContextReader(readers);
   const { sampler, stopReason, launched, attached } = await runSession({
     pids,
     command,
@@ -108,11 +127,17 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     includeIdle: values.idle ?? false,
     gilOnly: values.gil ?? false,
     subprocesses: values.subprocesses ?? false,
-    onSample: (sample) => builder.addSample(sample),
+    onSample: (sample) => {
+      builder.addSample(sample);
+      marked.add(sample);
+    },
+    readThreadNames: (python) => readers.readThreadNames(python),
+    labelRequest: requests && ((python, stack) => requests.label(python, stack)),
     onProgress: process.stderr.isTTY ? showProgress : undefined,
     onProcessEvent: (event) => {
       if (event.kind === 'attach') {
         builder.addProcess(event.pid, event.detail);
+        marked.noteProcess(event.pid, event.detail);
         log(`following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`);
       } else if (process.stderr.isTTY) log(`left process ${event.pid} (${event.detail})`);
     },
@@ -124,18 +149,29 @@ async function runRecord(argv: readonly string[]): Promise<number> {
       ),
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
-  const profile = builder.build({
-    stats: sampler.stats,
+  const meta = {
     startTime: sampler.startWallTime,
     durationMs: sampler.elapsedMs,
     rateHz,
     pythonVersion: attached[0]?.version.text ?? '',
     command: launched ? command.join(' ') : pids.join(' '),
-  });
+  };
+  const restrict = (profile: Profile): Profile =>
+    endpointPattern ? filterByEndpoint(profile, endpointPattern) : profile;
+  const profile = restrict(builder.build({ ...meta, stats: sampler.stats }));
   writeProfile(profile, format, output, values);
+  writeWebOutputs(profile, marked.build(meta).map(restrict), format, output, values);
   if (stopReason !== 'targets-exited' || launched) return EXIT_OK;
   log('the target exited before the recording ended; wrote what was sampled');
   return exitCodeFor('target-exited');
+}
+
+function outputOptions(profile: Profile, values: RecordValues): OutputOptions {
+  return {
+    title: values.title ?? `hotpath: ${profile.meta.command}`,
+    groupBy: values.threads ? 'thread' : 'none',
+    frameKey: values.function || values.nolineno ? 'function' : 'line',
+  };
 }
 
 function pickFormat(values: RecordValues): OutputFormat {
@@ -149,13 +185,46 @@ function defaultOutputName(pid: number | undefined, format: OutputFormat): strin
 }
 
 function writeProfile(profile: Profile, format: OutputFormat, output: string, values: RecordValues): void {
-  const data = format.write(profile, {
-    title: values.title ?? `hotpath: ${profile.meta.command}`,
-    groupBy: values.threads ? 'thread' : 'none',
-    frameKey: values.function || values.nolineno ? 'function' : 'line',
-  });
-  writeFileAtomic(output, data);
+  writeFileAtomic(output, format.write(profile, outputOptions(profile, values)));
   console.error(formatSummary(profile, `wrote ${format.name} to ${path.resolve(output)}`));
+}
+
+/** Per-request and per-endpoint outputs beside the main one, then the endpoint table. */
+function writeWebOutputs(
+  profile: Profile,
+  markedProfiles: Profile[],
+  format: OutputFormat,
+  output: string,
+  values: RecordValues,
+): void {
+  markedProfiles
+    .filter((request) => request.samples.count > 0)
+    .forEach((request, i) => {
+      const file = siblingOutputPath(output, format.extension, `request-${i + 1}`);
+      writeFileAtomic(file, format.write(request, outputOptions(request, values)));
+      log(
+        `wrote marked request ${i + 1} (${request.endpoints.join(', ')}, ${request.samples.count} samples) to ${file}`,
+      );
+    });
+  if (values['split-endpoints']) {
+    for (const part of splitByEndpoint(profile)) {
+      const file = siblingOutputPath(output, format.extension, part.suffix);
+      writeFileAtomic(file, format.write(part.profile, outputOptions(part.profile, values)));
+      log(`wrote ${part.label} (${part.profile.samples.count} samples) to ${file}`);
+    }
+  }
+  if (profile.endpoints.length > 0 && profile.samples.count > 0) {
+    console.error(['hotpath: endpoints by CPU share', ...renderEndpointTable(profile)].join('\n'));
+  }
+}
+
+function parseEndpointPattern(text: string | undefined): RegExp | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (err) {
+    throw new HotpathError('usage', `--endpoint takes a regular expression: ${(err as Error).message}`);
+  }
 }
 
 function showProgress(progress: SamplerProgress): void {
