@@ -16,6 +16,8 @@ export interface RequestLabel {
 
 interface RequestInfo {
   method: string;
+  /** The normalised path, also what tells two requests on one thread apart. */
+  path: string;
   route: string;
   marked: boolean;
   /** False while the framework has not routed the request yet (the route may still appear). */
@@ -115,11 +117,16 @@ export class RequestContextReader {
     }
     // The same dict, mutated (routing added to it) or re-read for its route: still the same request.
     const sameRequest =
-      previous?.dict === dict && previous.info.method === info.method && previous.info.marked === info.marked;
+      previous?.dict === dict &&
+      previous.info.method === info.method &&
+      previous.info.path === info.path &&
+      previous.info.marked === info.marked;
     return {
       dict,
       identity,
-      info,
+      // Frameworks drop their request object before the response is sent (Flask clears werkzeug.request):
+      // a request keeps the route it was once seen with.
+      info: sameRequest && previous.info.routed && !info.routed ? previous.info : info,
       rereads: sameRequest ? previous.rereads + 1 : 0,
       requestKey: sameRequest ? previous.requestKey : this.newRequestKey(),
     };
@@ -172,6 +179,7 @@ function readWsgiRequest(
   const route = findFlaskRoute(objects, environ.get('werkzeug.request')) ?? findDjangoRoute(readers, stack);
   return {
     method,
+    path: normalisePath(path),
     route: route ?? normalisePath(path),
     marked: hasMarkerParameter(query) || environ.has('HTTP_X_HOTPATH'),
     routed: route !== undefined,
@@ -190,6 +198,7 @@ function readAsgiRequest(objects: ObjectReader, scope: Map<string, number>): Req
   const query = queryObject !== undefined ? objects.readBytes(queryObject).toString('latin1') : '';
   return {
     method,
+    path: normalisePath(path),
     route: route ?? normalisePath(path),
     marked: hasMarkerParameter(query) || hasMarkerHeader(objects, scope.get('headers')),
     routed: route !== undefined,
