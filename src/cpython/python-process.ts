@@ -65,14 +65,27 @@ export class PythonProcess {
     const location = findRuntime(pid, maps);
     const reader = options.reader ?? new ProcMemoryReader(pid);
     try {
-      const { layout, version } = selectLayout(reader, location, readPyVersion);
-      const python = new PythonProcess(pid, reader, location, version, layout, options.code ?? {});
-      python.checkRuntime();
-      return python;
+      return PythonProcess.open(pid, reader, location, options.code);
     } catch (err) {
       if (!options.reader) reader.close();
       throw err;
     }
+  }
+
+  /**
+   * Opens a process whose runtime is already located, reading only through `reader`: how recorded memory
+   * is replayed in tests. Checks that the layout decodes, as attach does.
+   */
+  static open(
+    pid: number,
+    reader: MemoryReader,
+    location: RuntimeLocation,
+    codeOptions: Partial<CodeReaderOptions> = {},
+  ): PythonProcess {
+    const { layout, version } = selectLayout(reader, location, readPyVersion);
+    const python = new PythonProcess(pid, reader, location, version, layout, codeOptions);
+    python.checkRuntime();
+    return python;
   }
 
   close(): void {
