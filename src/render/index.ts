@@ -2,3 +2,5 @@
 export * from './flame-layout.js';
 export * from './flamegraph-svg.js';
 export * from './endpoint-table.js';
+export * from './html-report.js';
+export * from './diff-flamegraph.js';
