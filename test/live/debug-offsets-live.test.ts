@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { readDebugOffsets } from '../../src/cpython/debug-offsets.js';
 import type { PythonLayout } from '../../src/cpython/layout.js';
+import { chrootCommand, findRootfsPython } from '../support/rootfs.js';
 import { ProcMemoryReader, i64, mappingBase, readMaps, u32, u64, u8, type MemoryReader } from '../../src/proc/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const targetScript = readFileSync(join(repoRoot, 'test/targets/debug-offsets-target.py'), 'utf8');
 const layoutCheckScript = readFileSync(join(repoRoot, 'test/targets/layout-check.py'), 'utf8');
-const rootfsStatusPath = join(repoRoot, '.cache/rootfs/status.json');
 const pyenvVersions = join(process.env.PYENV_ROOT ?? '/root/.pyenv', 'versions');
 
 interface Interpreter {
@@ -24,51 +24,39 @@ interface Interpreter {
   minor: string;
   /** The command line that runs `python -c ...`: the interpreter, or chroot ROOT pythonX.Y. */
   command: string[];
+  /** Whether the target sees a /proc: the host's, or one mounted for it in the chroot. */
+  hasProc: boolean;
   /** Why it cannot run here; the test is then skipped with this reason. */
   skip?: string;
 }
 
-interface RootfsStatus {
-  ok: boolean;
-  root?: string;
-  pythons: string[];
-  error?: string;
-}
-
-function readRootfsStatus(): Record<string, RootfsStatus> | undefined {
-  return existsSync(rootfsStatusPath)
-    ? (JSON.parse(readFileSync(rootfsStatusPath, 'utf8')) as Record<string, RootfsStatus>)
-    : undefined;
-}
-
-function chrootInterpreter(rootfs: string, minor: string): Interpreter {
-  const label = `${rootfs} python${minor}`;
-  const status = readRootfsStatus()?.[rootfs];
-  const base = { label, minor, command: [] };
-  if (!status) return { ...base, skip: `rootfs ${rootfs} not provisioned: run scripts/provision-chroots.sh` };
-  if (!status.ok || !status.root) return { ...base, skip: `rootfs ${rootfs} failed: ${status.error ?? 'unknown'}` };
-  if (!existsSync(status.root)) return { ...base, skip: `${status.root} is gone: run scripts/provision-chroots.sh` };
-  if (!status.pythons.some((version) => version.startsWith(`${minor}.`))) {
-    return { ...base, skip: `rootfs ${rootfs} has no python${minor} (it has ${status.pythons.join(', ')})` };
-  }
-  return { ...base, command: ['chroot', status.root, `python${minor}`] };
+/** A rootfs interpreter; `withMounts` also checks that a target under private /proc mounts reads the same. */
+function chrootInterpreter(rootfs: string, minor: string, options: { withMounts?: boolean } = {}): Interpreter {
+  const found = findRootfsPython(rootfs, minor);
+  const label = `${rootfs} python${minor}${options.withMounts ? ' (with /proc mounted)' : ''}`;
+  const hasProc = options.withMounts === true;
+  if (found.skip !== undefined) return { label, minor, hasProc, command: [], skip: found.skip };
+  return { label, minor, hasProc, command: chrootCommand(found.root, minor, options) };
 }
 
 function pyenvInterpreters(minor: string): Interpreter[] {
   const builds = existsSync(pyenvVersions)
     ? readdirSync(pyenvVersions).filter((name) => name.startsWith(`${minor}.`) && /^[\d.]+$/.test(name))
     : [];
-  if (builds.length === 0) return [{ label: `pyenv ${minor}`, minor, command: [], skip: `no pyenv ${minor}.x` }];
+  if (builds.length === 0) {
+    return [{ label: `pyenv ${minor}`, minor, hasProc: true, command: [], skip: `no pyenv ${minor}.x` }];
+  }
   return builds.map((name) => ({
     label: `pyenv ${name}`,
     minor,
+    hasProc: true,
     command: [join(pyenvVersions, name, 'bin', 'python3')],
   }));
 }
 
 const interpreters: Interpreter[] = [
   ...pyenvInterpreters('3.13'),
-  chrootInterpreter('trixie', '3.13'),
+  chrootInterpreter('trixie', '3.13', { withMounts: true }),
   chrootInterpreter('sid', '3.14'),
   chrootInterpreter('sid', '3.15'),
 ];
@@ -77,6 +65,7 @@ interface Ready {
   version: string;
   thread_id: number;
   native_thread_id: number;
+  has_proc: boolean;
 }
 
 /** Starts the target and waits for the JSON line it prints once it stands still in wait_for_stdin(). */
@@ -89,6 +78,7 @@ async function startTarget(t: TestContext, command: string[]): Promise<{ child: 
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`${command.join(' ')} exited with ${String(code)} before it was ready:\n${stderr}`);
   });
+  exited.catch(() => {}); // an exit after the ready line (the kill in t.after) is expected
   const [line] = (await Promise.race([once(lines, 'line', { signal: AbortSignal.timeout(60_000) }), exited])) as [
     string,
   ];
@@ -179,6 +169,8 @@ for (const interpreter of interpreters) {
     async (t) => {
       const { child, ready } = await startTarget(t, interpreter.command);
       assert.ok(ready.version.startsWith(`${interpreter.minor}.`), `${interpreter.label} is ${ready.version}`);
+      // A plain chroot target runs without /proc: reading it needs only the host's /proc/PID.
+      assert.equal(ready.has_proc, interpreter.hasProc);
       const reader = new ProcMemoryReader(child.pid!);
       t.after(() => reader.close());
       const runtime = findRuntimeAddress(child.pid!);

@@ -1,0 +1,45 @@
+// The Debian root filesystems that scripts/provision-chroots.sh built (.cache/rootfs/status.json), for tests
+// that run CPythons the host lacks: `chroot ROOT python3.X`, or a reason to skip when the rootfs is absent.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const statusPath = join(fileURLToPath(new URL('../../../', import.meta.url)), '.cache/rootfs/status.json');
+
+interface RootfsStatus {
+  ok: boolean;
+  root?: string;
+  pythons: string[];
+  error?: string;
+}
+
+export type RootfsPython =
+  | { rootfs: string; minor: string; fullVersion: string; root: string; skip?: undefined }
+  | { rootfs: string; minor: string; skip: string };
+
+/** python3.<minor> of a provisioned rootfs, or why a test cannot use it here. */
+export function findRootfsPython(rootfs: string, minor: string): RootfsPython {
+  const status = existsSync(statusPath)
+    ? (JSON.parse(readFileSync(statusPath, 'utf8')) as Record<string, RootfsStatus>)[rootfs]
+    : undefined;
+  const base = { rootfs, minor };
+  if (!status) return { ...base, skip: `rootfs ${rootfs} not provisioned: run scripts/provision-chroots.sh` };
+  if (!status.ok || !status.root) return { ...base, skip: `rootfs ${rootfs} failed: ${status.error ?? 'unknown'}` };
+  if (!existsSync(status.root)) return { ...base, skip: `${status.root} is gone: run scripts/provision-chroots.sh` };
+  const fullVersion = status.pythons.find((version) => version.startsWith(`${minor}.`));
+  if (!fullVersion) return { ...base, skip: `rootfs ${rootfs} has no python${minor} (it has ${status.pythons})` };
+  return { ...base, fullVersion, root: status.root };
+}
+
+/**
+ * The command that runs `python<minor> ARGS...` inside the rootfs, keeping the pid of the process spawned.
+ * CPython, Flask, Gunicorn and uvicorn run without /proc in the chroot; `withMounts` is for code that needs
+ * it (ps, /dev/fd, psutil) or a tmpfs /dev/shm (multiprocessing locks on bullseye's glibc 2.31). The mounts
+ * live in a private mount namespace, so they vanish with the process and never need unmounting.
+ */
+export function chrootCommand(root: string, minor: string, options: { withMounts?: boolean } = {}): string[] {
+  const python = `python${minor}`;
+  if (!options.withMounts) return ['chroot', root, python];
+  const script = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && exec chroot "$0" "$@"';
+  return ['unshare', '--mount', 'sh', '-c', script, root, python];
+}
