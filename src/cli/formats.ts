@@ -1,14 +1,10 @@
 // The output formats `-f/--format` accepts, with their default file extension. Each entry turns a
 // Profile into bytes through exactly one exporter or renderer; the CLI never formats anything itself.
 
-import { exportChromeTrace } from '../export/chrome-trace.js';
-import { exportCollapsed } from '../export/collapsed.js';
-import { exportHotpathProfile } from '../export/hotpath-profile.js';
-import { exportPprof } from '../export/pprof.js';
-import { exportPstats } from '../export/pstats.js';
-import { exportSpeedscope } from '../export/speedscope.js';
+import { FORMATS } from '../export/index.js';
 import type { CallTreeOptions, Profile } from '../profile/index.js';
 import { renderFlamegraphSvg } from '../render/flamegraph-svg.js';
+import { renderHtmlReport } from '../render/html-report.js';
 import { HotpathError } from '../errors/index.js';
 
 export interface OutputOptions extends CallTreeOptions {
@@ -22,6 +18,7 @@ export interface OutputFormat {
   write(profile: Profile, options: OutputOptions): string | Buffer;
 }
 
+/** The renderers (human views) first, then every file format of the export layer. */
 export const OUTPUT_FORMATS: readonly OutputFormat[] = [
   {
     name: 'flamegraph',
@@ -30,41 +27,12 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = [
     write: (profile, options) => renderFlamegraphSvg(profile, options),
   },
   {
-    name: 'raw',
-    extension: 'txt',
-    description: 'collapsed stacks, one "frame;frame;frame count" line per stack (flamegraph.pl input)',
-    write: (profile, options) => exportCollapsed(profile, options),
+    name: 'html',
+    extension: 'html',
+    description: 'self-contained HTML report: flame graph, functions, endpoints, timeline, line heat',
+    write: (profile, options) => renderHtmlReport(profile, { title: options.title }),
   },
-  {
-    name: 'speedscope',
-    extension: 'speedscope.json',
-    description: 'speedscope JSON (https://www.speedscope.app), one profile per thread',
-    write: (profile) => exportSpeedscope(profile),
-  },
-  {
-    name: 'pprof',
-    extension: 'pb.gz',
-    description: 'gzipped pprof protobuf for `go tool pprof`, with thread, pid and endpoint labels',
-    write: (profile) => exportPprof(profile),
-  },
-  {
-    name: 'pstats',
-    extension: 'prof',
-    description: "Python's pstats/cProfile marshal format, for `python -m pstats` and SnakeViz",
-    write: (profile) => exportPstats(profile),
-  },
-  {
-    name: 'chrometrace',
-    extension: 'trace.json',
-    description: 'Chrome Trace Event JSON with a timeline per thread (chrome://tracing, Perfetto)',
-    write: (profile) => exportChromeTrace(profile),
-  },
-  {
-    name: 'hotpath',
-    extension: 'hotpath',
-    description: "hotpath's own compact saved profile: convert it to any format later",
-    write: (profile) => exportHotpathProfile(profile),
-  },
+  ...FORMATS.map((format) => ({ ...format, write: format.export })),
 ];
 
 export function findOutputFormat(name: string): OutputFormat {
