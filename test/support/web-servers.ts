@@ -13,6 +13,9 @@ import { spawnTarget, type CleanupOwner, type SpawnedTarget } from './spawn-targ
 
 export const webTargetsDir = join(repoRoot, 'test', 'targets', 'web');
 
+/** A first start compiles every framework module to bytecode, slow on a busy 2-core machine. Not a sleep. */
+const STARTUP_TIMEOUT_MS = 90_000;
+
 export interface WebServer {
   target: SpawnedTarget;
   /** The process to attach to with --subprocesses (Gunicorn's master, uvicorn's supervisor). */
@@ -41,6 +44,7 @@ export async function startGunicorn(
   const target = await spawnTarget(join(python.binDir, 'gunicorn'), [...args, options.app], {
     cwd: webTargetsDir,
     owner,
+    timeoutMs: STARTUP_TIMEOUT_MS,
   });
   const ready = /^READY port=(\d+) pid=(\d+)$/.exec(target.readyLine);
   if (!ready) throw new Error(`unexpected readiness line from gunicorn: ${target.readyLine}`);
@@ -58,7 +62,7 @@ export async function startUvicorn(
   const target = await spawnTarget(
     join(python.binDir, 'uvicorn'),
     [app, '--host', '127.0.0.1', '--port', String(port), '--workers', String(workers), '--no-access-log'],
-    { cwd: webTargetsDir, owner, readyPrefix: 'WORKER pid=' },
+    { cwd: webTargetsDir, owner, readyPrefix: 'WORKER pid=', timeoutMs: STARTUP_TIMEOUT_MS },
   );
   const workerPids = [Number(target.readyLine.slice('WORKER pid='.length))];
   workerPids.push(...(await waitForWorkers(target, workers - 1)));
