@@ -43,7 +43,8 @@ export function parsePid(text: string | undefined): number | undefined {
 export function parsePositiveNumber(name: string, text: string | undefined, fallback?: number): number | undefined {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new HotpathError('usage', `${name} takes a positive number, not "${text}"`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new HotpathError('usage', `${name} takes a positive number, not "${text}"`);
   return value;
 }
 
@@ -51,4 +52,14 @@ export function parsePositiveNumber(name: string, text: string | undefined, fall
 export function collectPids(pid: string | undefined, extraPids: readonly number[]): number[] {
   const first = parsePid(pid);
   return [...new Set([...(first !== undefined ? [first] : []), ...extraPids])];
+}
+
+/** --endpoint's regular expression over endpoint labels ("GET /users/{id}"). */
+export function parseEndpointPattern(text: string | undefined): RegExp | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (err) {
+    throw new HotpathError('usage', `--endpoint takes a regular expression: ${(err as Error).message}`);
+  }
 }

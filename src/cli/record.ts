@@ -7,7 +7,7 @@ import { HotpathError } from '../errors/index.js';
 import { ProcessReaders, RequestContextReader, type SamplerProgress } from '../sampler/index.js';
 import { ProfileBuilder, filterByEndpoint, type Profile } from '../profile/index.js';
 import { renderEndpointTable } from '../render/index.js';
-import { collectPids, parseCommandLine, parsePositiveNumber } from './arguments.js';
+import { collectPids, parseCommandLine, parseEndpointPattern, parsePositiveNumber } from './arguments.js';
 import { checkWritable, writeFileAtomic } from './atomic-write.js';
 import { OUTPUT_FORMATS, findOutputFormat, formatForFile, type OutputFormat, type OutputOptions } from './formats.js';
 import { runSession } from './session.js';
@@ -215,15 +215,6 @@ function writeWebOutputs(
   }
   if (profile.endpoints.length > 0 && profile.samples.count > 0) {
     console.error(['hotpath: endpoints by CPU share', ...renderEndpointTable(profile)].join('\n'));
-  }
-}
-
-function parseEndpointPattern(text: string | undefined): RegExp | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return new RegExp(text);
-  } catch (err) {
-    throw new HotpathError('usage', `--endpoint takes a regular expression: ${(err as Error).message}`);
   }
 }
 
