@@ -7,6 +7,8 @@ import path from 'node:path';
 import { ElfFile } from '../elf/index.js';
 import { HotpathError } from '../errors/index.js';
 import { mappingBase, openableMappedPath, readMaps, type MapEntry, type MemoryReader } from '../proc/index.js';
+import { tableLayouts } from './layouts/index.js';
+import { SUPPORTED_RANGE } from './select-layout.js';
 
 export interface PythonVersion {
   major: number;
@@ -104,6 +106,13 @@ export function findRuntime(pid: number, maps = readMaps(pid)): RuntimeLocation 
       elf.close();
     }
   }
+  const older = findOlderPython(maps);
+  if (older) {
+    throw new HotpathError(
+      'unsupported-version',
+      `Python ${older.version} is not supported (pid ${pid} runs ${older.path}; hotpath supports ${SUPPORTED_RANGE})`,
+    );
+  }
   const pythonish = maps.some((entry) => /python/i.test(path.basename(entry.path)));
   throw new HotpathError(
     pythonish ? 'runtime-not-found' : 'not-python',
@@ -111,6 +120,21 @@ export function findRuntime(pid: number, maps = readMaps(pid)): RuntimeLocation 
       ? `pid ${pid} looks like Python but its runtime (_PyRuntime) was not found: ${notes.join('; ')}`
       : `pid ${pid} is not a Python process (no python executable or libpython is mapped)`,
   );
+}
+
+/**
+ * A mapped python or libpython older than every layout table (2.7, 3.6, …), named by its file. Their runtime is
+ * often not found at all (no _PyRuntime before 3.7), which must not read as "a Python we failed to understand".
+ */
+function findOlderPython(maps: readonly MapEntry[]): { version: string; path: string } | undefined {
+  const oldest = Math.min(...[...tableLayouts.values()].map(({ version: [major, minor] }) => major * 100 + minor));
+  for (const entry of maps) {
+    const match = /^(?:libpython|python)(\d+)\.(\d+)/.exec(path.basename(entry.path));
+    if (match && Number(match[1]) * 100 + Number(match[2]) < oldest) {
+      return { version: `${match[1]}.${match[2]}`, path: entry.path };
+    }
+  }
+  return undefined;
 }
 
 function locateInElf(

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import { HotpathError } from '../errors/index.js';
+import { permissionHint } from './permissions.js';
 
 export interface MapEntry {
   start: number;
@@ -37,7 +38,12 @@ export function readMaps(pid: number): MapEntry[] {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') throw new HotpathError('no-such-process', `no process with pid ${pid}`);
-    throw new HotpathError('permission-denied', `cannot read /proc/${pid}/maps: ${code ?? String(err)}`);
+    // The first file read from another user's process, so it must say what would be allowed.
+    throw new HotpathError(
+      'permission-denied',
+      `cannot read /proc/${pid}/maps: ${code ?? String(err)}`,
+      permissionHint(pid),
+    );
   }
 }
 
