@@ -1,0 +1,168 @@
+// `npm run demo`: serves demo/app.py with Gunicorn (2 workers), drives a fixed mix of requests at it over
+// loopback, and meanwhile records the whole Gunicorn tree with `hotpath record --subprocesses`, like the py-spy
+// walkthrough it mirrors; then stops Gunicorn and says what was served and where the profiles are.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DEMO_WORKER_COUNT, startDemoServer, type DemoServer } from '../test/support/demo-server.js';
+import { findDemoPython, repoRoot } from '../test/support/pythons.js';
+import { driveLoad, type LoadRequest, type RouteStats } from './demo-load.js';
+
+interface ProfileOutput {
+  what: string;
+  file: string;
+  /** `hotpath record` options choosing the format; the -o extension implies it when empty. */
+  formatArgs: string[];
+}
+
+/**
+ * Every profile the demo writes, each from its own `hotpath record` run over the same load window.
+ * To add one (e.g. { what: 'interactive HTML page', file: 'profile.html', formatArgs: ['-f', 'html'] } once the
+ * CLI has that format), add it here: the recording, the summary and the output listing all follow this list.
+ */
+const PROFILE_OUTPUTS: readonly ProfileOutput[] = [
+  { what: 'flame graph (SVG, open in a browser)', file: 'profile.svg', formatArgs: [] },
+  {
+    what: 'speedscope profile (load at speedscope.app)',
+    file: 'profile.speedscope.json',
+    formatArgs: ['-f', 'speedscope'],
+  },
+];
+
+const RECORD_SECONDS = 20;
+const RECORD_RATE_HZ = 100;
+/** How long a recording may overrun its duration (attaching, writing) before the demo gives up on it. */
+const RECORD_GRACE_MS = 60_000;
+
+/** The load outlasts the recording so that every sampled second sees traffic. */
+const LOAD = { durationMs: 25_000, maxRequests: 20_000, concurrency: 3 };
+/** cpu_hog is two requests in ten but, being a 2.5-million-step Python loop, most of the CPU time. */
+const LOAD_MIX: readonly LoadRequest[] = [
+  { route: '/', path: '/' },
+  { route: '/users/<id>', path: '/users/42' },
+  { route: '/search?q=', path: '/search?q=oak+chair' },
+  { route: '/cpu_hog', path: '/cpu_hog' },
+  { route: '/users/<id>', path: '/users/7' },
+  { route: '/search?q=', path: '/search?q=walnut' },
+  { route: '/', path: '/' },
+  { route: '/cpu_hog_reformed', path: '/cpu_hog_reformed' },
+  { route: '/users/<id>', path: '/users/99' },
+  { route: '/cpu_hog', path: '/cpu_hog' },
+];
+
+const outputDir = join(repoRoot, 'demo-output');
+const hotpathBin = join(repoRoot, 'bin', 'hotpath.js');
+const hotpathMain = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+const gunicornLog = join(outputDir, 'gunicorn.log');
+
+async function runDemo(signal: AbortSignal): Promise<void> {
+  checkHotpathBuilt();
+  const python = findDemoPython();
+  mkdirSync(outputDir, { recursive: true });
+  console.log(`hotpath demo: Flask app under Gunicorn (${DEMO_WORKER_COUNT} workers), Python ${python.fullVersion}`);
+  const server = await startDemoServer(python);
+  try {
+    await checkAnswers(server);
+    console.log(`  Gunicorn master ${server.masterPid}, workers ${server.workerPids.join(' ')}, ${server.baseUrl}`);
+    console.log(
+      `  recording ${RECORD_SECONDS} s at ${RECORD_RATE_HZ} Hz while ${LOAD.concurrency} clients send requests ` +
+        `for ${LOAD.durationMs / 1000} s`,
+    );
+    const recordings = PROFILE_OUTPUTS.map((output) => recordProfile(server.masterPid, output, signal));
+    const stats = await driveLoad({ ...LOAD, port: server.port, mix: LOAD_MIX, signal });
+    const failures = (await Promise.all(recordings)).filter((failure) => failure !== undefined);
+    printRequestStats(stats);
+    if (signal.aborted) throw new Error('interrupted');
+    if (failures.length > 0) throw new Error(failures.join('\n'));
+  } finally {
+    await server.target.stop({ signal: 'SIGTERM' });
+    writeFileSync(gunicornLog, server.target.stderrText());
+  }
+  printOutputs();
+}
+
+function checkHotpathBuilt(): void {
+  if (!existsSync(hotpathBin) || !existsSync(hotpathMain)) {
+    throw new Error(
+      `the hotpath CLI is not available: ${relative(repoRoot, hotpathMain)} is missing ` +
+        '(src/cli not written or not built yet); run `npm run build` and try again',
+    );
+  }
+}
+
+async function checkAnswers(server: DemoServer): Promise<void> {
+  const response = await fetch(`${server.baseUrl}/`);
+  if (!response.ok) throw new Error(`the demo app answered GET / with HTTP ${response.status}`);
+  await response.text();
+}
+
+/** Runs one `hotpath record` over the Gunicorn tree, its output lines prefixed; resolves to an error or undefined. */
+function recordProfile(masterPid: number, output: ProfileOutput, signal: AbortSignal): Promise<string | undefined> {
+  const file = join(outputDir, output.file);
+  const args = [
+    ...['record', '--pid', String(masterPid), '--subprocesses'],
+    ...['--duration', String(RECORD_SECONDS), '--rate', String(RECORD_RATE_HZ)],
+    ...['-o', relative(repoRoot, file), ...output.formatArgs],
+  ];
+  console.log(`  $ node bin/hotpath.js ${args.join(' ')}`);
+  const child = spawn(process.execPath, [hotpathBin, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal,
+    killSignal: 'SIGINT',
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(`  [${output.file}] ${line}`));
+  }
+  const overrun = setTimeout(() => child.kill('SIGKILL'), RECORD_SECONDS * 1000 + RECORD_GRACE_MS);
+  return new Promise((resolve) => {
+    child.on('error', (error) => {
+      if (error.name !== 'AbortError') resolve(`hotpath record for ${output.file} failed to start: ${error.message}`);
+    });
+    child.on('close', (code, killedBy) => {
+      clearTimeout(overrun);
+      if (code === 0 && existsSync(file)) resolve(undefined);
+      else
+        resolve(`hotpath record for ${output.file} failed (${killedBy ?? `exit code ${code}`}); see its output above`);
+    });
+  });
+}
+
+function printRequestStats(stats: RouteStats[]): void {
+  console.log('\nRequests served (2xx), per route:');
+  console.log(`  ${'route'.padEnd(20)} ${'ok'.padStart(6)} ${'failed'.padStart(7)} ${'mean ms'.padStart(8)}`);
+  for (const { route, ok, failed, totalMs } of stats) {
+    const mean = ok + failed > 0 ? (totalMs / (ok + failed)).toFixed(1) : '-';
+    console.log(`  ${route.padEnd(20)} ${String(ok).padStart(6)} ${String(failed).padStart(7)} ${mean.padStart(8)}`);
+  }
+}
+
+function printOutputs(): void {
+  console.log('\nOutputs:');
+  const listed = [
+    ...PROFILE_OUTPUTS.map(({ file, what }) => ({ path: join(outputDir, file), what })),
+    { path: gunicornLog, what: "Gunicorn's log" },
+  ];
+  for (const { path, what } of listed) {
+    const size = `${Math.ceil(statSync(path).size / 1024)} KiB`;
+    console.log(`  ${relative(repoRoot, path).padEnd(36)} ${size.padStart(8)}  ${what}`);
+  }
+  console.log(
+    '\nIn the flame graph, the widest tower is cpu_hog (demo/app.py), the Python loop; cpu_hog_reformed computes ' +
+      'the same sum with sum(range()) in a fraction of its width.',
+  );
+}
+
+async function main(): Promise<void> {
+  const interrupt = new AbortController();
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, () => interrupt.abort());
+  try {
+    await runDemo(interrupt.signal);
+  } catch (error) {
+    console.error(`\ndemo: ${(error as Error).message}`);
+    process.exitCode = interrupt.signal.aborted ? 130 : 1;
+  }
+}
+
+await main();
