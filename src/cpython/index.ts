@@ -1,5 +1,6 @@
 // CPython decoding: finding the runtime, per-version layouts, and reading threads and frames.
 export * from './layout.js';
+export * from './debug-offsets.js';
 export * from './find-runtime.js';
 export * from './code-objects.js';
 export * from './frames.js';

@@ -1,8 +1,10 @@
-// Chooses the structure layout for a target: its own _Py_DebugOffsets where present (3.13+),
-// else the generated table for the version read from the binary and, where exported, Py_Version.
+// Chooses the structure layout for a target: its own _Py_DebugOffsets where present (3.13+), so a new
+// patch release needs no new table, else the generated table for the version read from the binary
+// and, where exported, Py_Version.
 
-import { HotpathError } from '../errors/index.js';
+import { HotpathError, MemoryReadError } from '../errors/index.js';
 import type { MemoryReader } from '../proc/index.js';
+import { readDebugOffsets } from './debug-offsets.js';
 import type { PythonVersion, RuntimeLocation } from './find-runtime.js';
 import type { PythonLayout } from './layout.js';
 import { findTableLayout, tableLayouts } from './layouts/index.js';
@@ -14,17 +16,43 @@ export function selectLayout(
   location: RuntimeLocation,
   readPyVersion: (reader: MemoryReader, address: number) => PythonVersion | undefined,
 ): { layout: PythonLayout; version: PythonVersion } {
-  const fromMemory = location.pyVersionAddress !== undefined ? readPyVersion(reader, location.pyVersionAddress) : undefined;
-  const version = fromMemory ?? location.binaryVersion;
+  const fromMemory =
+    location.pyVersionAddress !== undefined ? readPyVersion(reader, location.pyVersionAddress) : undefined;
+  const debugLayout = readTargetDebugOffsets(reader, location.runtimeAddress);
+  const version = fromMemory ?? location.binaryVersion ?? versionOfLayout(debugLayout);
   if (!version) {
     throw new HotpathError('unsupported-version', `cannot tell which Python version ${location.binaryPath} is`);
   }
-  const layout = findTableLayout(version.major, version.minor);
+  const layout = debugLayout ?? findTableLayout(version.major, version.minor);
   if (!layout) {
     throw new HotpathError(
       'unsupported-version',
-      `Python ${version.text} is not supported (hotpath supports ${SUPPORTED_RANGE}; tables for ${[...tableLayouts.keys()].join(', ')})`,
+      `Python ${version.text} is not supported (hotpath supports ${SUPPORTED_RANGE}; ` +
+        `tables for ${[...tableLayouts.keys()].join(', ')}, and _Py_DebugOffsets from 3.13 on)`,
+    );
+  }
+  if (layout.freeThreaded) {
+    throw new HotpathError(
+      'unsupported-version',
+      `Python ${version.text} is a free-threaded build (no GIL), which hotpath does not profile yet`,
+      'profile a regular (GIL) build of the same Python, e.g. python3.X instead of python3.Xt',
     );
   }
   return { layout, version };
+}
+
+/** The target's own _Py_DebugOffsets, or undefined before 3.13 (no cookie) or when unreadable. */
+function readTargetDebugOffsets(reader: MemoryReader, runtimeAddress: number): PythonLayout | undefined {
+  try {
+    return readDebugOffsets(reader, runtimeAddress);
+  } catch (err) {
+    if (err instanceof MemoryReadError) return undefined;
+    throw err;
+  }
+}
+
+function versionOfLayout(layout: PythonLayout | undefined): PythonVersion | undefined {
+  if (!layout) return undefined;
+  const [major, minor] = layout.version;
+  return { major, minor, patch: 0, text: `${major}.${minor}` };
 }
