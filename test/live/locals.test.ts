@@ -5,15 +5,44 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LocalsReader, ObjectReader, PythonProcess, ThreadNameReader, describeValue } from '../../src/cpython/index.js';
+import { readFileSync } from 'node:fs';
+import { HotpathError } from '../../src/errors/index.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
+import { chrootCommand, findRootfsPython } from '../support/rootfs.js';
 import { spawnTarget } from '../support/spawn-target.js';
 
 const target = join(repoRoot, 'test', 'targets', 'locals_target.py');
 
-for (const python of listPythons()) {
-  test(`locals, attributes, dicts and thread names on ${python.label} (${python.fullVersion})`, async (t) => {
-    const spawned = await spawnTarget(python.executable, [target], { owner: t });
-    const process = PythonProcess.attach(spawned.pid);
+/** The setup venvs, and the CPythons of the Debian root filesystems (3.14, 3.15 read via _Py_DebugOffsets). */
+function interpreters(): { name: string; command: string[]; skip?: string }[] {
+  const venvs = listPythons().map((python) => ({
+    name: `${python.label} (${python.fullVersion})`,
+    command: [python.executable, target],
+  }));
+  const chroots = [
+    ['trixie', '3.13'],
+    ['sid', '3.14'],
+    ['sid', '3.15'],
+  ].map(([rootfs, minor]) => {
+    const found = findRootfsPython(rootfs!, minor!);
+    if (found.skip !== undefined) return { name: `${rootfs} ${minor}`, command: [], skip: found.skip };
+    const script = readFileSync(target, 'utf8');
+    return { name: `${rootfs} ${found.fullVersion}`, command: [...chrootCommand(found.root, minor!), '-c', script] };
+  });
+  return [...venvs, ...chroots];
+}
+
+for (const { name, command, skip } of interpreters()) {
+  test(`locals, attributes, dicts and thread names on ${name}`, { skip }, async (t) => {
+    const spawned = await spawnTarget(command[0]!, command.slice(1), { owner: t });
+    let process: PythonProcess;
+    try {
+      process = PythonProcess.attach(spawned.pid);
+    } catch (error) {
+      // 3.14+ are read through _Py_DebugOffsets once select-layout uses them; until then they are skipped.
+      if (error instanceof HotpathError && error.kind === 'unsupported-version') return t.skip(error.message);
+      throw error;
+    }
     t.after(() => process.close());
     const objects = new ObjectReader(process.reader, process.layout);
     const locals = new LocalsReader(objects);
