@@ -2,7 +2,7 @@
 // loopback, and meanwhile records the whole Gunicorn tree with `hotpath record --subprocesses`, like the py-spy
 // walkthrough it mirrors; then stops Gunicorn and says what was served and where the profiles are.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DEMO_WORKER_COUNT, startDemoServer, type DemoServer } from '../test/support/demo-server.js';
@@ -60,8 +60,10 @@ async function runDemo(signal: AbortSignal): Promise<void> {
   checkHotpathBuilt();
   const python = findDemoPython();
   mkdirSync(outputDir, { recursive: true });
+  for (const { file } of PROFILE_OUTPUTS) rmSync(join(outputDir, file), { force: true });
   console.log(`hotpath demo: Flask app under Gunicorn (${DEMO_WORKER_COUNT} workers), Python ${python.fullVersion}`);
   const server = await startDemoServer(python);
+  let failures: string[];
   try {
     await checkAnswers(server);
     console.log(`  Gunicorn master ${server.masterPid}, workers ${server.workerPids.join(' ')}, ${server.baseUrl}`);
@@ -71,15 +73,15 @@ async function runDemo(signal: AbortSignal): Promise<void> {
     );
     const recordings = PROFILE_OUTPUTS.map((output) => recordProfile(server.masterPid, output, signal));
     const stats = await driveLoad({ ...LOAD, port: server.port, mix: LOAD_MIX, signal });
-    const failures = (await Promise.all(recordings)).filter((failure) => failure !== undefined);
+    failures = (await Promise.all(recordings)).filter((failure) => failure !== undefined);
     printRequestStats(stats);
-    if (signal.aborted) throw new Error('interrupted');
-    if (failures.length > 0) throw new Error(failures.join('\n'));
   } finally {
     await server.target.stop({ signal: 'SIGTERM' });
     writeFileSync(gunicornLog, server.target.stderrText());
   }
   printOutputs();
+  if (signal.aborted) throw new Error('interrupted: the profiles written cover the time until then');
+  if (failures.length > 0) throw new Error(failures.join('\n'));
 }
 
 function checkHotpathBuilt(): void {
@@ -106,9 +108,12 @@ function recordProfile(masterPid: number, output: ProfileOutput, signal: AbortSi
     ...['-o', relative(repoRoot, file), ...output.formatArgs],
   ];
   console.log(`  $ node bin/hotpath.js ${args.join(' ')}`);
+  // Its own process group, so a terminal's Ctrl-C reaches it once, forwarded here: hotpath takes a second
+  // signal as "exit at once, write nothing".
   const child = spawn(process.execPath, [hotpathBin, ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
     signal,
     killSignal: 'SIGINT',
   });
@@ -145,8 +150,8 @@ function printOutputs(): void {
     { path: gunicornLog, what: "Gunicorn's log" },
   ];
   for (const { path, what } of listed) {
-    const size = `${Math.ceil(statSync(path).size / 1024)} KiB`;
-    console.log(`  ${relative(repoRoot, path).padEnd(36)} ${size.padStart(8)}  ${what}`);
+    const size = existsSync(path) ? `${Math.ceil(statSync(path).size / 1024)} KiB` : 'not written';
+    console.log(`  ${relative(repoRoot, path).padEnd(36)} ${size.padStart(11)}  ${what}`);
   }
   console.log(
     '\nIn the flame graph, the widest tower is cpu_hog (demo/app.py), the Python loop; cpu_hog_reformed computes ' +
