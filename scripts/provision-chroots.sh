@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Builds (once, cached as .cache/rootfs/NAME.tar.zst) and unpacks Debian root filesystems that carry the
-# CPython versions the host lacks, so live tests can run `chroot .cache/rootfs/NAME python3.X ...`.
+# Provisions the Debian root filesystems that carry the CPython versions the host lacks, so live tests can run
+# `chroot .cache/rootfs/NAME python3.X ...`. Tarballs are built once with mmdebstrap into a cache outside the
+# work tree (${XDG_CACHE_HOME:-~/.cache}/hotpath/rootfs), so fresh clones on this machine only unpack them.
 #   --only NAME   provision just that rootfs (bullseye, bookworm, trixie or sid)
-# Prints one line per rootfs and writes .cache/rootfs/status.json; a failure of one never stops the others.
+# Idempotent. Prints one line per rootfs and writes .cache/rootfs/status.json; a failure of one never stops the
+# others, and the tests that need a failed rootfs skip with the error recorded there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 all_names=(bullseye bookworm trixie sid)
 # Installed wherever the suite has them; absent ones are skipped, not fatal (bullseye has no FastAPI…).
 optional_packages='python3-flask python3-gunicorn gunicorn python3-django python3-uvicorn python3-fastapi python3.15'
+included_packages='python3,procps'
+# Tarballs (expensive: minutes of mmdebstrap) live outside the clone; the unpacked trees (seconds) inside it.
+store="${XDG_CACHE_HOME:-$HOME/.cache}/hotpath/rootfs"
 cache=.cache/rootfs
 
 names=("${all_names[@]}")
@@ -24,17 +29,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-mkdir -p "$cache"
-# Two test runs may provision at once; the second waits, then finds everything cached.
-exec 9>"$cache/.lock"
+mkdir -p "$cache" "$store"
+# Two runs (two clones, or two test runs) may provision at once; the second waits, then finds everything cached.
+exec 9>"$store/.lock"
 flock 9
-
-ensure_tools() {
-  command -v zstd >/dev/null && command -v mmdebstrap >/dev/null && return 0
-  [ "$(id -u)" -eq 0 ] || { echo "mmdebstrap and zstd are missing and installing them needs root"; return 1; }
-  { apt-get install -y mmdebstrap zstd || { apt-get update && apt-get install -y mmdebstrap zstd; }; } \
-    >"$cache/apt-install.log" 2>&1 || { tail -n 1 "$cache/apt-install.log"; return 1; }
-}
 
 # Installs the optional packages the suite knows, from inside the new chroot (run by mmdebstrap as a hook).
 # Names are checked exactly: apt reads an unknown name with a dot as a regex ("python3.15" would pull in
@@ -43,16 +41,34 @@ optional_script='for p in '"$optional_packages"'; do apt-cache pkgnames "$p" | g
 optional_script+=' [ $# -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"'
 optional_hook="chroot \"\$1\" sh -c $(printf %q "$optional_script") sh"
 
+# The mmdebstrap options of one rootfs, one per line (sid's Release files are re-signed daily: a mirror snapshot
+# of them is "expired" within a week).
+recipe() {
+  printf '%s\n' --variant=apt --include="$included_packages" --customize-hook="$optional_hook"
+  [ "$1" = sid ] && printf '%s\n' --aptopt='Acquire::Check-Valid-Until "false"'
+}
+
+# The cached tarball of a rootfs, named after a hash of its recipe: changing the packages builds a new one.
+tarball_of() {
+  echo "$store/$1-$(recipe "$1" | sha256sum | cut -c1-12).tar.zst"
+}
+
+ensure_tools() {
+  command -v zstd >/dev/null && command -v mmdebstrap >/dev/null && return 0
+  [ "$(id -u)" -eq 0 ] || { echo "mmdebstrap and zstd are missing and installing them needs root"; return 1; }
+  { apt-get install -y mmdebstrap zstd || { apt-get update && apt-get install -y mmdebstrap zstd; }; } \
+    >"$store/apt-install.log" 2>&1 || { tail -n 1 "$store/apt-install.log"; return 1; }
+}
+
+# Prints nothing on success, the reason on failure.
 build_tarball() {
+  local name=$1 tarball=$2 log=$store/$1.log options=()
   # The partial name keeps the .tar.zst suffix: mmdebstrap picks the output format from it.
-  local name=$1 tarball=$cache/$1.tar.zst partial=$cache/$1.partial.tar.zst log=$cache/$1.log
-  local extra=()
-  # sid's Release files are re-signed daily; a mirror snapshot of them is "expired" within a week.
-  [ "$name" = sid ] && extra+=(--aptopt='Acquire::Check-Valid-Until "false"')
-  local start=$SECONDS
+  local partial=${tarball%.tar.zst}.partial.tar.zst start=$SECONDS
+  mapfile -t options < <(recipe "$name")
   # eatmydata skips dpkg's fsyncs, which are most of the time spent on a busy 2-core machine.
-  if ! mmdebstrap --variant=apt --include=python3,procps "${extra[@]}" --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata \
-    --customize-hook="$optional_hook" "$name" "$partial" >"$log" 2>&1; then
+  if ! mmdebstrap "${options[@]}" --hook-dir=/usr/share/mmdebstrap/hooks/eatmydata "$name" "$partial" \
+    >"$log" 2>&1; then
     rm -f "$partial"
     grep -E '^(E:|mmdebstrap: error)' "$log" | tail -n 1 || tail -n 1 "$log"
     return 1
@@ -61,53 +77,53 @@ build_tarball() {
   echo "built $tarball in $((SECONDS - start)) s ($(du -h "$tarball" | cut -f1))" >&2
 }
 
+# Unpacks the tarball into the clone and records, in a stamp file, which tarball it came from and the full
+# versions (3.14.0 …) of every python3.X inside, so later runs neither unpack nor start an interpreter.
 unpack() {
-  local name=$1 dir=$cache/$1
-  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-  tar --zstd -xpf "$cache/$name.tar.zst" -C "$dir.tmp" 2>"$cache/$name.unpack.log" || {
+  local name=$1 tarball=$2 dir=$cache/$1 bin versions=()
+  rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp"
+  tar --zstd -xpf "$tarball" -C "$dir.tmp" 2>"$cache/$name.unpack.log" || {
     rm -rf "$dir.tmp"
     tail -n 1 "$cache/$name.unpack.log"
     return 1
   }
+  for bin in "$dir.tmp"/usr/bin/python3.*; do
+    [[ "$(basename "$bin")" =~ ^python3\.[0-9]+$ ]] || continue
+    versions+=("$(chroot "$dir.tmp" "/usr/bin/$(basename "$bin")" -c 'import platform; print(platform.python_version())')")
+  done
+  [ ${#versions[@]} -gt 0 ] || { rm -rf "$dir.tmp"; echo "no python3.X found in $tarball"; return 1; }
+  printf '%s\n%s\n' "$(basename "$tarball")" "${versions[*]}" >"$dir.tmp/.hotpath-rootfs"
   mv "$dir.tmp" "$dir"
 }
 
-# Space-separated full versions (3.14.0 …) of every python3.X inside the rootfs.
-find_pythons() {
-  local dir=$1 bin versions=()
-  for bin in "$dir"/usr/bin/python3.*; do
-    [[ "$(basename "$bin")" =~ ^python3\.[0-9]+$ ]] || continue
-    versions+=("$(chroot "$dir" "/usr/bin/$(basename "$bin")" -c 'import platform; print(platform.python_version())')")
-  done
-  echo "${versions[*]}"
+# Whether the unpacked tree came from this tarball.
+is_unpacked() {
+  [ -f "$cache/$1/.hotpath-rootfs" ] && [ "$(head -n 1 "$cache/$1/.hotpath-rootfs")" = "$(basename "$2")" ]
 }
 
 # name<TAB>ok<TAB>pythons-or-error lines, turned into status.json at the end.
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
-tools_error=$(ensure_tools) || tools_error=${tools_error:-cannot install mmdebstrap}
+tools_error=$(ensure_tools) || tools_error=${tools_error:-cannot install mmdebstrap and zstd}
 for name in "${names[@]}"; do
-  dir=$cache/$name
+  tarball=$(tarball_of "$name")
   error=''
-  if [ ! -d "$dir" ]; then
-    if [ ! -f "$cache/$name.tar.zst" ]; then
-      if [ -n "${tools_error:-}" ] && ! command -v mmdebstrap >/dev/null; then
+  if ! is_unpacked "$name" "$tarball"; then
+    if [ ! -f "$tarball" ]; then
+      if [ -n "$tools_error" ]; then
         error=$tools_error
       else
-        error=$(build_tarball "$name") && error=''
+        error=$(build_tarball "$name" "$tarball") && error=''
       fi
     fi
-    [ -z "$error" ] && { error=$(unpack "$name") && error=''; }
-  fi
-  if [ -z "$error" ]; then
-    pythons=$(find_pythons "$dir")
-    [ -n "$pythons" ] || error="no python3.X found in $dir"
+    [ -z "$error" ] && { error=$(unpack "$name" "$tarball") && error=''; }
   fi
   if [ -n "$error" ]; then
     echo "$name: FAILED: $error"
     printf '%s\tfalse\t%s\n' "$name" "${error//$'\t'/ }" >>"$results"
   else
+    pythons=$(sed -n 2p "$cache/$name/.hotpath-rootfs")
     echo "$name: $pythons"
     printf '%s\ttrue\t%s\n' "$name" "$pythons" >>"$results"
   fi

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything hotpath's build, tests and demo need, idempotently, caching under .cache/.
+# Installs everything hotpath's build, tests and demo need, idempotently: expensive downloads are cached under
+# ${XDG_CACHE_HOME:-~/.cache}/hotpath (shared by every clone on the machine), the rest under the clone's .cache/.
+#   (none)    everything the tests need, including the Debian root filesystems of scripts/provision-chroots.sh
 #   --quick   only what the demo needs (npm packages, one venv)
 #   --bench   also the reference profilers for `npm run bench`
 set -euo pipefail
@@ -127,9 +129,23 @@ echo "$demo_label" >"$venvs_root/demo-label"
 } | build_venvs
 # <<< python venvs -------------------------------------------------------------------------------------------
 
+# >>> Tachyon for the bench: CPython 3.15's own sampler only attaches to 3.15, which runs in the Debian sid chroot --
+if [ "$mode" = --bench ]; then
+  bash scripts/provision-chroots.sh --only sid ||
+    echo "setup: could not provision the sid chroot; the bench will report Tachyon as not run" >&2
+fi
+# <<< Tachyon ------------------------------------------------------------------------------------------------
+
 # >>> chromium: headless browser for test/live/flamegraph-browser.test.ts (skips without it) -------------------
 if [ "$mode" != --quick ] && ! command -v chromium >/dev/null 2>&1; then
   (apt-get update && apt-get install -y chromium) ||
     echo "setup: could not install chromium; the flame graph browser test will be skipped" >&2
 fi
 # <<< chromium -------------------------------------------------------------------------------------------------
+
+# >>> root filesystems: Debian CPythons the host lacks, for the chroot tests (which skip, saying why, without them) -
+if [ "$mode" = full ]; then
+  bash scripts/provision-chroots.sh ||
+    echo "setup: provisioning the root filesystems failed; the tests that need them will be skipped" >&2
+fi
+# <<< root filesystems -------------------------------------------------------------------------------------------

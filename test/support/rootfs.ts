@@ -1,5 +1,6 @@
-// The Debian root filesystems that scripts/provision-chroots.sh built (.cache/rootfs/status.json), for tests
-// that run CPythons the host lacks: `chroot ROOT python3.X`, or a reason to skip when the rootfs is absent.
+// The Debian root filesystems that scripts/provision-chroots.sh (run by scripts/setup.sh) unpacked into this clone's
+// .cache/rootfs, for tests that run CPythons the host lacks: `chroot ROOT python3.X`, or a reason to skip when a rootfs
+// is absent (its provisioning error, recorded in .cache/rootfs/status.json).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +24,9 @@ export function findRootfsPython(rootfs: string, minor: string): RootfsPython {
     ? (JSON.parse(readFileSync(statusPath, 'utf8')) as Record<string, RootfsStatus>)[rootfs]
     : undefined;
   const base = { rootfs, minor };
-  if (!status) return { ...base, skip: `rootfs ${rootfs} not provisioned: run scripts/provision-chroots.sh` };
+  if (!status) return { ...base, skip: `rootfs ${rootfs} not provisioned: run scripts/setup.sh` };
   if (!status.ok || !status.root) return { ...base, skip: `rootfs ${rootfs} failed: ${status.error ?? 'unknown'}` };
-  if (!existsSync(status.root)) return { ...base, skip: `${status.root} is gone: run scripts/provision-chroots.sh` };
+  if (!existsSync(status.root)) return { ...base, skip: `${status.root} is gone: run scripts/setup.sh` };
   const fullVersion = status.pythons.find((version) => version.startsWith(`${minor}.`));
   if (!fullVersion) return { ...base, skip: `rootfs ${rootfs} has no python${minor} (it has ${status.pythons})` };
   return { ...base, fullVersion, root: status.root };
