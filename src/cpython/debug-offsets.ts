@@ -5,6 +5,7 @@
 import { HotpathError, InvalidDataError } from '../errors/index.js';
 import { u64, type MemoryReader } from '../proc/index.js';
 import type { PythonLayout } from './layout.js';
+import { findLayoutProblems } from './layout-problems.js';
 
 const COOKIE = 'xdebugpy';
 /** Every member after the 8-byte cookie is a uint64_t. */
@@ -407,7 +408,16 @@ export function decodeDebugOffsetsTable(buf: Buffer): DebugOffsetsTable {
 export function decodeDebugOffsets(buf: Buffer): PythonLayout {
   const table = decodeDebugOffsetsTable(buf);
   const { supplement } = VERSIONS.get(`${table.major}.${table.minor}`)!;
-  return buildLayout(table, table.freeThreaded ? { ...supplement, ...supplement.freeThreaded } : supplement);
+  const layout = buildLayout(table, table.freeThreaded ? { ...supplement, ...supplement.freeThreaded } : supplement);
+  const problems = findLayoutProblems(layout);
+  if (problems.length > 0) {
+    throw new HotpathError(
+      'unsupported-version',
+      `the _Py_DebugOffsets of Python ${table.versionText} describe structures hotpath cannot read safely ` +
+        `(${problems.slice(0, 3).join('; ')})`,
+    );
+  }
+  return layout;
 }
 
 /** Reads and decodes `_Py_DebugOffsets` at `_PyRuntime`; undefined when the runtime has none (before 3.13). */

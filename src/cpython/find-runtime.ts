@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ElfFile } from '../elf/index.js';
-import { HotpathError } from '../errors/index.js';
+import { HotpathError, InvalidDataError } from '../errors/index.js';
 import { mappingBase, openableMappedPath, readMaps, type MapEntry, type MemoryReader } from '../proc/index.js';
 import { tableLayouts } from './layouts/index.js';
 import { SUPPORTED_RANGE } from './select-layout.js';
@@ -102,6 +102,10 @@ export function findRuntime(pid: number, maps = readMaps(pid)): RuntimeLocation 
     try {
       const location = locateInElf(elf, entry.path, openedPath, maps, notes);
       if (location) return location;
+    } catch (err) {
+      // A damaged or unreadable candidate is noted and skipped: another one may hold the runtime.
+      if (!(err instanceof InvalidDataError || err instanceof HotpathError)) throw err;
+      notes.push(`${entry.path}: ${err.message}`);
     } finally {
       elf.close();
     }
@@ -155,7 +159,8 @@ function locateInElf(
   const section = elf.section('.PyRuntime');
   const symbolAddress = symbols.get('_PyRuntime');
   if (symbolAddress === undefined && !section) {
-    if (/python/i.test(path.basename(binaryPath))) notes.push(`${binaryPath}: no _PyRuntime symbol and no .PyRuntime section`);
+    if (/python/i.test(path.basename(binaryPath)))
+      notes.push(`${binaryPath}: no _PyRuntime symbol and no .PyRuntime section`);
     return undefined;
   }
   const hint = versionFromFileName(binaryPath);

@@ -48,8 +48,13 @@ export function readUnicode(reader: MemoryReader, layout: PythonLayout, address:
   let dataStart: number;
   if (compact) dataStart = ascii ? u.asciiobjectSize : u.compactobjectSize;
   else {
-    const data = u64(header, u.compactobjectSize);
-    if (!isPlausiblePointer(data) && data % 4 !== 0) throw new InvalidDataError('bad str data pointer');
+    // A legacy str keeps its characters elsewhere; the pointer follows the header, which the fallback read left out.
+    const pointerEnd = u.compactobjectSize + 8;
+    const data =
+      header.length >= pointerEnd
+        ? u64(header, u.compactobjectSize)
+        : readPointer(reader, address + u.compactobjectSize);
+    if (!isPlausiblePointer(data)) throw new InvalidDataError('bad str data pointer');
     return decodeCharacters(reader.read(data, byteLength), kind);
   }
   const bytes =

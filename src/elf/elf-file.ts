@@ -1,8 +1,10 @@
 // Minimal ELF64 little-endian reader: headers, sections, symbols and the load bias of a mapped image.
-// Enough to find CPython's `_PyRuntime` in PIE and non-PIE executables and shared libraries.
+// Enough to find CPython's `_PyRuntime` in PIE and non-PIE executables and shared libraries. Every offset and
+// size in the file is checked against the file's length before it is read: a damaged file is an
+// InvalidDataError, never a huge allocation or an out-of-range read.
 
 import fs from 'node:fs';
-import { HotpathError } from '../errors/index.js';
+import { HotpathError, InvalidDataError } from '../errors/index.js';
 import { cString, u16, u32, u64 } from '../proc/bytes.js';
 
 export const ET_EXEC = 2;
@@ -42,11 +44,14 @@ export class ElfFile {
   readonly sections: ElfSection[];
   readonly loadSegments: ElfLoadSegment[];
   private symbolCache = new Map<string, Map<string, ElfSymbol>>();
+  private readonly fileSize: number;
 
   private constructor(
     readonly path: string,
     private readonly fd: number,
   ) {
+    this.fileSize = fs.fstatSync(fd).size;
+    if (this.fileSize < 64) throw new HotpathError('not-python', `${path} is not an ELF file (too short)`);
     const header = this.readAt(0, 64);
     if (header.readUInt32BE(0) !== 0x7f454c46) throw new HotpathError('not-python', `${path} is not an ELF file`);
     if (header[4] !== 2 || header[5] !== 1) {
@@ -76,7 +81,14 @@ export class ElfFile {
     fs.closeSync(this.fd);
   }
 
+  /** `length` bytes at file `offset`; throws InvalidDataError when they are not all inside the file. */
   readAt(offset: number, length: number): Buffer {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new InvalidDataError(`${this.path}: damaged ELF file: bad offset ${offset} or size ${length}`);
+    }
+    if (offset + length > this.fileSize) {
+      throw new InvalidDataError(`${this.path}: damaged ELF file: ${length} bytes at ${offset} lie beyond its end`);
+    }
     const buf = Buffer.alloc(length);
     const got = fs.readSync(this.fd, buf, 0, length, offset);
     if (got !== length) throw new HotpathError('io', `${this.path}: short read at ${offset}`);
@@ -133,8 +145,8 @@ export class ElfFile {
   }
 
   private readLoadSegments(offset: number, entrySize: number, count: number): ElfLoadSegment[] {
-    if (count === 0 || entrySize < 56) return [];
-    const data = this.readAt(offset, entrySize * Math.min(count, MAX_SECTIONS));
+    if (count === 0 || count > MAX_SECTIONS || entrySize < 56) return [];
+    const data = this.readAt(offset, entrySize * count);
     const segments: ElfLoadSegment[] = [];
     for (let i = 0; i < count; i++) {
       const at = i * entrySize;
