@@ -1,0 +1,97 @@
+// Scenarios 1 and 2: a profiler's own CPU per sample and the rate it achieves, attached to a CPU-bound
+// target whose stack is 30 frames deep. Each profiler runs twice, short and long, against the same
+// target: the differences (CPU, samples, wall time) cancel start-up and shutdown costs.
+
+import { errorText, type Arena, type BenchContext } from '../lib/context.js';
+import { runMeasured, start, stop, type MeasuredRun } from '../lib/processes.js';
+import { meanDepth } from '../lib/profiler-output.js';
+import type { Profiler, Rate } from '../lib/profilers.js';
+import { marginalRate } from '../lib/stats.js';
+
+export const STACK_DEPTH = 30;
+export const RATES: readonly Rate[] = [100, 1000, 'max'];
+
+export interface CostRun {
+  durationSec: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  samples: number;
+  maxRssKiB: number;
+  meanDepth: number;
+}
+
+export interface SamplerCostRow {
+  world: string;
+  profiler: string;
+  rate: Rate;
+  notRun?: string;
+  short?: CostRun;
+  long?: CostRun;
+  /** Marginal CPU per sample, start-up excluded. */
+  cpuPerSampleUs?: number;
+  /** CPU of the long run over its samples, start-up included. */
+  wholeRunCpuPerSampleUs?: number;
+  /** Samples of the long run over its duration (each profiler's duration starts when it starts sampling). */
+  achievedHz?: number;
+}
+
+export async function measureSamplerCost(ctx: BenchContext, arena: Arena): Promise<SamplerCostRow[]> {
+  const { world } = arena;
+  const rows: SamplerCostRow[] = [];
+  for (const { name, reason } of arena.missing) {
+    for (const rate of RATES) rows.push({ world: world.label, profiler: name, rate, notRun: reason });
+  }
+  const target = start(world.python('deep.py', [String(STACK_DEPTH)]));
+  try {
+    const pid = Number((await target.waitForLine(/^READY (\d+)/, 20_000))[1]);
+    const [short, long] = ctx.quick ? [1, 2] : [1, 4];
+    for (const profiler of arena.profilers) {
+      for (const rate of RATES) {
+        const row: SamplerCostRow = { world: world.label, profiler: profiler.name, rate };
+        try {
+          row.short = await costRun(ctx, profiler, pid, rate, short);
+          row.long = await costRun(ctx, profiler, pid, rate, long);
+          const cost = (run: CostRun) => ({ cost: run.cpuSeconds, units: run.samples });
+          row.cpuPerSampleUs = marginalRate(cost(row.short), cost(row.long)) * 1e6;
+          row.wholeRunCpuPerSampleUs = (row.long.cpuSeconds / row.long.samples) * 1e6;
+          row.achievedHz = row.long.samples / row.long.durationSec;
+        } catch (err) {
+          row.notRun = `failed: ${errorText(err)}`;
+        }
+        ctx.log(
+          `cost ${world.label} ${profiler.name} @${rate}: ` +
+            (row.notRun ?? `${row.cpuPerSampleUs?.toFixed(1)} µs/sample, ${row.achievedHz?.toFixed(0)} Hz`),
+        );
+        rows.push(row);
+      }
+    }
+  } finally {
+    await stop(target, 'SIGKILL');
+  }
+  return rows;
+}
+
+async function costRun(
+  ctx: BenchContext,
+  profiler: Profiler,
+  pid: number,
+  rate: Rate,
+  durationSec: number,
+): Promise<CostRun> {
+  const output = profiler.outputFile(`cost-${rate}-${durationSec}.txt`);
+  const request = profiler.record({ pid, rate, durationSec, output: output.path });
+  const run: MeasuredRun = await runMeasured(ctx.hostPython, ctx.benchPython, request.command, {
+    interruptAfterMs: request.interruptAfterMs,
+    timeoutMs: durationSec * 1000 + 60_000,
+  });
+  const parsed = profiler.read(output.hostPath);
+  if (parsed.samples === 0) throw new Error(`${profiler.name} reported no samples`);
+  return {
+    durationSec,
+    cpuSeconds: run.usage.userSeconds + run.usage.systemSeconds,
+    wallSeconds: run.usage.wallSeconds,
+    samples: parsed.samples,
+    maxRssKiB: run.usage.maxRssKiB,
+    meanDepth: meanDepth(parsed),
+  };
+}
