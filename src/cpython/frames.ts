@@ -54,12 +54,23 @@ export function walkFrames(
   return { frames, truncated: false };
 }
 
+/** The code object a frame runs, read on its own: to tell whether a frame was reused while a stack was read. */
+export function readFrameCodeAddress(reader: MemoryReader, layout: PythonLayout, frame: number): number {
+  return decodeCodeAddress(layout, reader.read(frame + layout.interpreterFrame.executable, 8), 0);
+}
+
+/** f_code / f_executable, without the tag bits it carries from 3.14. */
+function decodeCodeAddress(layout: PythonLayout, bytes: Buffer, offset: number): number {
+  const mask = layout.interpreterFrame.executableTagMask;
+  const pointer = u64(bytes, offset);
+  return mask ? pointer - (pointer % (mask + 1)) : pointer;
+}
+
 function decodeFrame(layout: PythonLayout, codes: CodeReader, address: number, frame: Buffer): PyFrame | undefined {
   const f = layout.interpreterFrame;
   const owner = f.owner !== undefined ? u8(frame, f.owner) : FRAME_OWNED_BY_THREAD;
   if (f.ownerCStack !== undefined && owner >= f.ownerCStack) return undefined;
-  let codeAddress = u64(frame, f.executable);
-  if (f.executableTagMask) codeAddress -= codeAddress % (f.executableTagMask + 1);
+  const codeAddress = decodeCodeAddress(layout, frame, f.executable);
   if (codeAddress === 0) return undefined;
   let code = codes.read(codeAddress);
   let instruction: number;

@@ -13,10 +13,10 @@ import {
 } from '../proc/index.js';
 import { CodeReader, type CodeReaderOptions } from './code-objects.js';
 import { findRuntime, readPyVersion, type PythonVersion, type RuntimeLocation } from './find-runtime.js';
-import { walkFrames, type PyFrame } from './frames.js';
+import { readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
 import type { PythonLayout } from './layout.js';
 import { selectLayout } from './select-layout.js';
-import { readInterpreters, readThreadStates, type ThreadStateInfo } from './threads.js';
+import { readCurrentFrameAddress, readInterpreters, readThreadStates, type ThreadStateInfo } from './threads.js';
 
 export interface ThreadStack {
   /** The interpreter this thread belongs to. */
@@ -47,7 +47,7 @@ export class PythonProcess {
 
   private constructor(
     readonly pid: number,
-    targetReader: MemoryReader,
+    private readonly targetReader: MemoryReader,
     readonly location: RuntimeLocation,
     readonly version: PythonVersion,
     readonly layout: PythonLayout,
@@ -122,6 +122,10 @@ export class PythonProcess {
     for (let attempt = 0; attempt <= TORN_READ_RETRIES; attempt++) {
       try {
         const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
+        // The last attempt is kept as it is: a thread that keeps moving is still better sampled than dropped.
+        if (attempt < TORN_READ_RETRIES && !this.innermostFrameUnchanged(thread, walk.frames)) {
+          throw new InvalidDataError('the stack moved on while it was read');
+        }
         return {
           interp: thread.interp,
           nativeThreadId: thread.nativeThreadId ?? this.nativeThreadIdOf(thread.threadId),
@@ -138,6 +142,20 @@ export class PythonProcess {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The target runs on while its stack is read frame by frame: if the innermost call returned meanwhile, the
+   * callers' lines belong to a later moment (a caller on the line of its next call, "calling" the previous
+   * callee). Read afresh, past the per-sample page cache, the innermost frame must still run the same code.
+   */
+  private innermostFrameUnchanged(thread: ThreadStateInfo, frames: readonly PyFrame[]): boolean {
+    if (thread.frameAddress === 0) return true;
+    const current = readCurrentFrameAddress(this.targetReader, this.layout, thread.address);
+    if (current !== thread.frameAddress) return false;
+    const innermost = frames[0];
+    if (innermost?.frameAddress !== current) return true;
+    return readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address;
   }
 
   private rereadThreadState(thread: ThreadStateInfo): ThreadStateInfo | undefined {

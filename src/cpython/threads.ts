@@ -53,15 +53,21 @@ export function readThreadStates(reader: MemoryReader, layout: PythonLayout, int
       interp: u64(state, t.interp),
       threadId: u64(state, t.threadId),
       nativeThreadId: t.nativeThreadId !== undefined ? u64(state, t.nativeThreadId) : undefined,
-      frameAddress: readCurrentFrame(reader, layout, state),
+      frameAddress: followCurrentFrame(reader, layout, u64(state, t.currentFrame)),
     });
     address = u64(state, t.next);
   }
   return threads;
 }
 
-function readCurrentFrame(reader: MemoryReader, layout: PythonLayout, state: Buffer): number {
-  const pointer = u64(state, layout.threadState.currentFrame);
+/** Where a thread's innermost frame is now, read on its own: to tell whether a stack moved on while it was walked. */
+export function readCurrentFrameAddress(reader: MemoryReader, layout: PythonLayout, threadState: number): number {
+  const pointer = u64(reader.read(threadState + layout.threadState.currentFrame, 8), 0);
+  return followCurrentFrame(reader, layout, pointer);
+}
+
+/** The thread state's frame pointer, through the _PyCFrame where the version has one (3.11-3.12). */
+function followCurrentFrame(reader: MemoryReader, layout: PythonLayout, pointer: number): number {
   if (layout.currentFrameKind !== 'cframe' || pointer === 0) return pointer;
   return u64(reader.read(pointer + (layout.threadState.cframeCurrentFrame ?? 0), 8), 0);
 }
