@@ -1,8 +1,9 @@
 // What the HTML report embeds: the profile's interned tables, its line-level call tree depth first in label
 // order, and its samples aggregated by (time bucket, thread, endpoint, tree node) with a count, which for
-// real profiles is far fewer rows than samples.
+// real profiles is far fewer rows than samples. Linear in samples apart from small per-bucket sorts.
 
-import { buildCallTree, sortedChildren, type CallTreeNode, type Profile } from '../profile/index.js';
+import { functionFile, functionName, type Profile } from '../profile/index.js';
+import { formatFrameLabel } from './html-client/format.js';
 import type { ReportData } from './html-client/page-data.js';
 import { niceStep } from './html-client/nice-step.js';
 import { encodeColumn } from './page-columns.js';
@@ -11,7 +12,7 @@ import { encodeColumn } from './page-columns.js';
 export const MAX_TIMELINE_BUCKETS = 400;
 
 export function buildReportData(profile: Profile, title: string): ReportData {
-  const tree = orderCallTree(profile);
+  const tree = orderStacks(profile);
   const timeline = chooseTimeline(profile);
   const { meta } = profile;
   return {
@@ -38,51 +39,84 @@ export function buildReportData(profile: Profile, title: string): ReportData {
       func: encodeColumn(profile.frames.map((f) => f.func)),
       line: encodeColumn(profile.frames.map((f) => Math.max(0, f.line))),
     },
-    nodes: {
-      parent: encodeColumn(tree.nodes.map((node) => (node.parent ? tree.indexOf.get(node.parent)! : 0))),
-      frame: encodeColumn(tree.nodes.map((node) => (node.kind === 'frame' ? node.key : 0))),
-    },
+    nodes: { parent: encodeColumn(tree.parent), frame: encodeColumn(tree.frame) },
     threads: profile.threads.map((t) => [t.pid, t.tid, t.name]),
     processes: profile.processes.map((p) => [p.pid, p.command]),
     endpoints: [...profile.endpoints],
     timeline,
-    records: aggregateSamples(profile, tree.nodeOfSample, timeline.bucketMs, timeline.buckets),
+    records: aggregateSamples(profile, tree.nodeOfStack, tree.parent.length, timeline.bucketMs, timeline.buckets),
     sources: sourcesOfFunctions(profile),
   };
 }
 
-interface OrderedTree {
-  /** Depth first, children in label order: the order the client lays out in. */
-  nodes: CallTreeNode[];
-  indexOf: Map<CallTreeNode, number>;
-  /** Node index of a sample's innermost frame; 0 (the root) for an empty stack. */
-  nodeOfSample: (sample: number) => number;
+/**
+ * The line-level call tree in the order the client lays it out. The profile's interned stacks already form
+ * that tree (a stack node is a parent and a frame, as a line-level call-tree node is), so this only orders
+ * the stacks that have samples: depth first, children by label like sortedChildren, then by frame id.
+ */
+interface OrderedStacks {
+  /** Per node (0 = the root, "all"): parent node (0 for the root itself) and frame id (0 for the root). */
+  parent: Int32Array;
+  frame: Int32Array;
+  /** Node of each stack id; 0 for stacks without samples. */
+  nodeOfStack: Int32Array;
 }
 
-function orderCallTree(profile: Profile): OrderedTree {
-  const { root } = buildCallTree(profile, { frameKey: 'line' });
-  const nodes: CallTreeNode[] = [];
-  const pending = [root];
-  for (let node = pending.pop(); node; node = pending.pop()) {
-    nodes.push(node);
-    pending.push(...sortedChildren(node).reverse());
-  }
-  const indexOf = new Map(nodes.map((node, index) => [node, index]));
-  const nodeOfStack = new Int32Array(profile.stackParent.length).fill(-1);
-  /** Line-level tree children are keyed by frame id, so a stack's node is found by walking its frames. */
-  const resolve = (stack: number): number => {
-    if (stack < 0) return 0;
-    const missing: number[] = [];
-    let id = stack;
-    for (; id >= 0 && nodeOfStack[id]! < 0; id = profile.stackParent[id]!) missing.push(id);
-    let node = id < 0 ? root : nodes[nodeOfStack[id]!]!;
-    for (let i = missing.length - 1; i >= 0; i--) {
-      node = node.children.get(profile.stackFrame[missing[i]!]!)!;
-      nodeOfStack[missing[i]!] = indexOf.get(node)!;
-    }
-    return nodeOfStack[stack]!;
+function orderStacks(profile: Profile): OrderedStacks {
+  const stacks = profile.stackParent.length;
+  const used = markSampledStacks(profile);
+  const rank = rankFramesByLabel(profile);
+  // Children of each stack (slot 0: the roots, slot s + 1: children of stack s), grouped by counting.
+  const childStart = new Int32Array(stacks + 2);
+  for (let s = 0; s < stacks; s++) if (used[s]) childStart[profile.stackParent[s]! + 2]++;
+  for (let slot = 1; slot < childStart.length; slot++) childStart[slot] += childStart[slot - 1]!;
+  const children = new Int32Array(childStart[stacks + 1]!);
+  const fill = childStart.slice(0, stacks + 1);
+  for (let s = 0; s < stacks; s++) if (used[s]) children[fill[profile.stackParent[s]! + 1]!++] = s;
+  const byLabel = (a: number, b: number) => rank[profile.stackFrame[a]!]! - rank[profile.stackFrame[b]!]!;
+  for (let slot = 0; slot <= stacks; slot++) children.subarray(childStart[slot]!, childStart[slot + 1]!).sort(byLabel);
+
+  const size = children.length + 1;
+  const parent = new Int32Array(size);
+  const frame = new Int32Array(size);
+  const nodeOfStack = new Int32Array(stacks);
+  const pending: number[] = [];
+  const pushChildren = (slot: number) => {
+    for (let k = childStart[slot + 1]! - 1; k >= childStart[slot]!; k--) pending.push(children[k]!);
   };
-  return { nodes, indexOf, nodeOfSample: (sample) => resolve(profile.samples.stack[sample]!) };
+  pushChildren(0);
+  for (let node = 1; pending.length > 0; node++) {
+    const stack = pending.pop()!;
+    const caller = profile.stackParent[stack]!;
+    nodeOfStack[stack] = node;
+    parent[node] = caller < 0 ? 0 : nodeOfStack[caller]!;
+    frame[node] = profile.stackFrame[stack]!;
+    pushChildren(stack + 1);
+  }
+  return { parent, frame, nodeOfStack };
+}
+
+/** 1 for every stack some sample is in or under. */
+function markSampledStacks(profile: Profile): Uint8Array {
+  const used = new Uint8Array(profile.stackParent.length);
+  const { stack, count } = profile.samples;
+  for (let i = 0; i < count; i++) {
+    for (let s = stack[i]!; s >= 0 && !used[s]; s = profile.stackParent[s]!) used[s] = 1;
+  }
+  return used;
+}
+
+/** Each frame's position in label order (code-unit order, then frame id), the order sortedChildren gives. */
+function rankFramesByLabel(profile: Profile): Int32Array {
+  const labels = profile.frames.map(({ func, line }) =>
+    formatFrameLabel(functionName(profile, func), functionFile(profile, func), line),
+  );
+  const order = labels
+    .map((_, id) => id)
+    .sort((a, b) => (labels[a]! < labels[b]! ? -1 : labels[a]! > labels[b]! ? 1 : a - b));
+  const rank = new Int32Array(labels.length);
+  order.forEach((frameId, position) => (rank[frameId] = position));
+  return rank;
 }
 
 /** The smallest 1-2-5 step of at least one sampling interval that keeps the timeline within its bar limit. */
@@ -97,9 +131,14 @@ export function chooseTimeline(profile: Profile): { bucketMs: number; buckets: n
   return { bucketMs, buckets };
 }
 
+/**
+ * One row per distinct (bucket, thread, endpoint, node) with its sample count. Within a bucket, samples are
+ * sorted by a numeric key of the other three, so equal ones are adjacent: no hash map over a million keys.
+ */
 function aggregateSamples(
   profile: Profile,
-  nodeOfSample: (sample: number) => number,
+  nodeOfStack: Int32Array,
+  nodes: number,
   bucketMs: number,
   buckets: number,
 ): ReportData['records'] {
@@ -107,36 +146,41 @@ function aggregateSamples(
   const bucketOf = (i: number) => Math.min(buckets - 1, Math.max(0, Math.floor(samples.time[i]! / bucketMs)));
   const byBucket = groupByBucket(samples.count, buckets, bucketOf);
   const endpointSlots = profile.endpoints.length + 1;
-  const nodeSlots = profile.stackParent.length + 1;
-  const columns = { bucket: [] as number[], thread: [] as number[], endpoint: [] as number[], node: [] as number[] };
-  const counts: number[] = [];
+  const keys = new Float64Array(samples.count);
+  byBucket.order.forEach((i, k) => {
+    const stack = samples.stack[i]!;
+    const node = stack < 0 ? 0 : nodeOfStack[stack]!;
+    keys[k] = (samples.thread[i]! * endpointSlots + samples.endpoint[i]! + 1) * nodes + node;
+  });
+  const columns = {
+    bucket: new Int32Array(samples.count),
+    thread: new Int32Array(samples.count),
+    endpoint: new Int32Array(samples.count),
+    node: new Int32Array(samples.count),
+    count: new Int32Array(samples.count),
+  };
+  let rows = 0;
   for (let bucket = 0; bucket < buckets; bucket++) {
-    const rowOfKey = new Map<number, number>();
-    for (let k = byBucket.start[bucket]!; k < byBucket.start[bucket + 1]!; k++) {
-      const i = byBucket.order[k]!;
-      const thread = samples.thread[i]!;
-      const endpoint = samples.endpoint[i]! + 1;
-      const node = nodeOfSample(i);
-      const key = (thread * endpointSlots + endpoint) * nodeSlots + node;
-      const row = rowOfKey.get(key);
-      if (row !== undefined) {
-        counts[row]!++;
+    const sorted = keys.subarray(byBucket.start[bucket]!, byBucket.start[bucket + 1]!).sort();
+    for (let k = 0; k < sorted.length; k++) {
+      if (k > 0 && sorted[k] === sorted[k - 1]) {
+        columns.count[rows - 1]!++;
         continue;
       }
-      rowOfKey.set(key, counts.length);
-      columns.bucket.push(bucket);
-      columns.thread.push(thread);
-      columns.endpoint.push(endpoint);
-      columns.node.push(node);
-      counts.push(1);
+      const lane = Math.floor(sorted[k]! / nodes);
+      columns.bucket[rows] = bucket;
+      columns.thread[rows] = Math.floor(lane / endpointSlots);
+      columns.endpoint[rows] = lane % endpointSlots;
+      columns.node[rows] = sorted[k]! % nodes;
+      columns.count[rows++] = 1;
     }
   }
   return {
-    bucket: encodeColumn(columns.bucket),
-    thread: encodeColumn(columns.thread),
-    endpoint: encodeColumn(columns.endpoint),
-    node: encodeColumn(columns.node),
-    count: encodeColumn(counts),
+    bucket: encodeColumn(columns.bucket.subarray(0, rows)),
+    thread: encodeColumn(columns.thread.subarray(0, rows)),
+    endpoint: encodeColumn(columns.endpoint.subarray(0, rows)),
+    node: encodeColumn(columns.node.subarray(0, rows)),
+    count: encodeColumn(columns.count.subarray(0, rows)),
   };
 }
 

@@ -29,6 +29,8 @@ export interface ReportModel {
     readonly node: Int32Array;
     readonly count: Int32Array;
   };
+  /** Record indices grouped by endpoint (+ 1): those of endpoint e are order[start[e]] .. order[start[e + 1] - 1]. */
+  readonly recordsByEndpoint: { readonly order: Int32Array; readonly start: Int32Array };
 }
 
 /** Which samples a view shows; null means no restriction. */
@@ -50,6 +52,7 @@ export function decodeReport(data: ReportData): ReportModel {
   const frameFunc = decodeColumn(data.frames.func);
   const nodeFunc = nodeFrame.map((frame) => (frame < 0 ? -1 : frameFunc[frame]!));
   const funcName = decodeColumn(data.functions.name);
+  const recordEndpoint = decodeColumn(data.records.endpoint);
   return {
     data,
     tree,
@@ -65,11 +68,23 @@ export function decodeReport(data: ReportData): ReportModel {
     records: {
       bucket: decodeColumn(data.records.bucket),
       thread: decodeColumn(data.records.thread),
-      endpoint: decodeColumn(data.records.endpoint),
+      endpoint: recordEndpoint,
       node: decodeColumn(data.records.node),
       count: decodeColumn(data.records.count),
     },
+    recordsByEndpoint: groupIndices(recordEndpoint, data.endpoints.length + 1),
   };
+}
+
+/** Indices 0..n-1 grouped by their value (a counting sort), with where each value's group starts. */
+function groupIndices(values: Int32Array, distinct: number): { order: Int32Array; start: Int32Array } {
+  const start = new Int32Array(distinct + 1);
+  for (const value of values) start[value + 1]++;
+  for (let v = 0; v < distinct; v++) start[v + 1] += start[v]!;
+  const next = start.slice(0, distinct);
+  const order = new Int32Array(values.length);
+  values.forEach((value, index) => (order[next[value]!++] = index));
+  return { order, start };
 }
 
 function accepts(model: ReportModel, filter: SampleFilter, record: number): boolean {
@@ -157,32 +172,31 @@ export const NO_REQUEST_LABEL = '(no request)';
 
 /** Samples per endpoint within a time range (every endpoint, whichever is selected), most first. */
 export function endpointRows(model: ReportModel, range: SampleFilter['range'], topCount = 3): EndpointRow[] {
-  const endpoints = model.data.endpoints.length + 1;
-  const samples = new Float64Array(endpoints);
-  const selfByEndpoint = Array.from({ length: endpoints }, () => new Map<number, number>());
   const filter: SampleFilter = { endpoint: null, range };
-  const { endpoint, node, count } = model.records;
-  for (let r = 0; r < node.length; r++) {
-    if (!accepts(model, filter, r)) continue;
-    samples[endpoint[r]!] += count[r]!;
-    const func = model.nodeFunc[node[r]!]!;
-    if (func < 0) continue;
-    const bySelf = selfByEndpoint[endpoint[r]!]!;
-    bySelf.set(func, (bySelf.get(func) ?? 0) + count[r]!);
-  }
+  const { node, count } = model.records;
+  const { order, start } = model.recordsByEndpoint;
+  // One dense per-function tally reused for each endpoint in turn, cleared through the list of what it touched.
+  const selfOf = new Float64Array(model.funcName.length);
   const rows: EndpointRow[] = [];
-  for (let e = 0; e < endpoints; e++) {
-    if (samples[e] === 0) continue;
-    const top = [...selfByEndpoint[e]!]
-      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-      .slice(0, topCount)
-      .map(([func, self]) => ({ func, name: functionName(model, func), self }));
-    rows.push({
-      endpoint: e,
-      label: e === 0 ? NO_REQUEST_LABEL : model.data.endpoints[e - 1]!,
-      samples: samples[e]!,
-      top,
-    });
+  for (let e = 0; e + 1 < start.length; e++) {
+    let samples = 0;
+    const touched: number[] = [];
+    for (let k = start[e]!; k < start[e + 1]!; k++) {
+      const r = order[k]!;
+      if (!accepts(model, filter, r)) continue;
+      samples += count[r]!;
+      const func = model.nodeFunc[node[r]!]!;
+      if (func < 0) continue;
+      if (selfOf[func] === 0) touched.push(func);
+      selfOf[func] += count[r]!;
+    }
+    const top = touched
+      .map((func) => ({ func, name: functionName(model, func), self: selfOf[func]! }))
+      .sort((a, b) => b.self - a.self || a.func - b.func)
+      .slice(0, topCount);
+    for (const func of touched) selfOf[func] = 0;
+    if (samples === 0) continue;
+    rows.push({ endpoint: e, label: e === 0 ? NO_REQUEST_LABEL : model.data.endpoints[e - 1]!, samples, top });
   }
   return rows.sort((a, b) => b.samples - a.samples || a.endpoint - b.endpoint);
 }

@@ -37,6 +37,8 @@ export class TimelineView {
   private range: readonly [number, number] | null = null;
   private dragStart: number | null = null;
   private dragEnd = 0;
+  /** Canvas width in CSS pixels at the last draw: reading layout per bar would force a reflow each time. */
+  private canvasWidth = LABEL_WIDTH + 200;
 
   constructor(private readonly options: TimelineOptions) {
     this.canvas = element('canvas', { id: 'timeline-canvas', className: 'timeline-canvas' });
@@ -62,11 +64,7 @@ export class TimelineView {
   }
 
   private bucketWidth(): number {
-    return (this.width() - LABEL_WIDTH - RIGHT_PAD) / this.options.buckets;
-  }
-
-  private width(): number {
-    return Math.max(LABEL_WIDTH + 200, this.canvas.parentElement?.clientWidth ?? 0);
+    return (this.canvasWidth - LABEL_WIDTH - RIGHT_PAD) / this.options.buckets;
   }
 
   /** The bucket under a canvas x, clamped to the chart. */
@@ -76,7 +74,8 @@ export class TimelineView {
   }
 
   draw(): void {
-    const width = this.width();
+    this.canvasWidth = Math.max(LABEL_WIDTH + 200, this.canvas.parentElement?.clientWidth ?? 0);
+    const width = this.canvasWidth;
     const height = Math.max(1, this.rows.length) * ROW_HEIGHT + AXIS_HEIGHT;
     const context = sizeCanvas(this.canvas, width, height);
     context.font = FONT;
@@ -126,7 +125,7 @@ export class TimelineView {
       const x = LABEL_WIDTH + (ms / this.options.bucketMs) * this.bucketWidth();
       context.fillRect(x, top, 1, 4);
       const text = formatDuration(ms);
-      const fits = x + 2 + context.measureText(text).width <= this.width();
+      const fits = x + 2 + context.measureText(text).width <= this.canvasWidth;
       context.textAlign = fits ? 'left' : 'right';
       context.fillText(text, fits ? x + 2 : x - 2, top + 11);
       context.textAlign = 'left';
