@@ -95,8 +95,16 @@ for (const python of pythons) {
   describe(`web apps on Python ${python.fullVersion}`, { timeout: 180_000 }, () => {
     test('Flask on Gunicorn sync workers: endpoint shares, route patterns, endpoint table', async (t) => {
       const server = await startGunicorn(python, { app: 'flask_app:app', workerClass: 'sync', workers: 2 }, t);
-      const { profile, stderr } = await recordUnderLoad(t, server, ['/heavy', '/light', '/users/7', '/users/8'], 40);
+      const paths = ['/heavy', '/light', '/users/7', '/users/8'];
+      const { profile, stderr, output } = await recordUnderLoad(t, server, paths, 40, ['--split-endpoints']);
       assertHeavyShare(profile, 'GET /heavy', 'GET /light');
+      const heavyOnly = loadProfile(output.replace(/\.hotpath$/, '.endpoint-GET-heavy.hotpath'));
+      assert.equal(
+        heavyOnly.samples.count,
+        endpointCounts(profile).get('GET /heavy'),
+        '--split-endpoints wrote /heavy',
+      );
+      assert.deepEqual([...endpointCounts(heavyOnly).keys()], ['GET /heavy']);
       const labels = new Set(profile.endpoints);
       assert.ok(labels.has('GET /users/<int:user_id>'), `Flask's rule is the label: ${[...labels].join(', ')}`);
       assert.ok(![...labels].some((label) => /\/users\/\d/.test(label)), 'no label carries a raw id');
@@ -139,7 +147,7 @@ for (const python of pythons) {
       // dump, while a long request runs, names the thread's request.
       const worker = PythonProcess.attach(server.workerPids[0]!);
       t.after(() => worker.close());
-      let load: Promise<void> | undefined = driveLoad(server.baseUrl, ['/marked'], 20, 1);
+      let load: Promise<void> | undefined = driveLoad(server.baseUrl, ['/marked'], 8, 1);
       let seen: string | null = null;
       for (let attempt = 0; attempt < 2000 && seen === null && load; attempt++) {
         seen = dumpProcess(worker).find((thread) => thread.request)?.request ?? null;
@@ -156,8 +164,10 @@ for (const python of pythons) {
         { app: 'flask_app:app', workerClass: 'gthread', workers: 1, threads: 4 },
         t,
       );
-      const { profile } = await recordUnderLoad(t, server, ['/heavy', '/light'], 50);
+      const endpoint = ['--endpoint', '^GET /(heavy|light)$'];
+      const { profile } = await recordUnderLoad(t, server, ['/heavy', '/light', '/users/9'], 50, endpoint);
       assertHeavyShare(profile, 'GET /heavy', 'GET /light');
+      assert.deepEqual([...endpointCounts(profile).keys()].sort(), ['GET /heavy', 'GET /light'], '--endpoint');
       const requestThreads = new Set<string>();
       for (let i = 0; i < profile.samples.count; i++) {
         if (profile.samples.endpoint[i]! >= 0) requestThreads.add(threadNameOf(profile, i));
