@@ -1,13 +1,23 @@
 // Finds a target's CPython runtime: which mapped file holds it (python executable or libpython),
-// where `_PyRuntime` lives (symbol, then `.PyRuntime` section), and which version it is.
-// Each strategy that fails says why, so `doctor` and error messages can explain.
+// where `_PyRuntime` lives (symbol, then `.PyRuntime` section, then a validated scan of the binary's
+// writable data), and which version it is. Each strategy that fails says why, so errors can explain.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { ElfFile } from '../elf/index.js';
 import { HotpathError, InvalidDataError } from '../errors/index.js';
-import { mappingBase, openableMappedPath, readMaps, type MapEntry, type MemoryReader } from '../proc/index.js';
-import { tableLayouts } from './layouts/index.js';
+import {
+  ProcMemoryReader,
+  mappingBase,
+  openableMappedPath,
+  readMaps,
+  readThreadIds,
+  type MapEntry,
+  type MemoryReader,
+} from '../proc/index.js';
+import type { PythonLayout } from './layout.js';
+import { findTableLayout, tableLayouts } from './layouts/index.js';
+import { findWritableRanges, rangeBytes, scanForRuntime } from './scan-runtime.js';
 import { SUPPORTED_RANGE } from './select-layout.js';
 
 export interface PythonVersion {
@@ -24,8 +34,8 @@ export interface RuntimeLocation {
   /** Where we opened it from (may be under /proc/PID/root or map_files). */
   openedPath: string;
   runtimeAddress: number;
-  /** How _PyRuntime was found. */
-  strategy: 'symbol' | 'section';
+  /** How _PyRuntime was found: its symbol, its section, or a validated scan of the binary's writable data. */
+  strategy: 'symbol' | 'section' | 'scan';
   /** Address of the `Py_Version` constant (3.11+), when exported. */
   pyVersionAddress?: number;
   /** Version as read from the binary (file name, then its read-only data). */
@@ -100,7 +110,8 @@ export function findRuntime(pid: number, maps = readMaps(pid)): RuntimeLocation 
       continue;
     }
     try {
-      const location = locateInElf(elf, entry.path, openedPath, maps, notes);
+      const location =
+        locateInElf(elf, entry.path, openedPath, maps, notes) ?? scanElf(pid, elf, entry.path, openedPath, maps, notes);
       if (location) return location;
     } catch (err) {
       // A damaged or unreadable candidate is noted and skipped: another one may hold the runtime.
@@ -151,29 +162,87 @@ function locateInElf(
   const base = mappingBase(maps, binaryPath);
   if (base === undefined) return undefined;
   const bias = base - elf.imageBaseVaddr();
-  const symbols = new Map<string, number>();
-  for (const name of WANTED_SYMBOLS) {
-    const symbol = elf.findSymbol(name);
-    if (symbol) symbols.set(name, symbol.value + bias);
-  }
+  const symbols = findWantedSymbols(elf, bias);
   const section = elf.section('.PyRuntime');
   const symbolAddress = symbols.get('_PyRuntime');
-  if (symbolAddress === undefined && !section) {
-    if (/python/i.test(path.basename(binaryPath)))
-      notes.push(`${binaryPath}: no _PyRuntime symbol and no .PyRuntime section`);
-    return undefined;
-  }
-  const hint = versionFromFileName(binaryPath);
+  if (symbolAddress === undefined && !section) return undefined;
   return {
     binaryPath,
     openedPath,
     runtimeAddress: symbolAddress ?? section!.address + bias,
     strategy: symbolAddress !== undefined ? 'symbol' : 'section',
     pyVersionAddress: symbols.get('Py_Version'),
-    binaryVersion: versionFromRodata(elf, hint),
+    binaryVersion: versionFromRodata(elf, versionFromFileName(binaryPath)),
     symbols,
     notes,
   };
+}
+
+/** Absolute addresses of the WANTED_SYMBOLS the binary exports. */
+function findWantedSymbols(elf: ElfFile, bias: number): Map<string, number> {
+  const symbols = new Map<string, number>();
+  for (const name of WANTED_SYMBOLS) {
+    const symbol = elf.findSymbol(name);
+    if (symbol) symbols.set(name, symbol.value + bias);
+  }
+  return symbols;
+}
+
+/**
+ * The last resort for a python binary without `_PyRuntime` symbol or `.PyRuntime` section: a scan of its
+ * writable data in the target's memory (see scan-runtime.ts). Notes why when nothing validates.
+ */
+function scanElf(
+  pid: number,
+  elf: ElfFile,
+  binaryPath: string,
+  openedPath: string,
+  maps: readonly MapEntry[],
+  notes: string[],
+): RuntimeLocation | undefined {
+  const base = mappingBase(maps, binaryPath);
+  if (base === undefined || !/python/i.test(path.basename(binaryPath))) return undefined;
+  const symbols = findWantedSymbols(elf, base - elf.imageBaseVaddr());
+  const ranges = findWritableRanges(maps, binaryPath);
+  const reader = new ProcMemoryReader(pid);
+  try {
+    const pyVersionAddress = symbols.get('Py_Version');
+    const version =
+      (pyVersionAddress !== undefined ? readPyVersion(reader, pyVersionAddress) : undefined) ??
+      versionFromRodata(elf, versionFromFileName(binaryPath));
+    const tables = scanTablesFor(version);
+    const found = scanForRuntime(reader, ranges, tables, new Set(readThreadIds(pid)));
+    if (!found) {
+      const tried = tables.map(({ version: [major, minor] }) => `${major}.${minor}`).join(', ');
+      notes.push(
+        `${binaryPath}: no _PyRuntime symbol and no .PyRuntime section, and nothing in its ` +
+          `${Math.round(rangeBytes(ranges) / 1024)} KiB of writable data validates as the runtime ` +
+          `(searched for the 3.13+ _Py_DebugOffsets cookie${tried ? ` and for the interpreter lists of ${tried}` : ''}` +
+          `${version ? `; the binary says it is Python ${version.text}` : ''})`,
+      );
+      return undefined;
+    }
+    const [major, minor] = found.layout.version;
+    return {
+      binaryPath,
+      openedPath,
+      runtimeAddress: found.address,
+      strategy: 'scan',
+      pyVersionAddress,
+      binaryVersion: version ?? { major, minor, patch: 0, text: `${major}.${minor}` },
+      symbols,
+      notes: [...notes, `${binaryPath}: _PyRuntime found by scanning its writable data (${found.how})`],
+    };
+  } finally {
+    reader.close();
+  }
+}
+
+/** The tables a scan tries: the binary's own version's when it is known, else every one (each is validated). */
+function scanTablesFor(version: PythonVersion | undefined): PythonLayout[] {
+  if (!version) return [...tableLayouts.values()];
+  const table = findTableLayout(version.major, version.minor);
+  return table ? [table] : [];
 }
 
 /** Reads PY_VERSION_HEX from the `Py_Version` constant (3.11+) and decodes it. */
