@@ -3,11 +3,11 @@
 // recording; in every case what was sampled is written, atomically.
 
 import path from 'node:path';
-import { HotpathError } from '../errors/index.js';
-import { ProcessReaders, RequestContextReader, type SamplerProgress } from '../sampler/index.js';
+import type { SamplerProgress } from '../sampler/index.js';
 import { ProfileBuilder, filterByEndpoint, type Profile } from '../profile/index.js';
 import { renderEndpointTable } from '../render/index.js';
-import { collectPids, parseCommandLine, parseEndpointPattern, parsePositiveNumber } from './arguments.js';
+import { parseCommandLine, parseEndpointPattern } from './arguments.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
 import { checkWritable, writeFileAtomic } from './atomic-write.js';
 import { OUTPUT_FORMATS, findOutputFormat, formatForFile, type OutputFormat, type OutputOptions } from './formats.js';
 import { runSession } from './session.js';
@@ -16,48 +16,29 @@ import { formatSummary } from './summary.js';
 import type { Command } from './command.js';
 import { EXIT_OK, exitCodeFor } from './exit-codes.js';
 
-interface RecordValues {
-  pid?: string;
-  rate?: string;
-  duration?: string;
+interface RecordValues extends SamplingValues {
   output?: string;
   format?: string;
-  subprocesses?: boolean;
-  idle?: boolean;
-  gil?: boolean;
   threads?: boolean;
   function?: boolean;
   nolineno?: boolean;
-  nonblocking?: boolean;
-  native?: boolean;
   'full-filenames'?: boolean;
   title?: string;
   endpoint?: string;
   'split-endpoints'?: boolean;
-  'no-locals'?: boolean;
-  help?: boolean;
 }
 
 export const RECORD_OPTIONS = {
-  pid: { type: 'string', short: 'p' },
-  rate: { type: 'string', short: 'r' },
-  duration: { type: 'string', short: 'd' },
+  ...SAMPLING_OPTIONS,
   output: { type: 'string', short: 'o' },
   format: { type: 'string', short: 'f' },
-  subprocesses: { type: 'boolean', short: 's' },
-  idle: { type: 'boolean', short: 'i' },
-  gil: { type: 'boolean', short: 'g' },
   threads: { type: 'boolean', short: 't' },
   function: { type: 'boolean', short: 'F' },
   nolineno: { type: 'boolean' },
-  nonblocking: { type: 'boolean' },
-  native: { type: 'boolean', short: 'n' },
   'full-filenames': { type: 'boolean' },
   title: { type: 'string' },
   endpoint: { type: 'string' },
   'split-endpoints': { type: 'boolean' },
-  'no-locals': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const recordCommand: Command = {
@@ -67,26 +48,18 @@ export const recordCommand: Command = {
 hotpath record [options] -- python app.py [args]
 
 Options:
-  -p, --pid PID          process to profile (more pids may follow, e.g. --pid $(pgrep -f gunicorn))
-  -r, --rate HZ          samples per second (default 100)
-  -d, --duration SECONDS stop after this long (default: until Ctrl-C or the program exits)
+${SAMPLING_USAGE}
   -o, --output FILE      where to write (default: hotpath-<pid>-<time>.<ext>)
   -f, --format FORMAT    ${OUTPUT_FORMATS.map((f) => f.name).join(', ')} (default flamegraph,
                          or implied by the -o extension)
-  -s, --subprocesses     also profile child processes, following workers as they come and go
-  -i, --idle             keep samples of threads that are waiting (sleep, I/O, locks)
-  -g, --gil              keep only samples of the thread holding the GIL
   -t, --threads          split the output by thread
   -F, --function         merge lines of a function (one frame per function)
       --nolineno         same as --function
-      --nonblocking      accepted for py-spy compatibility: hotpath never pauses the target
-  -n, --native           native (C) frames: not supported yet
       --title TEXT       title of the flame graph
 
 Web applications (WSGI: Gunicorn, Flask, Django; ASGI: uvicorn, Starlette, FastAPI):
       --endpoint REGEX   keep only samples of requests whose label ("GET /users/{id}") matches
       --split-endpoints  also write one output per endpoint: <output>.endpoint-<name>.<ext>
-      --no-locals        read no frame locals: no request labels, no marked requests
   A request with a \`hotpath\` query parameter (?hotpath) or an X-Hotpath header gets its own profile,
   <output>.request-<n>.<ext>. Only method, route/path and the marker's presence are read from requests.`,
   run: runRecord,
@@ -98,18 +71,7 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     console.log(recordCommand.usage);
     return 0;
   }
-  if (values.native) throw new HotpathError('not-supported', '--native (C frames) is not supported yet');
-  const pids = collectPids(values.pid, extraPids);
-  if (pids.length === 0 && command.length === 0) {
-    throw new HotpathError(
-      'usage',
-      'record needs --pid PID or a command after --, e.g. hotpath record -- python app.py',
-    );
-  }
-  if (pids.length > 0 && command.length > 0)
-    throw new HotpathError('usage', 'give either --pid or a command, not both');
-  const rateHz = parsePositiveNumber('--rate', values.rate, 100)!;
-  const durationSec = parsePositiveNumber('--duration', values.duration);
+  const { pids, rateHz, durationSec, sampler: samplerOptions } = resolveSampling('record', values, extraPids, command);
   const endpointPattern = parseEndpointPattern(values.endpoint);
   const format = pickFormat(values);
   const output = values.output ?? defaultOutputName(pids[0], format);
@@ -117,22 +79,14 @@ async function runRecord(argv: readonly string[]): Promise<number> {
 
   const builder = new ProfileBuilder();
   const marked = new MarkedRequestProfiles();
-  const readers = new ProcessReaders();
-  const requests = values['no-locals'] ? undefined : new RequestContextReader(readers);
   const { sampler, stopReason, launched, attached } = await runSession({
+    ...samplerOptions,
     pids,
     command,
-    rateHz,
-    durationMs: durationSec !== undefined ? durationSec * 1000 : undefined,
-    includeIdle: values.idle ?? false,
-    gilOnly: values.gil ?? false,
-    subprocesses: values.subprocesses ?? false,
     onSample: (sample) => {
       builder.addSample(sample);
       marked.add(sample);
     },
-    readThreadNames: (python) => readers.readThreadNames(python),
-    labelRequest: requests && ((python, stack) => requests.label(python, stack)),
     onProgress: process.stderr.isTTY ? showProgress : undefined,
     onProcessEvent: (event) => {
       if (event.kind === 'attach') {

@@ -2,25 +2,16 @@
 // On a terminal it redraws in place (q quits; 1-4 choose the sort column); otherwise it prints a frame
 // per refresh, which is also what tests read.
 
-import { HotpathError } from '../errors/index.js';
 import { LiveCounts } from '../profile/live-counts.js';
 import { renderTopView, type TopSortKey } from '../render/top-view.js';
-import { collectPids, parseCommandLine, parsePositiveNumber } from './arguments.js';
+import { parseCommandLine, parsePositiveNumber } from './arguments.js';
+import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
 import type { Command } from './command.js';
 import { EXIT_OK } from './exit-codes.js';
 import { runSession } from './session.js';
 
-interface TopValues {
-  pid?: string;
-  rate?: string;
-  duration?: string;
-  subprocesses?: boolean;
-  idle?: boolean;
-  gil?: boolean;
-  native?: boolean;
-  nonblocking?: boolean;
+interface TopValues extends SamplingValues {
   refresh?: string;
-  help?: boolean;
 }
 
 const SORT_KEYS: Record<string, TopSortKey> = { '1': 'own', '2': 'total', '3': 'ownTime', '4': 'totalTime' };
@@ -32,41 +23,22 @@ export const topCommand: Command = {
 hotpath top [options] -- python app.py [args]
 
 Options:
-  -p, --pid PID          process to watch (more pids may follow)
-  -r, --rate HZ          samples per second (default 100)
-  -d, --duration SECONDS stop after this long
-  -s, --subprocesses     also watch child processes (workers)
-  -i, --idle             include waiting threads
-  -g, --gil              only the thread holding the GIL
+${SAMPLING_USAGE}
       --refresh SECONDS  time between redraws (default 1)
-      --nonblocking      accepted for py-spy compatibility: hotpath never pauses the target
 Keys: q quits; 1-4 sort by %Own, %Total, OwnTime, TotalTime.`,
   run: runTop,
 };
 
 async function runTop(argv: readonly string[]): Promise<number> {
   const { values, extraPids, command } = parseCommandLine<TopValues>(argv, {
-    pid: { type: 'string', short: 'p' },
-    rate: { type: 'string', short: 'r' },
-    duration: { type: 'string', short: 'd' },
-    subprocesses: { type: 'boolean', short: 's' },
-    idle: { type: 'boolean', short: 'i' },
-    gil: { type: 'boolean', short: 'g' },
-    native: { type: 'boolean', short: 'n' },
-    nonblocking: { type: 'boolean' },
+    ...SAMPLING_OPTIONS,
     refresh: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(topCommand.usage);
     return EXIT_OK;
   }
-  if (values.native) throw new HotpathError('not-supported', '--native (C frames) is not supported yet');
-  const pids = collectPids(values.pid, extraPids);
-  if (pids.length === 0 && command.length === 0)
-    throw new HotpathError('usage', 'top needs --pid PID or a command after --');
-  const rateHz = parsePositiveNumber('--rate', values.rate, 100)!;
-  const durationSec = parsePositiveNumber('--duration', values.duration);
+  const { pids, rateHz, sampler } = resolveSampling('top', values, extraPids, command);
   const refreshMs = parsePositiveNumber('--refresh', values.refresh, 1)! * 1000;
   const counts = new LiveCounts();
   const abort = new AbortController();
@@ -85,14 +57,10 @@ async function runTop(argv: readonly string[]): Promise<number> {
     );
   try {
     await runSession({
+      ...sampler,
+      markGil: true,
       pids,
       command,
-      rateHz,
-      durationMs: durationSec !== undefined ? durationSec * 1000 : undefined,
-      includeIdle: values.idle ?? false,
-      gilOnly: values.gil ?? false,
-      markGil: true,
-      subprocesses: values.subprocesses ?? false,
       abort,
       onSample: (sample) => counts.add(sample),
       onStart: (attached) => {
