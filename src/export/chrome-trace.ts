@@ -6,7 +6,10 @@
 // later one (the thread was not sampled for a while) starts a new run at its own time.
 
 import { stackFrames, threadLabel, type Profile } from '../profile/index.js';
+import { HotpathError } from '../errors/index.js';
+import { encodeJsonBuffer } from './json-buffer.js';
 import { sampleIntervalMs } from './sample-interval.js';
+import { samplesByThread } from './thread-samples.js';
 
 export interface TraceEvent {
   name: string;
@@ -29,13 +32,15 @@ export interface ChromeTrace {
 /** An event still growing: its duration is set when a sample no longer shares it. */
 interface OpenEvent {
   event: TraceEvent;
-  /** Function id, or the endpoint id for the request level. */
+  /** Function id, or requestKey(endpoint) for the request level. */
   key: number;
 }
 
 /** Where one thread's samples are laid out: a run starts at `startUs`, sample k of it at startUs + k × interval. */
 interface Timeline {
+  /** Shared by all threads, so the event limit holds for the whole trace. */
   events: TraceEvent[];
+  maxEvents: number;
   open: OpenEvent[];
   startUs: number;
   slot: number;
@@ -43,11 +48,21 @@ interface Timeline {
   lastSampleUs: number;
 }
 
+export interface ExportChromeTraceOptions {
+  /** Trace viewers cannot load much more (chrome://tracing, Perfetto's UI): past this the export fails early. */
+  maxEvents?: number;
+}
+
+export const DEFAULT_MAX_TRACE_EVENTS = 5_000_000;
+
 const US_PER_MS = 1000;
 
-export function exportChromeTrace(profile: Profile): string {
+export function exportChromeTrace(profile: Profile, options: ExportChromeTraceOptions = {}): Buffer {
+  const events = metadataEvents(profile);
+  const maxEvents = options.maxEvents ?? DEFAULT_MAX_TRACE_EVENTS;
+  samplesByThread(profile).forEach((indices, thread) => addThreadEvents(profile, thread, indices, events, maxEvents));
   const trace: ChromeTrace = {
-    traceEvents: [...metadataEvents(profile), ...profile.threads.flatMap((_, thread) => threadEvents(profile, thread))],
+    traceEvents: events,
     displayTimeUnit: 'ms',
     otherData: {
       producer: 'hotpath',
@@ -57,7 +72,7 @@ export function exportChromeTrace(profile: Profile): string {
       rateHz: profile.meta.rateHz,
     },
   };
-  return JSON.stringify(trace);
+  return encodeJsonBuffer(trace);
 }
 
 function metadataEvents(profile: Profile): TraceEvent[] {
@@ -80,13 +95,17 @@ function metadataEvents(profile: Profile): TraceEvent[] {
   ];
 }
 
-function threadEvents(profile: Profile, thread: number): TraceEvent[] {
+function addThreadEvents(
+  profile: Profile,
+  thread: number,
+  indices: number[],
+  events: TraceEvent[],
+  maxEvents: number,
+): void {
   const { samples } = profile;
-  const indices: number[] = [];
-  for (let i = 0; i < samples.count; i++) if (samples.thread[i] === thread) indices.push(i);
   indices.sort((a, b) => samples.time[a]! - samples.time[b]!);
   const intervalUs = sampleIntervalMs(profile) * US_PER_MS;
-  const timeline: Timeline = { events: [], open: [], startUs: 0, slot: 0, intervalUs, lastSampleUs: -Infinity };
+  const timeline: Timeline = { events, maxEvents, open: [], startUs: 0, slot: 0, intervalUs, lastSampleUs: -Infinity };
   for (const i of indices) {
     const timeUs = samples.time[i]! * US_PER_MS;
     if (timeUs - timeline.lastSampleUs >= 1.5 * intervalUs) startRun(timeline, timeUs);
@@ -95,7 +114,6 @@ function threadEvents(profile: Profile, thread: number): TraceEvent[] {
     timeline.slot++;
   }
   closeFrom(timeline, 0);
-  return timeline.events;
 }
 
 /** A new run never starts before the previous one ended, so events on one thread cannot overlap. */
@@ -117,35 +135,39 @@ function placeSample(
   stack: number,
   endpoint: number,
 ): void {
-  const wanted: { key: number; make: () => TraceEvent }[] = [];
-  const event = (name: string, cat: string, args?: TraceEvent['args']): TraceEvent => ({
-    name,
-    cat,
-    ph: 'X',
-    ts: 0,
-    pid: thread.pid,
-    tid: thread.tid,
-    ...(args && { args }),
-  });
-  if (endpoint >= 0) wanted.push({ key: endpoint, make: () => event(profile.endpoints[endpoint]!, 'request') });
-  for (const frame of stackFrames(profile, stack)) {
-    const func = profile.frames[frame]!.func;
-    const entry = profile.functions[func]!;
-    const args = { file: profile.strings[entry.file]!, line: entry.firstLine };
-    wanted.push({ key: func, make: () => event(profile.strings[entry.name]!, 'python', args) });
-  }
+  const funcs = stackFrames(profile, stack).map((frame) => profile.frames[frame]!.func);
+  const keys = endpoint >= 0 ? [requestKey(endpoint), ...funcs] : funcs;
   let shared = 0;
-  const sameLevel = (depth: number) =>
-    timeline.open[depth]!.key === wanted[depth]!.key &&
-    (timeline.open[depth]!.event.cat === 'request') === (depth === 0 && endpoint >= 0);
-  while (shared < timeline.open.length && shared < wanted.length && sameLevel(shared)) shared++;
+  while (shared < timeline.open.length && shared < keys.length && timeline.open[shared]!.key === keys[shared]) shared++;
   closeFrom(timeline, shared);
-  for (const { key, make } of wanted.slice(shared)) {
-    const opened = make();
-    opened.ts = roundUs(positionUs(timeline, timeline.slot));
-    timeline.events.push(opened);
-    timeline.open.push({ event: opened, key });
+  for (const key of keys.slice(shared)) {
+    const event = levelEvent(profile, thread, key);
+    event.ts = roundUs(positionUs(timeline, timeline.slot));
+    timeline.events.push(event);
+    timeline.open.push({ event, key });
+    if (timeline.events.length > timeline.maxEvents) throw tooManyEvents(timeline.maxEvents);
   }
+}
+
+function tooManyEvents(maxEvents: number): HotpathError {
+  return new HotpathError(
+    'not-supported',
+    `this profile makes more than ${maxEvents} trace events, more than trace viewers load`,
+    'export a shorter recording, or use the speedscope or gecko format, which share stacks between samples',
+  );
+}
+
+/** Request levels get negative keys, so they never equal a function id. */
+function requestKey(endpoint: number): number {
+  return -2 - endpoint;
+}
+
+function levelEvent(profile: Profile, thread: { pid: number; tid: number }, key: number): TraceEvent {
+  const where = { ph: 'X' as const, ts: 0, pid: thread.pid, tid: thread.tid };
+  if (key < 0) return { name: profile.endpoints[-2 - key]!, cat: 'request', ...where };
+  const entry = profile.functions[key]!;
+  const args = { file: profile.strings[entry.file]!, line: entry.firstLine };
+  return { name: profile.strings[entry.name]!, cat: 'python', ...where, args };
 }
 
 /** Ends the open events at `depth` and deeper at the current slot. */

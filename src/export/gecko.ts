@@ -4,8 +4,10 @@
 // Written as processed version 57 (funcTable.fileName, shared.stringArray); the Firefox Profiler upgrades
 // older processed versions itself, so the file keeps loading as the format moves on.
 
-import { type Profile, type ThreadEntry } from '../profile/index.js';
+import type { Profile } from '../profile/index.js';
+import { encodeJsonBuffer } from './json-buffer.js';
 import { sampleIntervalMs } from './sample-interval.js';
+import { samplesByThread } from './thread-samples.js';
 
 export const GECKO_PROCESSED_VERSION = 57;
 /** The Gecko (unprocessed) format version paired with processed 57. */
@@ -110,7 +112,7 @@ class GeckoStrings {
   }
 }
 
-export function exportGecko(profile: Profile): string {
+export function exportGecko(profile: Profile): Buffer {
   const strings = new GeckoStrings();
   const gecko: GeckoProfile = {
     meta: {
@@ -131,22 +133,18 @@ export function exportGecko(profile: Profile): string {
     },
     libs: [],
     pages: [],
-    threads: profile.threads.map((entry, thread) => buildThread(profile, strings, thread, entry)),
+    threads: samplesByThread(profile).map((indices, thread) => buildThread(profile, strings, thread, indices)),
     shared: { stringArray: strings.array },
   };
-  return JSON.stringify(gecko);
+  return encodeJsonBuffer(gecko);
 }
 
-function buildThread(profile: Profile, strings: GeckoStrings, thread: number, entry: ThreadEntry): GeckoThread {
+function buildThread(profile: Profile, strings: GeckoStrings, thread: number, indices: number[]): GeckoThread {
+  const entry = profile.threads[thread]!;
   const tables = new ThreadTables(profile, strings);
   const { samples } = profile;
-  const sampleStacks: (number | null)[] = [];
-  const sampleTimes: number[] = [];
-  for (let i = 0; i < samples.count; i++) {
-    if (samples.thread[i] !== thread) continue;
-    sampleStacks.push(tables.stack(samples.stack[i]!));
-    sampleTimes.push(samples.time[i]!);
-  }
+  const sampleStacks = indices.map((i) => tables.stack(samples.stack[i]!));
+  const sampleTimes = indices.map((i) => samples.time[i]!);
   const command = profile.processes.find((process) => process.pid === entry.pid)?.command;
   return {
     name: entry.name || `thread ${entry.tid}`,
@@ -168,7 +166,7 @@ function buildThread(profile: Profile, strings: GeckoStrings, thread: number, en
       weightType: 'samples',
       length: sampleStacks.length,
     },
-    markers: buildRequestMarkers(profile, strings, thread),
+    markers: buildRequestMarkers(profile, strings, indices),
     ...tables.finish(),
   };
 }
@@ -296,7 +294,7 @@ class ThreadTables {
 }
 
 /** Consecutive samples of the thread with the same endpoint make one interval marker, ending one interval late. */
-function buildRequestMarkers(profile: Profile, strings: GeckoStrings, thread: number): GeckoThread['markers'] {
+function buildRequestMarkers(profile: Profile, strings: GeckoStrings, indices: number[]): GeckoThread['markers'] {
   const markers: GeckoThread['markers'] = {
     data: [],
     name: [],
@@ -320,8 +318,7 @@ function buildRequestMarkers(profile: Profile, strings: GeckoStrings, thread: nu
     markers.category.push(CATEGORY_REQUEST);
     markers.length++;
   };
-  for (let i = 0; i < samples.count; i++) {
-    if (samples.thread[i] !== thread) continue;
+  for (const i of indices) {
     const endpoint = samples.endpoint[i]!;
     const time = samples.time[i]!;
     if (run && run.endpoint === endpoint) {

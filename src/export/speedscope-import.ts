@@ -36,9 +36,11 @@ interface ImportContext {
   samplesLeft: number;
 }
 
-export function importSpeedscope(input: string | object, options: ImportSpeedscopeOptions = {}): Profile {
+/** `input` is the file's text or bytes, or its already-parsed JSON. */
+export function importSpeedscope(input: string | Buffer | object, options: ImportSpeedscopeOptions = {}): Profile {
   const check = new InputChecker('speedscope');
-  const file = check.object(typeof input === 'string' ? check.parseJson(input) : input, 'the file');
+  const text = typeof input === 'string' ? input : Buffer.isBuffer(input) ? input.toString('utf8') : undefined;
+  const file = check.object(text === undefined ? input : check.parseJson(text), 'the file');
   if (file.$schema !== SPEEDSCOPE_SCHEMA) check.fail(`"$schema" is not "${SPEEDSCOPE_SCHEMA}"`);
   const hotpath = readHotpathMeta(check, file.hotpath);
   const profiles = check.array(file.profiles, 'profiles').map((entry, i) => check.object(entry, `profiles[${i}]`));

@@ -2,6 +2,8 @@
 // profile per thread, consecutive identical stacks merged into one weighted sample.
 
 import { stackFrames, type Profile, type ThreadEntry } from '../profile/index.js';
+import { encodeJsonBuffer } from './json-buffer.js';
+import { samplesByThread } from './thread-samples.js';
 
 export const SPEEDSCOPE_SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
 
@@ -62,8 +64,9 @@ export interface SpeedscopeFile {
   hotpath?: SpeedscopeHotpathMeta;
 }
 
-export function exportSpeedscope(profile: Profile): string {
-  const profiles = profile.threads.map((thread, index) => buildThreadProfile(profile, index, thread));
+export function exportSpeedscope(profile: Profile): Buffer {
+  const byThread = samplesByThread(profile);
+  const profiles = profile.threads.map((thread, index) => buildThreadProfile(profile, thread, byThread[index]!));
   const file: SpeedscopeFile = {
     $schema: SPEEDSCOPE_SCHEMA,
     exporter: 'hotpath',
@@ -79,7 +82,7 @@ export function exportSpeedscope(profile: Profile): string {
       command: profile.meta.command,
     },
   };
-  return JSON.stringify(file);
+  return encodeJsonBuffer(file);
 }
 
 /** "process 4242 thread MainThread (4243)"; "process 4242 thread 4243" when Python did not name it. */
@@ -101,15 +104,12 @@ function buildFrame(profile: Profile, frame: number): SpeedscopeFrame {
  * Weights are milliseconds (count × interval), so speedscope shows time; with an unknown rate (e.g. a profile
  * imported from collapsed stacks) they are plain sample counts.
  */
-function buildThreadProfile(profile: Profile, thread: number, entry: ThreadEntry): SpeedscopeSampledProfile {
+function buildThreadProfile(profile: Profile, entry: ThreadEntry, indices: number[]): SpeedscopeSampledProfile {
   const { samples } = profile;
   const intervalMs = profile.meta.rateHz > 0 ? 1000 / profile.meta.rateHz : 0;
   const stacks: number[] = [];
   const counts: number[] = [];
-  let startValue = Number.NaN;
-  for (let i = 0; i < samples.count; i++) {
-    if (samples.thread[i] !== thread) continue;
-    if (Number.isNaN(startValue)) startValue = intervalMs > 0 ? samples.time[i]! : 0;
+  for (const i of indices) {
     const stack = samples.stack[i]!;
     if (stacks.length > 0 && stacks[stacks.length - 1] === stack) counts[counts.length - 1]!++;
     else {
@@ -118,7 +118,7 @@ function buildThreadProfile(profile: Profile, thread: number, entry: ThreadEntry
     }
   }
   const weights = counts.map((count) => (intervalMs > 0 ? count * intervalMs : count));
-  const start = Number.isNaN(startValue) ? 0 : startValue;
+  const start = intervalMs > 0 && indices.length > 0 ? samples.time[indices[0]!]! : 0;
   return {
     type: 'sampled',
     name: speedscopeProfileName(entry),

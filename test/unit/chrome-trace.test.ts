@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportChromeTrace, type ChromeTrace, type TraceEvent } from '../../src/export/chrome-trace.js';
+import { HotpathError } from '../../src/errors/index.js';
 import { ProfileBuilder } from '../../src/profile/index.js';
 import { buildExportProfile, EXPECTED } from '../fixtures/export-profile.js';
 
@@ -43,7 +44,7 @@ function nestPerThread(events: TraceEvent[]): Nested[] {
   return nested;
 }
 
-const exported = (profile = buildExportProfile()) => JSON.parse(exportChromeTrace(profile)) as ChromeTrace;
+const exported = (profile = buildExportProfile()) => JSON.parse(exportChromeTrace(profile).toString()) as ChromeTrace;
 
 test('every event has name, ph, ts, pid and tid; X events have a duration ≥ 0', () => {
   const trace = exported();
@@ -126,5 +127,15 @@ test('a gap in sampling starts a new run at the later sample time; late samples 
       [0, 30_000],
       [100_000, 40_000],
     ],
+  );
+});
+
+test('a profile making more events than viewers load fails early with not-supported', () => {
+  assert.throws(
+    () => exportChromeTrace(buildExportProfile(), { maxEvents: 10 }),
+    (error: unknown) =>
+      error instanceof HotpathError &&
+      error.kind === 'not-supported' &&
+      /more than 10 trace events/.test(error.message),
   );
 });

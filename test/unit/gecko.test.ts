@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { exportGecko, GECKO_PROCESSED_VERSION, type GeckoProfile, type GeckoThread } from '../../src/export/gecko.js';
 import { buildExportProfile, EXPECTED, START_TIME } from '../fixtures/export-profile.js';
 
-const exported = () => JSON.parse(exportGecko(buildExportProfile())) as GeckoProfile;
+const exported = () => JSON.parse(exportGecko(buildExportProfile()).toString()) as GeckoProfile;
 
 /** Keys of the samples table that describe its columns rather than being one. */
 const NOT_COLUMNS = new Set(['length', 'weight', 'weightType']);

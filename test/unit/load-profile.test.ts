@@ -44,7 +44,7 @@ test('speedscope JSON loads with the same sample count', () => {
     assert.equal(profile.samples.count, EXPECTED.samples);
     assert.equal(profile.threads.length, 3);
   });
-  const indented = `\uFEFF  ${JSON.stringify(JSON.parse(exportSpeedscope(buildExportProfile())), null, 2)}`;
+  const indented = `\uFEFF  ${JSON.stringify(JSON.parse(exportSpeedscope(buildExportProfile()).toString()), null, 2)}`;
   withFile(indented, (path) => assert.equal(loadProfile(path).samples.count, EXPECTED.samples));
 });
 

@@ -14,7 +14,7 @@ import { importSpeedscope } from '../../src/export/speedscope-import.js';
 import { functionName, stackFrames, type Profile } from '../../src/profile/index.js';
 import { buildExportProfile, EXPECTED, INTERVAL_MS, RATE_HZ, START_TIME } from '../fixtures/export-profile.js';
 
-const exported = (): SpeedscopeFile => JSON.parse(exportSpeedscope(buildExportProfile())) as SpeedscopeFile;
+const exported = (): SpeedscopeFile => JSON.parse(exportSpeedscope(buildExportProfile()).toString()) as SpeedscopeFile;
 
 /** Self and total (once per sample) counts per function name, read from a speedscope file. */
 function countsFromFile(file: SpeedscopeFile): Map<string, { self: number; total: number }> {
@@ -119,7 +119,7 @@ test('importSpeedscope reads our file back with the same threads, counts and met
 test('a profile with an unknown rate exports weights as counts and reads back the same counts', () => {
   const original = buildExportProfile();
   const unknownRate: Profile = { ...original, meta: { ...original.meta, rateHz: 0 } };
-  const file = JSON.parse(exportSpeedscope(unknownRate)) as SpeedscopeFile;
+  const file = JSON.parse(exportSpeedscope(unknownRate).toString()) as SpeedscopeFile;
   assert.ok(file.profiles.every((p) => p.unit === 'none'));
   assert.deepEqual((file.profiles[1] as SpeedscopeSampledProfile).weights, [1, 1, 2]);
   assert.deepEqual(countsFromProfile(importSpeedscope(file)), expectedCounts());

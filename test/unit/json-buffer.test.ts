@@ -1,0 +1,20 @@
+// encodeJsonBuffer writes the same JSON text as JSON.stringify, for small values and for large nested ones
+// that it serializes piece by piece.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeJsonBuffer } from '../../src/export/json-buffer.js';
+
+test('small and large values encode exactly as JSON.stringify does', () => {
+  const values: unknown[] = [
+    null,
+    5,
+    'größe 🚀',
+    [undefined, 1],
+    { a: 1, skipped: undefined, nested: { list: [1, 'x', null] } },
+    Array.from({ length: 10_000 }, (_, i) => ({ i, name: `f${i}`, stack: [i, i + 1], gap: i % 2 ? undefined : 0 })),
+    { profiles: [{ samples: Array.from({ length: 9000 }, (_, i) => [i, i]), weights: [1] }], small: { x: [1] } },
+    Array.from({ length: 5000 }, (_, i) => (i % 3 ? undefined : i)),
+  ];
+  for (const value of values) assert.equal(encodeJsonBuffer(value).toString('utf8'), JSON.stringify(value));
+});
