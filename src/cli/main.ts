@@ -5,12 +5,13 @@ import { createRequire } from 'node:module';
 import { HotpathError } from '../errors/index.js';
 import type { Command } from './command.js';
 import { convertCommand } from './convert.js';
+import { doctorCommand } from './doctor.js';
 import { dumpCommand } from './dump.js';
 import { EXIT_INTERNAL, exitCodeFor } from './exit-codes.js';
 import { recordCommand } from './record.js';
 import { topCommand } from './top.js';
 
-const COMMANDS: readonly Command[] = [recordCommand, topCommand, dumpCommand, convertCommand];
+const COMMANDS: readonly Command[] = [recordCommand, topCommand, dumpCommand, convertCommand, doctorCommand];
 
 function version(): string {
   const require = createRequire(import.meta.url);

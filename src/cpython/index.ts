@@ -6,7 +6,7 @@ export * from './code-objects.js';
 export * from './frames.js';
 export * from './threads.js';
 export * from './python-process.js';
-export { SUPPORTED_RANGE } from './select-layout.js';
+export { SUPPORTED_RANGE, selectLayout } from './select-layout.js';
 export * from './dicts.js';
 export * from './object-reader.js';
 export * from './locals-reader.js';

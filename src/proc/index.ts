@@ -5,3 +5,4 @@ export * from './page-cache-reader.js';
 export * from './maps.js';
 export * from './process.js';
 export * from './permissions.js';
+export * from './namespaces.js';
