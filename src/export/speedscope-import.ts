@@ -141,13 +141,15 @@ function takeSamples(context: ImportContext, count: number): void {
 /** Returns the end of the profile in milliseconds. */
 function importSampled(context: ImportContext, entry: Record<string, unknown>, thread: number, where: string): number {
   const { check, builder } = context;
-  if (entry.type !== 'sampled')
+  if (entry.type !== 'sampled') {
     check.fail(`${where}.type is ${JSON.stringify(entry.type)}, not "sampled" or "evented"`);
+  }
   const msPerUnit = MS_PER_UNIT[readUnit(check, entry, where)];
   const stacks = check.array(entry.samples, `${where}.samples`);
   const weights = check.array(entry.weights, `${where}.weights`);
-  if (stacks.length !== weights.length)
+  if (stacks.length !== weights.length) {
     check.fail(`${where} has ${stacks.length} samples but ${weights.length} weights`);
+  }
   const countWeighted = msPerUnit === undefined || context.intervalMs === 0;
   const stepMs = context.intervalMs > 0 ? context.intervalMs : 0;
   let cursorMs = msPerUnit === undefined ? 0 : check.number(entry.startValue, `${where}.startValue`) * msPerUnit;
@@ -216,8 +218,9 @@ function applyEvent(
     open.push({ frame, node: builder.internStack(parent, frameIds[frame]!) });
   } else if (event.type === 'C') {
     const top = open.pop();
-    if (top?.frame !== frame)
+    if (top?.frame !== frame) {
       check.fail(`${where} closes frame ${frame}, but the innermost open frame is ${top?.frame ?? 'none'}`);
+    }
   } else {
     check.fail(`${where}.type is ${JSON.stringify(event.type)}, not "O" or "C"`);
   }
