@@ -18,6 +18,7 @@ import {
   functionRows,
   nodeLabel,
   NO_FILTER,
+  NO_REQUEST_LABEL,
   timelineRows,
   type EndpointRow,
   type FunctionRow,
@@ -166,7 +167,7 @@ export class ReportApp {
     const chips: HTMLElement[] = [];
     const { endpoint, range } = this.filter;
     if (endpoint !== null) {
-      const label = endpoint === 0 ? '(no request)' : this.model.data.endpoints[endpoint - 1]!;
+      const label = endpoint === 0 ? NO_REQUEST_LABEL : this.model.data.endpoints[endpoint - 1]!;
       chips.push(chip(`Endpoint: ${label}`, () => this.setFilter({ ...this.filter, endpoint: null })));
     }
     if (range) {
