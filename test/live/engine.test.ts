@@ -1,6 +1,7 @@
 // The engine's live suite: runs test/targets/known.py on every installed CPython and checks what `hotpath dump`
 // and `hotpath record` report (names, files, lines, recursion depth, threads, CPU shares), then every failure
-// mode's exit code and message. The process helpers are private here: test/support had none when it was written.
+// mode's exit code and message. The checks of known.py's stacks are shared (test/support/known-script.ts); the process
+// helpers are private here: test/support had none when it was written.
 import { after, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -10,10 +11,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
 import type { ErrorKind } from '../../src/errors/index.js';
+import {
+  UNICODE_NAME,
+  checkDumpedThreads,
+  checkLaunchedRawProfile,
+  checkThreadedRawProfile,
+  knownPy,
+  type DumpedThread,
+  type ReadyInfo,
+} from '../support/known-script.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const hotpathBin = path.join(repoRoot, 'bin/hotpath.js');
-const knownPy = path.join(repoRoot, 'test/targets/known.py');
 const pyenvVersions = path.join(process.env.PYENV_ROOT ?? '/root/.pyenv', 'versions');
 
 const SUPPORTED_PYTHONS = [
@@ -42,12 +51,6 @@ function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
-}
-
-interface ReadyInfo {
-  pid: number;
-  version: string;
-  threads: Record<string, { ident: number; native_id: number }>;
 }
 
 interface Target {
@@ -126,99 +129,18 @@ function runHotpath(args: readonly string[], options: { runAs?: string[]; bin?: 
   return startHotpath(args, options).done;
 }
 
+/**
+ * Resolves once process `pid` has made `count` more read calls than when asked. After its "sampling" line a
+ * recording hotpath reads nothing but the target, so this is how a test knows samples were taken (a pipe
+ * shows no progress lines, and its first sample may still be running when the line arrives).
+ */
+async function waitForReadCalls(pid: number, count: number): Promise<void> {
+  const readCalls = (): number => Number(/^syscr:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+  const enough = readCalls() + count;
+  while (readCalls() < enough) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 // ---- what the target looks like ------------------------------------------------------------------------
-
-/** Line numbers of the `# LINE:<name>` markers in known.py. */
-function readMarkers(): Record<string, number> {
-  const markers: Record<string, number> = {};
-  fs.readFileSync(knownPy, 'utf8')
-    .split('\n')
-    .forEach((text, index) => {
-      const match = /# LINE:(\w+)\s*$/.exec(text);
-      if (match) markers[match[1]!] = index + 1;
-    });
-  return markers;
-}
-
-const LINE = readMarkers();
-const UNICODE_NAME = 'ünïcode_函数';
-const ALPHA_NAME = 'alpha_loop_ß';
-const BETA_NAME = 'beta_loop_𠀀';
-const RECURSION_DEPTH = 50;
-
-interface Frame {
-  name: string;
-  file: string;
-  line: number;
-}
-
-/** Checks one main-thread stack, outermost frame first; returns its leaf work function, if any. */
-function checkMainStack(frames: readonly Frame[], where: string): 'work_a' | 'work_b' | undefined {
-  const describe = (): string => `${where}: ${frames.map((f) => `${f.name}:${f.line}`).join(' > ')}`;
-  for (const frame of frames) assert.equal(frame.file, knownPy, describe());
-  const expected: Array<[string, number[]]> = [
-    ['<module>', [LINE.module_call!]],
-    ['main', [LINE.main_call!]],
-    ...Array.from({ length: RECURSION_DEPTH - 1 }, (): [string, number[]] => ['recurse', [LINE.recurse_call!]]),
-    ['recurse', [LINE.recurse_bottom!]],
-  ];
-  const leaf = frames.length === expected.length + 2 ? frames.at(-1)!.name : undefined;
-  const unicodeLines =
-    leaf === 'work_a'
-      ? [LINE.unicode_call_a!]
-      : leaf === 'work_b'
-        ? [LINE.unicode_call_b!]
-        : [LINE.unicode_loop!, LINE.unicode_call_a!, LINE.unicode_call_b!];
-  expected.push([UNICODE_NAME, unicodeLines]);
-  // A work function's frame sits on its loop line; on entry (before its first line runs) on its `def` line.
-  if (leaf === 'work_a') expected.push(['work_a', [LINE.work_a!, LINE.work_a! - 1]]);
-  if (leaf === 'work_b') expected.push(['work_b', [LINE.work_b!, LINE.work_b! - 1]]);
-  assert.equal(frames.length, expected.length, describe());
-  expected.forEach(([name, lines], i) => {
-    assert.equal(frames[i]!.name, name, describe());
-    assert.ok(lines.includes(frames[i]!.line), `frame ${i} line ${frames[i]!.line} not in ${lines}: ${describe()}`);
-  });
-  assert.equal(frames.filter((f) => f.name === 'recurse').length, RECURSION_DEPTH);
-  return leaf === 'work_a' || leaf === 'work_b' ? leaf : undefined;
-}
-
-/** Checks an extra thread's stack, outermost first: threading's bootstrap frames, then its own loop. */
-function checkThreadStack(frames: readonly Frame[], loopName: string, loopLine: number, version: string): void {
-  const qualified = Number(version.split('.')[1]) >= 11 ? 'Thread.' : '';
-  const names = frames.map((f) => f.name);
-  assert.deepEqual(names, [`${qualified}_bootstrap`, `${qualified}_bootstrap_inner`, `${qualified}run`, loopName]);
-  for (const frame of frames.slice(0, 3)) {
-    assert.ok(frame.file.endsWith('/threading.py') && frame.line > 0, `${frame.name} ${frame.file}:${frame.line}`);
-  }
-  assert.deepEqual(frames[3], { name: loopName, file: knownPy, line: loopLine });
-}
-
-const THREAD_LOOPS: Record<string, [string, number]> = {
-  'alpha-thread': [ALPHA_NAME, LINE.alpha_spin!],
-  'beta-thread': [BETA_NAME, LINE.beta_spin!],
-};
-
-function taskIds(pid: number): Set<number> {
-  return new Set(fs.readdirSync(`/proc/${pid}/task`).map(Number));
-}
-
-/** Parses py-spy raw / collapsed output: "label;label;… count" lines, labels "name (file:line)". */
-function parseCollapsed(text: string): Array<{ labels: string[]; count: number }> {
-  return text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const space = line.lastIndexOf(' ');
-      return { labels: line.slice(0, space).split(';'), count: Number(line.slice(space + 1)) };
-    });
-}
-
-function parseFrameLabel(label: string): Frame {
-  const match = /^(.*) \((.*):(\d+)\)$/.exec(label);
-  assert.ok(match, `not a frame label: ${label}`);
-  return { name: match[1]!, file: match[2]!, line: Number(match[3]) };
-}
 
 function exitCode(kind: ErrorKind): number {
   return EXIT_CODES[kind].code;
@@ -258,36 +180,10 @@ async function forEachPython(
 
 // ---- stacks, threads and shares on every interpreter ------------------------------------------------------
 
-interface DumpedThread {
-  pid: number;
-  thread_id: number;
-  os_thread_id: number | null;
-  thread_name: string | null;
-  frames: Array<{ name: string; filename: string; line: number }>;
-}
-
 async function checkDump(python: Python, target: Target): Promise<void> {
   const result = await runHotpath(['dump', '--pid', String(target.pid), '--json']);
   assert.equal(result.code, 0, result.stderr);
-  const threads = JSON.parse(result.stdout) as DumpedThread[];
-  assert.equal(threads.length, 3, `threads: ${JSON.stringify(threads.map((th) => th.os_thread_id))}`);
-  const tasks = taskIds(target.pid);
-  for (const [name, ids] of Object.entries(target.ready.threads)) {
-    const thread = threads.find((th) => th.thread_id === ids.ident);
-    assert.ok(thread, `no thread with ident ${ids.ident} (${name})`);
-    assert.equal(thread.pid, target.pid);
-    assert.equal(thread.os_thread_id, ids.native_id, name);
-    assert.ok(tasks.has(thread.os_thread_id), `${thread.os_thread_id} not in /proc/${target.pid}/task`);
-    if (thread.thread_name !== null) assert.equal(thread.thread_name, name);
-    const frames = thread.frames.map((f) => ({ name: f.name, file: f.filename, line: f.line })).reverse();
-    if (name === 'MainThread') {
-      assert.equal(thread.os_thread_id, target.pid);
-      checkMainStack(frames, `${python.label} dump`);
-    } else {
-      const [loopName, loopLine] = THREAD_LOOPS[name]!;
-      checkThreadStack(frames, loopName, loopLine, target.ready.version);
-    }
-  }
+  checkDumpedThreads(JSON.parse(result.stdout) as DumpedThread[], target, `${python.label} dump`);
 }
 
 async function checkRecord(python: Python, target: Target, dir: string): Promise<void> {
@@ -296,29 +192,7 @@ async function checkRecord(python: Python, target: Target, dir: string): Promise
   const args = ['record', '-f', 'raw', '-d', '3', '-r', '200', '-i', '-t', '-o', output, '--pid', String(target.pid)];
   const result = await runHotpath(args);
   assert.equal(result.code, 0, result.stderr);
-  const tasks = taskIds(target.pid);
-  const nameByTid = new Map(Object.entries(target.ready.threads).map(([name, ids]) => [ids.native_id, name]));
-  const seenTids = new Set<number>();
-  const leaves = { work_a: 0, work_b: 0 };
-  for (const { labels, count } of parseCollapsed(fs.readFileSync(output, 'utf8'))) {
-    const thread = /^thread \((\d+)\)(?:: (.*))?$/.exec(labels[0]!);
-    assert.ok(thread, `first label is not a thread: ${labels[0]}`);
-    const tid = Number(thread[1]);
-    const name = nameByTid.get(tid);
-    assert.ok(name && tasks.has(tid), `thread ${tid} is not one of ${[...nameByTid.keys()]} in /proc/PID/task`);
-    if (thread[2] !== undefined) assert.equal(thread[2], name);
-    seenTids.add(tid);
-    const frames = labels.slice(1).map(parseFrameLabel);
-    if (name === 'MainThread') {
-      assert.equal(tid, target.pid);
-      const leaf = checkMainStack(frames, `${python.label} record`);
-      if (leaf) leaves[leaf] += count;
-    } else {
-      const [loopName, loopLine] = THREAD_LOOPS[name]!;
-      checkThreadStack(frames, loopName, loopLine, target.ready.version);
-    }
-  }
-  assert.deepEqual([...seenTids].sort(), [...nameByTid.keys()].sort());
+  const leaves = checkThreadedRawProfile(fs.readFileSync(output, 'utf8'), target, `${python.label} record`);
   const total = leaves.work_a + leaves.work_b;
   assert.ok(total >= 100, `only ${total} samples in work_a/work_b: ${result.stderr}`);
   const shareA = leaves.work_a / total;
@@ -353,11 +227,7 @@ test('record -- python known.py: a launched run samples the target it started', 
     const result = await runHotpath(['record', '-f', 'raw', '-d', '2', '-o', output, '--', python.path, knownPy]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^READY /m);
-    const stacks = parseCollapsed(fs.readFileSync(output, 'utf8')).map(({ labels }) => labels.map(parseFrameLabel));
-    // The first samples may catch the interpreter starting up (imports, thread starts): only the steady state is known.
-    const steady = stacks.filter((frames) => frames.some((f) => f.name === 'recurse'));
-    assert.ok(steady.length > 0, `no main-thread stacks in:\n${stacks.map((s) => s.at(-1)?.name).join('\n')}`);
-    for (const frames of steady) checkMainStack(frames, `${python.label} launched`);
+    checkLaunchedRawProfile(fs.readFileSync(output, 'utf8'), `${python.label} launched`);
   }),
 );
 
@@ -428,11 +298,12 @@ describe('hotpath failures', { concurrency: true }, () => {
     const output = path.join(tempDir(t), 'exited.txt');
     const run = startHotpath(['record', '-f', 'raw', '-i', '-d', '30', '-o', output, '--pid', String(target.pid)]);
     await run.stderrLine(/^hotpath: sampling /);
+    await waitForReadCalls(run.child.pid!, 200);
     target.child.stdin!.end();
     const result = await run.done;
     assert.equal(result.code, exitCode('target-exited'), result.stderr);
-    const stacks = parseCollapsed(fs.readFileSync(output, 'utf8'));
-    assert.ok(stacks.some(({ labels }) => labels.some((l) => l.startsWith(`${UNICODE_NAME} (${knownPy}:`))));
+    const text = fs.readFileSync(output, 'utf8');
+    assert.ok(text.includes(`${UNICODE_NAME} (${knownPy}:`), text);
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
