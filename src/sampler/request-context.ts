@@ -81,7 +81,25 @@ export class RequestContextReader {
         if (found) return found;
       }
     }
+    // Django under ASGI runs views on a worker thread whose stack holds only the request object.
+    for (const frame of stack.frames) {
+      const scope = this.readAsgiRequestScope(readers, frame);
+      const found = scope !== undefined ? this.recognise(readers, stack, scope, 'asgi', previous) : undefined;
+      if (found) return found;
+    }
     return undefined;
+  }
+
+  /** The scope of a Django ASGIRequest held in a `request` local, if the frame has one. */
+  private readAsgiRequestScope(readers: ProcessReaderSet, frame: PyFrame): number | undefined {
+    const request = this.readLocal(readers, frame, 'request');
+    if (request === undefined) return undefined;
+    try {
+      if (!readers.objects.typeName(request).endsWith('ASGIRequest')) return undefined;
+      return readers.objects.findAttribute(request, 'scope');
+    } catch {
+      return undefined;
+    }
   }
 
   private readLocal(readers: ProcessReaderSet, frame: PyFrame, name: string): number | undefined {
@@ -145,7 +163,7 @@ export class RequestContextReader {
     try {
       if (!readers.objects.isDict(dict)) return undefined;
       const items = readers.objects.readStrKeyedDict(dict);
-      return protocol === 'wsgi' ? readWsgiRequest(readers, stack, items) : readAsgiRequest(readers.objects, items);
+      return protocol === 'wsgi' ? readWsgiRequest(readers, stack, items) : readAsgiRequest(readers, stack, items);
     } catch {
       return undefined;
     }
@@ -186,14 +204,19 @@ function readWsgiRequest(
   };
 }
 
-function readAsgiRequest(objects: ObjectReader, scope: Map<string, number>): RequestInfo | undefined {
+function readAsgiRequest(
+  readers: ProcessReaderSet,
+  stack: ThreadStack,
+  scope: Map<string, number>,
+): RequestInfo | undefined {
+  const { objects } = readers;
   const typeObject = scope.get('type');
   const type = typeObject !== undefined ? objects.readStr(typeObject, 16) : undefined;
   if (type !== 'http' && type !== 'websocket') return undefined;
   const method = type === 'websocket' ? 'WS' : readOptionalStr(objects, scope.get('method'));
   const path = readOptionalStr(objects, scope.get('path'));
   if (method === undefined || path === undefined) return undefined;
-  const route = findStarletteRoute(objects, scope.get('route'));
+  const route = findStarletteRoute(objects, scope.get('route')) ?? findDjangoRoute(readers, stack);
   const queryObject = scope.get('query_string');
   const query = queryObject !== undefined ? objects.readBytes(queryObject).toString('latin1') : '';
   return {
@@ -226,7 +249,7 @@ function findFlaskRoute(objects: ObjectReader, request: number | undefined): str
   }
 }
 
-/** Django: a `request` local (WSGIRequest) whose resolver_match.route is a path pattern, not a regex. */
+/** Django: a `request` local (WSGIRequest, ASGIRequest) whose resolver_match.route is a path pattern, not a regex. */
 function findDjangoRoute(readers: ProcessReaderSet, stack: ThreadStack): string | undefined {
   const { objects, locals } = readers;
   for (let i = stack.frames.length - 1; i >= 0; i--) {

@@ -1,5 +1,5 @@
 // hotpath against real web servers on 127.0.0.1 driven by real HTTP requests: per-endpoint CPU shares for
-// Flask (Gunicorn sync and gthread), Django (Gunicorn) and FastAPI (uvicorn, 2 workers); route patterns;
+// Flask (Gunicorn sync and gthread), Django (Gunicorn, uvicorn) and FastAPI (uvicorn, 2 workers); routes;
 // marked requests; thread names; worker respawns; idle and GIL filtering; --no-locals. On one CPython ≤3.10
 // and one ≥3.12 (HOTPATH_WEB_PYTHONS=3.9,3.13 picks others).
 import { describe, test, type TestContext } from 'node:test';
@@ -196,6 +196,16 @@ for (const python of pythons) {
       assert.ok(
         server.workerPids.every((pid) => pids.has(pid)),
         'both uvicorn workers were sampled',
+      );
+    });
+
+    test('Django on uvicorn (ASGI): views on worker threads are labelled through their request', async (t) => {
+      const server = await startUvicorn(python, 'django_asgi:application', 2, t);
+      const { profile } = await recordUnderLoad(t, server, ['/heavy', '/light', '/users/5'], 40);
+      assertHeavyShare(profile, 'GET /heavy', 'GET /light');
+      assert.ok(
+        profile.endpoints.includes('GET /users/<int:user_id>'),
+        `Django's route: ${profile.endpoints.join(', ')}`,
       );
     });
 
