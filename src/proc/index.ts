@@ -4,5 +4,6 @@ export * from './memory-reader.js';
 export * from './page-cache-reader.js';
 export * from './maps.js';
 export * from './process.js';
+export * from './thread-stat-reader.js';
 export * from './permissions.js';
 export * from './namespaces.js';

@@ -5,7 +5,7 @@
 import { HotpathError } from '../errors/index.js';
 import type { PythonProcess, ThreadStack } from '../cpython/index.js';
 import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame, type RawSample, type SampleStats } from './sample.js';
-import { readCmdline, readThreadState } from '../proc/index.js';
+import { ThreadStatReader, readCmdline } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
 import { SourceFileTally } from './source-capture.js';
 import { TargetSet } from './targets.js';
@@ -68,6 +68,7 @@ export class Sampler {
   private readonly targets: TargetSet;
   private readonly threadNames = new Map<number, Map<number, string>>();
   private readonly sourceFiles = new SourceFileTally();
+  private readonly threadStates = new ThreadStatReader();
   private ticks = 0;
   startWallTime = 0;
   elapsedMs = 0;
@@ -114,6 +115,7 @@ export class Sampler {
       }
       if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
         this.targets.refresh();
+        this.threadStates.sweep();
         lastRefresh = now;
       }
       if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
@@ -139,6 +141,7 @@ export class Sampler {
 
   close(): void {
     this.targets.close();
+    this.threadStates.close();
   }
 
   progress(): SamplerProgress {
@@ -180,7 +183,7 @@ export class Sampler {
       const request = this.options.labelRequest?.(python, stack);
       const holdsGil = gilHolders?.has(stack.threadStateAddress) ?? false;
       if (this.options.gilOnly && !holdsGil) continue;
-      const idle = stack.nativeThreadId !== undefined && !isRunning(python.pid, stack.nativeThreadId);
+      const idle = stack.nativeThreadId !== undefined && !this.isRunning(python.pid, stack.nativeThreadId);
       if (idle && !this.options.includeIdle) continue;
       this.sourceFiles.note(python.pid, stack.frames[0]!.file);
       const frames: RawFrame[] = [];
@@ -202,6 +205,11 @@ export class Sampler {
     }
   }
 
+  private isRunning(pid: number, tid: number): boolean {
+    const state = this.threadStates.readState(pid, tid);
+    return state === undefined || state === 'R';
+  }
+
   private refreshThreadNames(): void {
     if (!this.options.readThreadNames) return;
     for (const python of this.targets.processes.values()) {
@@ -217,9 +225,4 @@ export class Sampler {
     const dropped = this.stats.dropped;
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
-}
-
-function isRunning(pid: number, tid: number): boolean {
-  const state = readThreadState(pid, tid);
-  return state === undefined || state === 'R';
 }
