@@ -5,13 +5,23 @@ import { createRequire } from 'node:module';
 import { HotpathError } from '../errors/index.js';
 import type { Command } from './command.js';
 import { convertCommand } from './convert.js';
+import { diffCommand } from './diff.js';
 import { doctorCommand } from './doctor.js';
 import { dumpCommand } from './dump.js';
 import { EXIT_INTERNAL, exitCodeFor } from './exit-codes.js';
 import { recordCommand } from './record.js';
+import { reportCommand } from './report.js';
 import { topCommand } from './top.js';
 
-const COMMANDS: readonly Command[] = [recordCommand, topCommand, dumpCommand, convertCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [
+  recordCommand,
+  topCommand,
+  dumpCommand,
+  reportCommand,
+  diffCommand,
+  convertCommand,
+  doctorCommand,
+];
 
 function version(): string {
   const require = createRequire(import.meta.url);
@@ -32,6 +42,7 @@ function usage(): string {
     '  sudo hotpath record -o profile.svg --pid $(pgrep -f gunicorn) --subprocesses',
     '  hotpath record -o profile.svg -- python app.py',
     '  hotpath dump --pid 12345',
+    '  hotpath diff before.hotpath after.hotpath -o diff.html',
   ].join('\n');
 }
 

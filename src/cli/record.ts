@@ -83,6 +83,7 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     ...samplerOptions,
     pids,
     command,
+    onSource: (file, lines) => builder.addSource(file, lines),
     onSample: (sample) => {
       builder.addSample(sample);
       marked.add(sample);
