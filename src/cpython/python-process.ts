@@ -136,7 +136,7 @@ export class PythonProcess {
         };
       } catch (err) {
         if (!isTornRead(err)) throw err;
-        if (!processExists(this.pid)) throw this.explainReadFailure(err);
+        if (!processExists(this.pid) || isAddressSpaceGone(err)) throw this.explainReadFailure(err);
         this.reader.clear();
         thread = this.rereadThreadState(thread) ?? thread;
       }
@@ -204,6 +204,12 @@ export class PythonProcess {
 
   private explainReadFailure(err: unknown): Error {
     if (!processExists(this.pid)) return new HotpathError('target-exited', `process ${this.pid} exited`);
+    if (isAddressSpaceGone(err)) {
+      return new HotpathError(
+        'target-exited',
+        `process ${this.pid} replaced its program (exec): it is not the Python attached to`,
+      );
+    }
     return err instanceof Error ? err : new Error(String(err));
   }
 
@@ -246,6 +252,15 @@ export class PythonProcess {
     }
     return undefined;
   }
+}
+
+/**
+ * /proc/PID/mem stays bound to the address space it was opened on: once the process execs (or is gone) every read
+ * returns nothing, which the reader reports as ESRCH. A live pid then runs another program; re-attaching (as
+ * --subprocesses does) finds out whether that is Python again.
+ */
+function isAddressSpaceGone(err: unknown): boolean {
+  return err instanceof MemoryReadError && err.code === 'ESRCH';
 }
 
 /** A read that failed because the target changed while we read it: worth one more try. */
