@@ -52,7 +52,7 @@ find_driver_pip() {
 # pip install into the venv from the wheelhouse, filling the wheelhouse first when a wheel is missing.
 install_requirements() {
   local python=$1 requirements=$2 label=$3 staging
-  if "$driver" -m pip --python "$python" install -q --no-compile --no-index --find-links "$wheelhouse" -r "$requirements" \
+  if "$driver" -m pip --python "$python" install -q --no-index --find-links "$wheelhouse" -r "$requirements" \
     >/dev/null 2>&1; then
     return
   fi
@@ -60,7 +60,7 @@ install_requirements() {
   "$driver" -m pip --python "$python" download -q -d "$staging" -r "$requirements"
   mv -n "$staging"/*.whl "$wheelhouse"/ 2>/dev/null || true
   rm -rf "$staging"
-  "$driver" -m pip --python "$python" install -q --no-compile --no-index --find-links "$wheelhouse" -r "$requirements"
+  "$driver" -m pip --python "$python" install -q --no-index --find-links "$wheelhouse" -r "$requirements"
 }
 
 # Creates or refreshes one venv; prints its summary line. kind "tools" gets no manifest (not a test target).
