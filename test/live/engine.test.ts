@@ -17,6 +17,7 @@ import {
   checkLaunchedRawProfile,
   checkThreadedRawProfile,
   knownPy,
+  parseCollapsed,
   type DumpedThread,
   type ReadyInfo,
 } from '../support/known-script.js';
@@ -183,7 +184,10 @@ async function forEachPython(
 async function checkDump(python: Python, target: Target): Promise<void> {
   const result = await runHotpath(['dump', '--pid', String(target.pid), '--json']);
   assert.equal(result.code, 0, result.stderr);
-  checkDumpedThreads(JSON.parse(result.stdout) as DumpedThread[], target, `${python.label} dump`);
+  const threads = JSON.parse(result.stdout) as DumpedThread[];
+  checkDumpedThreads(threads, target, `${python.label} dump`);
+  const names = Object.fromEntries(threads.map((thread) => [thread.thread_id, thread.thread_name]));
+  for (const [name, { ident }] of Object.entries(target.ready.threads)) assert.equal(names[ident], name);
 }
 
 async function checkRecord(python: Python, target: Target, dir: string): Promise<void> {
@@ -192,7 +196,13 @@ async function checkRecord(python: Python, target: Target, dir: string): Promise
   const args = ['record', '-f', 'raw', '-d', '3', '-r', '200', '-i', '-t', '-o', output, '--pid', String(target.pid)];
   const result = await runHotpath(args);
   assert.equal(result.code, 0, result.stderr);
-  const leaves = checkThreadedRawProfile(fs.readFileSync(output, 'utf8'), target, `${python.label} record`);
+  const text = fs.readFileSync(output, 'utf8');
+  const leaves = checkThreadedRawProfile(text, target, `${python.label} record`);
+  const threadLabels = new Set(parseCollapsed(text).map(({ labels }) => labels[0]));
+  const expectedLabels = Object.entries(target.ready.threads).map(
+    ([name, ids]) => `thread (${ids.native_id}): ${name}`,
+  );
+  assert.deepEqual([...threadLabels].sort(), expectedLabels.sort(), 'each thread under its own name');
   const total = leaves.work_a + leaves.work_b;
   assert.ok(total >= 100, `only ${total} samples in work_a/work_b: ${result.stderr}`);
   const shareA = leaves.work_a / total;
