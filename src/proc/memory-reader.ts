@@ -8,6 +8,8 @@ import { permissionHint } from './permissions.js';
 export interface MemoryReader {
   /** Reads exactly `length` bytes at `address` or throws MemoryReadError. */
   read(address: number, length: number): Buffer;
+  /** Like read(), into `target` at `offset`, where the reader can do so without allocating. */
+  readInto?(address: number, length: number, target: Buffer, offset: number): void;
   close(): void;
 }
 
@@ -22,19 +24,23 @@ export class ProcMemoryReader implements MemoryReader {
   }
 
   read(address: number, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length >= 0 && length <= MAX_READ_BYTES ? length : 0);
+    this.readInto(address, length, buf, 0);
+    return buf;
+  }
+
+  readInto(address: number, length: number, target: Buffer, offset: number): void {
     if (this.fd === undefined) throw new MemoryReadError(address, length, 'closed');
     if (length < 0 || length > MAX_READ_BYTES || !Number.isSafeInteger(address) || address <= 0) {
       throw new MemoryReadError(address, length, 'EINVAL');
     }
-    const buf = Buffer.allocUnsafe(length);
     let got: number;
     try {
-      got = fs.readSync(this.fd, buf, 0, length, address);
+      got = fs.readSync(this.fd, target, offset, length, address);
     } catch (err) {
       throw new MemoryReadError(address, length, (err as NodeJS.ErrnoException).code ?? 'EIO');
     }
     if (got !== length) throw new MemoryReadError(address, length, got === 0 ? 'ESRCH' : 'short');
-    return buf;
   }
 
   close(): void {

@@ -2,6 +2,8 @@
 // `clear()`. Reading /proc/PID/mem costs about the same for 64 bytes as for 4 KiB, and a thread's
 // frames, thread state and interpreter state sit close together, so one sample needs a few page
 // reads instead of one read per struct. Call `clear()` before each sample: target memory changes.
+// Pages live in one reused slab, so a sample allocates no page buffers: a buffer read() returns is
+// valid until the next clear().
 
 import { MemoryReadError } from '../errors/index.js';
 import type { MemoryReader } from './memory-reader.js';
@@ -9,9 +11,14 @@ import type { MemoryReader } from './memory-reader.js';
 const PAGE = 4096;
 /** Reads larger than this go straight to the target: they are rare and would evict useful pages. */
 const MAX_CACHED_READ = 4 * PAGE;
+const INITIAL_SLAB_PAGES = 64;
 
 export class PageCacheReader implements MemoryReader {
-  private pages = new Map<number, Buffer>();
+  /** Page number → offset of its copy in the slab. */
+  private pages = new Map<number, number>();
+  private slab = Buffer.allocUnsafe(INITIAL_SLAB_PAGES * PAGE);
+  /** Bytes of the slab filled since the last clear(). */
+  private used = 0;
   /** Reads that reached the target since construction: for the benchmark and tests. */
   targetReads = 0;
 
@@ -19,6 +26,7 @@ export class PageCacheReader implements MemoryReader {
 
   clear(): void {
     this.pages.clear();
+    this.used = 0;
   }
 
   read(address: number, length: number): Buffer {
@@ -26,14 +34,14 @@ export class PageCacheReader implements MemoryReader {
     const firstPage = Math.floor(address / PAGE);
     const lastPage = Math.floor((address + length - 1) / PAGE);
     this.fillPages(firstPage, lastPage);
-    const offset = address - firstPage * PAGE;
-    if (firstPage === lastPage) return this.pages.get(firstPage)!.subarray(offset, offset + length);
+    const start = this.pages.get(firstPage)! + (address - firstPage * PAGE);
+    if (this.isContiguous(firstPage, lastPage)) return this.slab.subarray(start, start + length);
     const joined = Buffer.allocUnsafe(length);
     let written = 0;
     for (let page = firstPage; page <= lastPage; page++) {
-      const start = page === firstPage ? offset : 0;
-      const end = Math.min(PAGE, start + length - written);
-      written += this.pages.get(page)!.copy(joined, written, start, end);
+      const pageStart = this.pages.get(page)!;
+      const from = page === firstPage ? start : pageStart;
+      written += this.slab.copy(joined, written, from, Math.min(pageStart + PAGE, from + length - written));
     }
     return joined;
   }
@@ -42,15 +50,48 @@ export class PageCacheReader implements MemoryReader {
     this.inner.close();
   }
 
+  /** Whether pages first..last sit back to back in the slab (always so when one read filled them). */
+  private isContiguous(first: number, last: number): boolean {
+    const base = this.pages.get(first)!;
+    for (let page = first + 1; page <= last; page++)
+      if (this.pages.get(page) !== base + (page - first) * PAGE) return false;
+    return true;
+  }
+
   /** Reads every missing page of [first, last] in as few reads as possible. */
   private fillPages(first: number, last: number): void {
     for (let page = first; page <= last; page++) {
       if (this.pages.has(page)) continue;
       let end = page;
       while (end < last && !this.pages.has(end + 1)) end++;
-      const data = this.readThrough(page * PAGE, (end - page + 1) * PAGE);
-      for (let p = page; p <= end; p++) this.pages.set(p, data.subarray((p - page) * PAGE, (p - page + 1) * PAGE));
+      const length = (end - page + 1) * PAGE;
+      const offset = this.reserve(length);
+      this.readThroughInto(page * PAGE, length, offset);
+      for (let p = page; p <= end; p++) this.pages.set(p, offset + (p - page) * PAGE);
+      this.used += length;
       page = end;
+    }
+  }
+
+  /** Where `length` more bytes go in the slab, growing it (and keeping what it holds) when full. */
+  private reserve(length: number): number {
+    if (this.used + length > this.slab.length) {
+      // Buffers handed out this sample keep pointing into the old slab, which is no longer written.
+      const bigger = Buffer.allocUnsafe(Math.max(this.slab.length * 2, this.used + length));
+      this.slab.copy(bigger, 0, 0, this.used);
+      this.slab = bigger;
+    }
+    return this.used;
+  }
+
+  private readThroughInto(address: number, length: number, offset: number): void {
+    this.targetReads++;
+    try {
+      if (this.inner.readInto) this.inner.readInto(address, length, this.slab, offset);
+      else this.inner.read(address, length).copy(this.slab, offset);
+    } catch (err) {
+      if (err instanceof MemoryReadError) throw new MemoryReadError(address, length, err.code);
+      throw err;
     }
   }
 

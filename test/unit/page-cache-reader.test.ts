@@ -1,0 +1,109 @@
+// The per-sample page cache: reads served from whole pages, as few target reads as possible, no stale data
+// after clear(), views that stay valid while the slab grows, and errors that name the page read.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryReadError } from '../../src/errors/index.js';
+import { PageCacheReader, type MemoryReader } from '../../src/proc/index.js';
+
+const PAGE = 4096;
+const BASE = 0x7f00_0000_0000;
+
+/** 128 pages of target memory whose byte at address a is (a / 7) & 0xff, plus a generation added on change. */
+class CountingMemory implements MemoryReader {
+  reads: [number, number][] = [];
+  generation = 0;
+
+  constructor(withReadInto: boolean) {
+    if (!withReadInto) this.readInto = undefined;
+  }
+
+  read(address: number, length: number): Buffer {
+    const buf = Buffer.alloc(length);
+    this.fill(address, length, buf, 0);
+    return buf;
+  }
+
+  readInto?(address: number, length: number, target: Buffer, offset: number): void {
+    this.fill(address, length, target, offset);
+  }
+
+  close(): void {}
+
+  private fill(address: number, length: number, target: Buffer, offset: number): void {
+    this.reads.push([address, length]);
+    if (address < BASE || address + length > BASE + 128 * PAGE) throw new MemoryReadError(address, length, 'EIO');
+    for (let i = 0; i < length; i++) target[offset + i] = (Math.floor((address + i) / 7) + this.generation) & 0xff;
+  }
+}
+
+function expected(address: number, length: number, generation = 0): Buffer {
+  return Buffer.from(Array.from({ length }, (_, i) => (Math.floor((address + i) / 7) + generation) & 0xff));
+}
+
+for (const withReadInto of [true, false]) {
+  const kind = withReadInto ? 'readInto' : 'read';
+
+  test(`reads within one page cost one page read (inner ${kind})`, () => {
+    const memory = new CountingMemory(withReadInto);
+    const cache = new PageCacheReader(memory);
+    assert.deepEqual(cache.read(BASE + 100, 16), expected(BASE + 100, 16));
+    assert.deepEqual(cache.read(BASE + 3000, 64), expected(BASE + 3000, 64));
+    assert.deepEqual(memory.reads, [[BASE, PAGE]]);
+    assert.equal(cache.targetReads, 1);
+  });
+
+  test(`a read across pages fills the missing ones in one read, joining cached and new pages (inner ${kind})`, () => {
+    const memory = new CountingMemory(withReadInto);
+    const cache = new PageCacheReader(memory);
+    cache.read(BASE + PAGE, 8); // page 1 cached first, so pages 0–2 are not contiguous in the slab
+    const across = cache.read(BASE + PAGE - 10, 2 * PAGE);
+    assert.deepEqual(across, expected(BASE + PAGE - 10, 2 * PAGE));
+    assert.deepEqual(memory.reads, [
+      [BASE + PAGE, PAGE],
+      [BASE, PAGE],
+      [BASE + 2 * PAGE, PAGE],
+    ]);
+    const fresh = cache.read(BASE + 5 * PAGE + 1, 2 * PAGE);
+    assert.deepEqual(fresh, expected(BASE + 5 * PAGE + 1, 2 * PAGE));
+    assert.deepEqual(memory.reads.at(-1), [BASE + 5 * PAGE, 3 * PAGE]);
+  });
+
+  test(`clear() makes the next read see the target's new contents (inner ${kind})`, () => {
+    const memory = new CountingMemory(withReadInto);
+    const cache = new PageCacheReader(memory);
+    assert.deepEqual(cache.read(BASE + 8, 8), expected(BASE + 8, 8));
+    memory.generation = 1;
+    assert.deepEqual(cache.read(BASE + 8, 8), expected(BASE + 8, 8), 'same sample: cached');
+    cache.clear();
+    assert.deepEqual(cache.read(BASE + 8, 8), expected(BASE + 8, 8, 1));
+  });
+}
+
+test('buffers handed out before the slab grows keep their contents, and cached pages stay readable', () => {
+  const memory = new CountingMemory(true);
+  const cache = new PageCacheReader(memory);
+  const early = cache.read(BASE + 10, 8);
+  // The slab starts with room for 64 pages: reading 100 makes it grow.
+  for (let page = 1; page < 100; page++) cache.read(BASE + page * PAGE, 8);
+  assert.deepEqual(early, expected(BASE + 10, 8));
+  assert.deepEqual(cache.read(BASE + 20, 8), expected(BASE + 20, 8));
+  assert.equal(memory.reads.length, 100, 'page 0 was not read again');
+});
+
+test('a failed page read names the page range and caches nothing', () => {
+  const memory = new CountingMemory(true);
+  const cache = new PageCacheReader(memory);
+  assert.throws(
+    () => cache.read(BASE + 128 * PAGE + 5, 8),
+    (err: unknown) => err instanceof MemoryReadError && err.address === BASE + 128 * PAGE && err.length === PAGE,
+  );
+  assert.throws(() => cache.read(BASE + 128 * PAGE + 5, 8), MemoryReadError);
+  assert.equal(memory.reads.length, 2);
+});
+
+test('large reads bypass the cache', () => {
+  const memory = new CountingMemory(true);
+  const cache = new PageCacheReader(memory);
+  assert.deepEqual(cache.read(BASE + 1, 5 * PAGE), expected(BASE + 1, 5 * PAGE));
+  assert.deepEqual(memory.reads, [[BASE + 1, 5 * PAGE]]);
+});
