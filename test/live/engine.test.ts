@@ -42,11 +42,37 @@ const UNSUPPORTED_PYTHONS = [
 
 type Python = (typeof SUPPORTED_PYTHONS)[number];
 
-// ---- process helpers: every child is tracked and killed when the file ends --------------------------------
+// ---- process helpers: every child is tracked and killed, with its own children, when the file ends ---------
 
 const children = new Set<ChildProcess>();
-after(() => children.forEach((child) => child.kill('SIGKILL')));
-process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+after(killChildren);
+process.on('exit', killChildren);
+
+function killChildren(): void {
+  for (const child of children) for (const pid of [child.pid!, ...descendantsOf(child.pid!)]) killQuietly(pid);
+}
+
+/** A hotpath killed mid-recording cannot stop the program it launched: that one is found through /proc. */
+function descendantsOf(pid: number): number[] {
+  let direct: number[] = [];
+  try {
+    direct = fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean))
+      .map(Number);
+  } catch {
+    // already gone
+  }
+  return direct.flatMap((child) => [child, ...descendantsOf(child)]);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
 
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
