@@ -13,13 +13,19 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 # >>> python venvs: one per CPython for the live tests and the demo, plus the reference profilers ------------
-# Each venv is rebuilt only when test/requirements.txt (or its base interpreter) changes: a stamp file in the
-# venv holds both. Wheels go to a wheelhouse outside the work tree so fresh clones on this machine install
-# offline; pip's own HTTP cache is not relied on.
-venvs_root=.cache/venvs
-wheelhouse="${XDG_CACHE_HOME:-$HOME/.cache}/hotpath/wheels"
+# Venvs are content-addressed: <label>-<hash of requirements file and base interpreter> in a store outside the
+# work tree, shared by every clone on this machine (CI's fresh clone too), built once under a lock and never
+# changed afterwards, so a rebuild never pulls a venv from under a running test or a concurrent setup. Each
+# clone's .cache/venvs/<label> is a link to the venv matching its own requirements; that is where tests look.
+# Wheels go to a wheelhouse beside the store, so rebuilds install offline; pip's HTTP cache is not relied on.
+store="${XDG_CACHE_HOME:-$HOME/.cache}/hotpath"
+venv_store="$store/venvs"
+wheelhouse="$store/wheels"
+venv_links=.cache/venvs
 pyenv_versions="${PYENV_ROOT:-/root/.pyenv}/versions"
 setup_jobs="${HOTPATH_SETUP_JOBS:-2}"
+# Venvs kept per label in the store (the newest used ones), for other clones still on older requirements.
+venvs_kept_per_label=3
 
 # Prints "label kind base-python" for every interpreter the tests cover, oldest first.
 list_base_pythons() {
@@ -63,16 +69,11 @@ install_requirements() {
   "$driver" -m pip --python "$python" install -q --no-index --find-links "$wheelhouse" -r "$requirements"
 }
 
-# Creates or refreshes one venv; prints its summary line. kind "tools" gets no manifest (not a test target).
-build_venv() {
-  local label=$1 kind=$2 base=$3 requirements=$4
-  local dir="$venvs_root/$label" started=$SECONDS version stamp
-  stamp="$(sha256sum "$requirements" | cut -d' ' -f1) $(readlink -f "$base")"
-  if [ -f "$dir/.hotpath-stamp" ] && [ "$(cat "$dir/.hotpath-stamp")" = "$stamp" ] &&
-    version=$("$dir/bin/python" -c 'import platform; print(platform.python_version())' 2>/dev/null); then
-    printf '%-12s Python %-8s up to date      %s\n' "$label" "$version" "$dir"
-    return
-  fi
+# Builds the venv at $dir unless a complete one is there; call with its lock held. kind "tools" gets no
+# manifest (not a test target). The .hotpath-complete marker, holding the Python version, is written last.
+build_venv_dir() {
+  local dir=$1 label=$2 kind=$3 base=$4 requirements=$5 version
+  [ -f "$dir/.hotpath-complete" ] && [ -x "$(readlink -f "$dir/bin/python")" ] && return
   rm -rf "$dir"
   "$base" -m venv --without-pip "$dir"
   install_requirements "$dir/bin/python" "$requirements" "$label"
@@ -81,17 +82,55 @@ build_venv() {
     printf '{"label": "%s", "version": "%s", "fullVersion": "%s", "kind": "%s", "basePython": "%s"}\n' \
       "$label" "${version%.*}" "$version" "$kind" "$base" >"$dir/hotpath-venv.json"
   fi
-  echo "$stamp" >"$dir/.hotpath-stamp"
-  printf '%-12s Python %-8s installed in %3ss %s\n' "$label" "$version" "$((SECONDS - started))" "$dir"
+  echo "$version" >"$dir/.hotpath-complete"
 }
 
-# Runs build_venv for each "label kind base requirements" line, $setup_jobs at a time; summaries in order.
-build_venvs() {
+# Points this clone's $venv_links/<label> at a store venv, replacing the old link (or old-style folder) at once.
+link_venv() {
+  local label=$1 target=$2 link="$venv_links/$1"
+  [ "$(readlink "$link" 2>/dev/null)" = "$target" ] && return
+  [ -d "$link" ] && [ ! -L "$link" ] && rm -rf "$link"
+  ln -sfn "$target" "$link.new.$$"
+  mv -Tf "$link.new.$$" "$link"
+}
+
+# Removes the store's venvs of one label beyond the newest used ones, skipping any being built.
+prune_venvs() {
+  local label=$1 old
+  for old in $(ls -dt "$venv_store/$label"-* 2>/dev/null | grep -v '\.lock$' | tail -n +$((venvs_kept_per_label + 1))); do
+    flock -n "$old.lock" rm -rf "$old" "$old.lock" || true
+  done
+}
+
+# Makes one venv available to this clone; prints its summary line. Runs in its own subshell (a job), so the
+# lock's file descriptor is its own.
+provide_venv() {
+  local label=$1 kind=$2 base=$3 requirements=$4 started=$SECONDS hash name dir state lock
+  hash=$({ cat "$requirements"; readlink -f "$base"; } | sha256sum | cut -c1-12)
+  name="$label-$hash"
+  dir="$venv_store/$name"
+  if [ -f "$dir/.hotpath-complete" ]; then
+    state="up to date"
+  else
+    exec {lock}>"$dir.lock"
+    flock "$lock"
+    build_venv_dir "$dir" "$label" "$kind" "$base" "$requirements"
+    exec {lock}>&-
+    state="installed in $((SECONDS - started))s"
+  fi
+  touch "$dir"
+  link_venv "$label" "$dir"
+  prune_venvs "$label"
+  printf '%-12s Python %-8s %-18s %s\n' "$label" "$(cat "$dir/.hotpath-complete")" "$state" "$dir"
+}
+
+# Runs provide_venv for each "label kind base requirements" line, $setup_jobs at a time; summaries in order.
+provide_venvs() {
   local logs label kind base requirements pids=() labels=() failed=0 i
   logs=$(mktemp -d)
   while read -r label kind base requirements; do
     while [ "$(jobs -rp | wc -l)" -ge "$setup_jobs" ]; do wait -n || true; done
-    build_venv "$label" "$kind" "$base" "$requirements" >"$logs/$label" 2>&1 &
+    provide_venv "$label" "$kind" "$base" "$requirements" >"$logs/$label" 2>&1 &
     pids+=("$!")
     labels+=("$label")
   done
@@ -108,7 +147,8 @@ build_venvs() {
   return "$failed"
 }
 
-mkdir -p "$venvs_root" "$wheelhouse"
+[ -L "$venv_links" ] && rm "$venv_links"
+mkdir -p "$venv_store" "$wheelhouse" "$venv_links"
 base_pythons=$(list_base_pythons)
 demo_label=$(pick_demo_label <<<"$base_pythons")
 driver=$(find_driver_pip <<<"$base_pythons")
@@ -116,7 +156,7 @@ if [ -z "$demo_label" ]; then
   echo "setup: no pyenv CPython >= 3.11 under $pyenv_versions for the demo" >&2
   exit 1
 fi
-echo "$demo_label" >"$venvs_root/demo-label"
+echo "$demo_label" >"$venv_links/demo-label"
 {
   if [ "$mode" = --quick ]; then
     grep "^$demo_label " <<<"$base_pythons"
@@ -126,7 +166,7 @@ echo "$demo_label" >"$venvs_root/demo-label"
   if [ "$mode" = --bench ]; then
     echo "tools tools $(grep "^$demo_label " <<<"$base_pythons" | cut -d' ' -f3) test/requirements-tools.txt"
   fi
-} | build_venvs
+} | provide_venvs
 # <<< python venvs -------------------------------------------------------------------------------------------
 
 # >>> Tachyon for the bench: CPython 3.15's own sampler only attaches to 3.15, which runs in the Debian sid chroot --

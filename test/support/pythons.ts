@@ -1,6 +1,6 @@
-// The Python venvs that scripts/setup.sh built under .cache/venvs, for tests (and the demo) to run targets in.
-// Reads the hotpath-venv.json manifest setup writes last into each finished venv; unfinished ones are skipped.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+// The Python venvs that scripts/setup.sh provides, for tests (and the demo) to run targets in: .cache/venvs/<label>
+// links to a venv in the machine-wide store; each finished one holds a hotpath-venv.json manifest.
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +13,7 @@ export interface TestPython {
   version: string;
   /** Full version, e.g. '3.12.1'. */
   fullVersion: string;
-  /** The venv's python (a symlink to basePython, so /proc/<pid>/exe is the base interpreter). */
+  /** The venv's python, link resolved to the store (a symlink to basePython: /proc/<pid>/exe is the base). */
   executable: string;
   /** The interpreter the venv was made from. */
   basePython: string;
@@ -39,7 +39,7 @@ interface VenvManifest {
 export function listPythons(): TestPython[] {
   if (!existsSync(venvsRoot)) return [];
   const pythons = readdirSync(venvsRoot)
-    .map((label) => readVenv(join(venvsRoot, label)))
+    .map((label) => readVenv(label))
     .filter((python): python is TestPython => python !== undefined);
   return pythons.sort(comparePythons);
 }
@@ -48,18 +48,20 @@ export function listPythons(): TestPython[] {
 export function findDemoPython(): TestPython {
   const labelFile = join(venvsRoot, 'demo-label');
   const label = existsSync(labelFile) ? readFileSync(labelFile, 'utf8').trim() : '';
-  const python = label ? readVenv(join(venvsRoot, label)) : undefined;
+  const python = label ? readVenv(label) : undefined;
   if (!python) throw new Error(`no demo venv under ${venvsRoot}: run \`bash scripts/setup.sh --quick\` first`);
   return python;
 }
 
-function readVenv(dir: string): TestPython | undefined {
-  const manifestPath = join(dir, 'hotpath-venv.json');
+/** The venv .cache/venvs/<label> links to, if it is finished and really is that label's (not the tools venv). */
+function readVenv(label: string): TestPython | undefined {
+  const link = join(venvsRoot, label);
+  if (!existsSync(join(link, 'hotpath-venv.json')) || !existsSync(join(link, 'bin', 'python'))) return undefined;
+  const dir = realpathSync(link);
+  const manifest = JSON.parse(readFileSync(join(dir, 'hotpath-venv.json'), 'utf8')) as VenvManifest;
+  if (manifest.label !== label) return undefined;
   const binDir = join(dir, 'bin');
-  const executable = join(binDir, 'python');
-  if (!existsSync(manifestPath) || !existsSync(executable)) return undefined;
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as VenvManifest;
-  return { ...manifest, executable, binDir };
+  return { ...manifest, executable: join(binDir, 'python'), binDir };
 }
 
 function comparePythons(a: TestPython, b: TestPython): number {
