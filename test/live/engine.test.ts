@@ -239,9 +239,12 @@ async function checkRecord(python: Python, target: Target, dir: string): Promise
   );
 }
 
+// Generous bounds, so that a hung hotpath fails its test (and gets killed) instead of stalling the run.
+const TIMEOUT_MS = 240_000;
+
 // One interpreter at a time: the 1:3 share is a share of wall time, which gets noisy when the target has to
 // wait for a CPU, so the suite does not compete with itself.
-test('dump and record on known.py: exact frames, threads, 1:3 shares', (t) =>
+test('dump and record on known.py: exact frames, threads, 1:3 shares', { timeout: TIMEOUT_MS }, (t) =>
   forEachPython(
     t,
     async (python, st) => {
@@ -255,16 +258,20 @@ test('dump and record on known.py: exact frames, threads, 1:3 shares', (t) =>
       );
     },
     { concurrency: 1 },
-  ));
+  ),
+);
 
-test('record -- python known.py: a launched run samples the target it started', { concurrency: true }, (t) =>
-  forEachPython(t, async (python, st) => {
-    const output = path.join(tempDir(st), 'launched.txt');
-    const result = await runHotpath(['record', '-f', 'raw', '-d', '2', '-o', output, '--', python.path, knownPy]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^READY /m);
-    checkLaunchedRawProfile(fs.readFileSync(output, 'utf8'), `${python.label} launched`);
-  }),
+test(
+  'record -- python known.py: a launched run samples the target it started',
+  { concurrency: true, timeout: TIMEOUT_MS },
+  (t) =>
+    forEachPython(t, async (python, st) => {
+      const output = path.join(tempDir(st), 'launched.txt');
+      const result = await runHotpath(['record', '-f', 'raw', '-d', '2', '-o', output, '--', python.path, knownPy]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^READY /m);
+      checkLaunchedRawProfile(fs.readFileSync(output, 'utf8'), `${python.label} launched`);
+    }),
 );
 
 // ---- failures: exit codes and messages ----------------------------------------------------------------
@@ -272,7 +279,7 @@ test('record -- python known.py: a launched run samples the target it started', 
 const newestPython = [...SUPPORTED_PYTHONS].reverse().find((p) => p.present && p.label.startsWith('pyenv'));
 const needsPython = newestPython ? {} : { skip: 'no pyenv CPython 3.9-3.13 installed' };
 
-describe('hotpath failures', { concurrency: true }, () => {
+describe('hotpath failures', { concurrency: true, timeout: TIMEOUT_MS }, () => {
   test('no such pid', async () => {
     const gone = spawnSync('true').pid;
     const output = path.join(os.tmpdir(), 'hotpath-never-written.txt');
