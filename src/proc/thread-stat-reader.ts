@@ -1,6 +1,7 @@
-// Threads' scheduler states at one pread per thread per sample: each thread's /proc/PID/task/TID/stat
-// stays open between samples (opening, reading and closing it every time cost more than the rest of a
-// sample). Files of threads that were not asked about since the previous sweep are closed by sweep().
+// Whether threads are using a CPU, at two preads per thread per sample: each thread's
+// /proc/PID/task/TID/stat (scheduler state) and schedstat (nanoseconds on a CPU) stay open between
+// samples (opening, reading and closing them every time cost more than the rest of a sample).
+// Files of threads that were not asked about since the previous sweep are closed by sweep().
 
 import fs from 'node:fs';
 
@@ -10,6 +11,10 @@ const CLOSE_PAREN = 0x29;
 
 interface OpenStat {
   fd: number;
+  /** /proc/PID/task/TID/schedstat, or -1 where the kernel has none. */
+  schedFd: number;
+  /** CPU time the thread had used when last asked, in ns; -1 before the first time. */
+  lastRunNs: number;
   generation: number;
 }
 
@@ -18,8 +23,24 @@ export class ThreadStatReader {
   private readonly head = Buffer.allocUnsafe(HEAD_BYTES);
   private generation = 0;
 
-  /** Scheduler state letter (R running, S sleeping, D disk wait, Z zombie, T stopped, …); undefined if unreadable. */
-  readState(pid: number, tid: number): string | undefined {
+  /**
+   * True when the thread is runnable now and got CPU time since it was last asked about. A thread that
+   * waited for a CPU all along (an overloaded machine) is not active: its stack has not moved, and
+   * counting it would repeat one stack for as long as the scheduler kept it off the CPU. Undefined
+   * when the thread cannot be read (it ended).
+   */
+  isActive(pid: number, tid: number): boolean | undefined {
+    const file = this.openFiles(pid, tid);
+    if (!file) return undefined;
+    const state = this.readStateOf(pid, tid, file);
+    if (state === undefined) return undefined;
+    const runNs = this.readRunTime(file);
+    const ranSinceLastAsked = runNs < 0 || file.lastRunNs < 0 || runNs > file.lastRunNs;
+    file.lastRunNs = runNs;
+    return state === 'R' && ranSinceLastAsked;
+  }
+
+  private openFiles(pid: number, tid: number): OpenStat | undefined {
     let threads = this.files.get(pid);
     if (!threads) {
       threads = new Map();
@@ -28,13 +49,24 @@ export class ThreadStatReader {
     let file = threads.get(tid);
     if (!file) {
       try {
-        file = { fd: fs.openSync(`/proc/${pid}/task/${tid}/stat`, 'r'), generation: this.generation };
+        file = {
+          fd: fs.openSync(`/proc/${pid}/task/${tid}/stat`, 'r'),
+          schedFd: openOptional(`/proc/${pid}/task/${tid}/schedstat`),
+          lastRunNs: -1,
+          generation: this.generation,
+        };
       } catch {
         return undefined;
       }
       threads.set(tid, file);
     }
     file.generation = this.generation;
+    return file;
+  }
+
+  /** Scheduler state letter (R running, S sleeping, D disk wait, Z zombie, T stopped, …); undefined if unreadable. */
+  private readStateOf(pid: number, tid: number, file: OpenStat): string | undefined {
+    const threads = this.files.get(pid)!;
     let length: number;
     try {
       length = fs.readSync(file.fd, this.head, 0, HEAD_BYTES, 0);
@@ -65,12 +97,35 @@ export class ThreadStatReader {
     this.files.clear();
   }
 
+  /** Nanoseconds the thread has spent on a CPU (schedstat's first field); -1 when unknown. */
+  private readRunTime(file: OpenStat): number {
+    if (file.schedFd < 0) return -1;
+    try {
+      const length = fs.readSync(file.schedFd, this.head, 0, HEAD_BYTES, 0);
+      const end = this.head.indexOf(0x20);
+      return end > 0 && end < length ? Number(this.head.toString('latin1', 0, end)) : -1;
+    } catch {
+      return -1;
+    }
+  }
+
   private closeFile(threads: Map<number, OpenStat>, tid: number, file: OpenStat): void {
     threads.delete(tid);
-    try {
-      fs.closeSync(file.fd);
-    } catch {
-      // already closed
+    for (const fd of [file.fd, file.schedFd]) {
+      if (fd < 0) continue;
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already closed
+      }
     }
+  }
+}
+
+function openOptional(path: string): number {
+  try {
+    return fs.openSync(path, 'r');
+  } catch {
+    return -1;
   }
 }
