@@ -206,8 +206,7 @@ export class Sampler {
   }
 
   private isRunning(pid: number, tid: number): boolean {
-    const state = this.threadStates.readState(pid, tid);
-    return state === undefined || state === 'R';
+    return this.threadStates.isActive(pid, tid) ?? true;
   }
 
   private refreshThreadNames(): void {
