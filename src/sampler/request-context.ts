@@ -4,7 +4,14 @@
 // header value, cookie, query value or body. Each request's dict is read in full once, then recognised
 // by its address and version tag at one small read per sample.
 
-import type { ObjectReader, PyFrame, PythonProcess, ThreadStack } from '../cpython/index.js';
+import {
+  readDictItems,
+  type ObjectReader,
+  type PyFrame,
+  type PythonProcess,
+  type ThreadStack,
+} from '../cpython/index.js';
+import { u64 } from '../proc/index.js';
 import { ProcessReaders, type ProcessReaderSet } from './process-readers.js';
 
 export interface RequestLabel {
@@ -172,15 +179,18 @@ export class RequestContextReader {
 
 /**
  * What tells this dict from another at the same address: its version tag, which changes with every
- * mutation and is unique per interpreter (≤3.13); else its keys table and size.
+ * mutation and is unique per interpreter (≤3.13). Without one (3.14+), the addresses of its values: a
+ * later request's dict reuses the address, but not every value object in every slot.
  */
 function dictIdentity(objects: ObjectReader, dict: number): string {
   const d = objects.layout.dictObject;
-  const header = objects.reader.read(dict, Math.max(d.maKeys, d.maUsed, d.maVersionTag ?? 0) + 8);
-  const word = (offset: number): number => header.readUInt32LE(offset) + header.readUInt32LE(offset + 4) * 2 ** 32;
-  return d.maVersionTag !== undefined
-    ? `${dict}:${word(d.maVersionTag)}`
-    : `${dict}:${word(d.maKeys)}:${word(d.maUsed)}`;
+  if (d.maVersionTag !== undefined) return `${dict}:${u64(objects.reader.read(dict + d.maVersionTag, 8), 0)}`;
+  let hash = 0;
+  for (const { key, value } of readDictItems(objects.reader, objects.layout, dict)) {
+    hash = (Math.imul(hash ^ (key % 2 ** 31), 0x01000193) ^ (value % 2 ** 31)) >>> 0;
+    hash = Math.imul(hash, 0x01000193) ^ Math.floor(value / 2 ** 31);
+  }
+  return `${dict}:${hash >>> 0}`;
 }
 
 function readWsgiRequest(

@@ -60,6 +60,8 @@ export type StopReason = 'duration' | 'aborted' | 'targets-exited';
 
 const REFRESH_TARGETS_EVERY_MS = 500;
 const REFRESH_NAMES_EVERY_MS = 1000;
+/** A thread without a name yet (started since the last refresh) makes its process's names re-read this soon. */
+const REFRESH_UNNAMED_AFTER_MS = 200;
 const PROGRESS_EVERY_MS = 250;
 
 export class Sampler {
@@ -67,6 +69,7 @@ export class Sampler {
   private readonly clock: Clock;
   private readonly targets: TargetSet;
   private readonly threadNames = new Map<number, Map<number, string>>();
+  private readonly namesReadAt = new Map<number, number>();
   private readonly sourceFiles = new SourceFileTally();
   private readonly threadStates = new ThreadStatReader();
   private ticks = 0;
@@ -196,7 +199,7 @@ export class Sampler {
         time,
         pid: python.pid,
         tid: stack.nativeThreadId ?? stack.threadId,
-        threadName: this.threadNames.get(python.pid)?.get(stack.threadId),
+        threadName: this.threadNameOf(python, stack.threadId),
         endpoint: request?.endpoint,
         markedRequest: request?.markedRequest,
         flags: (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0),
@@ -210,13 +213,24 @@ export class Sampler {
   }
 
   private refreshThreadNames(): void {
+    for (const python of this.targets.processes.values()) this.refreshNamesOf(python);
+  }
+
+  private threadNameOf(python: PythonProcess, threadId: number): string | undefined {
+    const name = this.threadNames.get(python.pid)?.get(threadId);
+    if (name !== undefined || !this.options.readThreadNames) return name;
+    if (this.clock.now() - (this.namesReadAt.get(python.pid) ?? -Infinity) < REFRESH_UNNAMED_AFTER_MS) return undefined;
+    this.refreshNamesOf(python);
+    return this.threadNames.get(python.pid)?.get(threadId);
+  }
+
+  private refreshNamesOf(python: PythonProcess): void {
     if (!this.options.readThreadNames) return;
-    for (const python of this.targets.processes.values()) {
-      try {
-        this.threadNames.set(python.pid, this.options.readThreadNames(python));
-      } catch {
-        // names are a nicety: keep the previous ones
-      }
+    this.namesReadAt.set(python.pid, this.clock.now());
+    try {
+      this.threadNames.set(python.pid, this.options.readThreadNames(python));
+    } catch {
+      // names are a nicety: keep the previous ones
     }
   }
 

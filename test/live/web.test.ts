@@ -1,16 +1,16 @@
 // hotpath against real web servers on 127.0.0.1 driven by real HTTP requests: per-endpoint CPU shares for
 // Flask (Gunicorn sync and gthread), Django (Gunicorn, uvicorn) and FastAPI (uvicorn, 2 workers); routes;
-// marked requests; thread names; worker respawns; idle and GIL filtering; --no-locals. On one CPython ≤3.10
-// and one ≥3.12 (HOTPATH_WEB_PYTHONS=3.9,3.13 picks others).
+// marked requests; thread names; worker respawns; idle and GIL filtering; --no-locals. On one venv CPython
+// ≤3.10, one ≥3.12 and Debian sid's 3.14 in a chroot (HOTPATH_WEB_PYTHONS=3.9,3.13,sid-3.15 picks others).
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { PythonProcess } from '../../src/cpython/index.js';
 import { dumpProcess } from '../../src/cli/dump.js';
 import { loadProfile } from '../../src/export/load-profile.js';
 import { endpointLabel, stackFrames, functionName, type Profile } from '../../src/profile/index.js';
-import { listPythons, type TestPython } from '../support/pythons.js';
+import { listPythons } from '../support/pythons.js';
+import { findRootfsPython } from '../support/rootfs.js';
 import { spawnTarget } from '../support/spawn-target.js';
 import {
   driveLoad,
@@ -19,7 +19,9 @@ import {
   startGunicorn,
   startRecording,
   startUvicorn,
-  webTargetsDir,
+  rootfsRunner,
+  venvRunner,
+  type PythonRunner,
   type WebServer,
 } from '../support/web-servers.js';
 
@@ -28,14 +30,47 @@ const EXPECTED_HEAVY_SHARE = 3 / 4;
 const SHARE_TOLERANCE = 0.1;
 const RATE = ['-r', '250'];
 
-function pythonsUnderTest(): TestPython[] {
-  const pyenv = listPythons().filter((python) => python.kind === 'pyenv');
+interface Interpreter {
+  /** '3.9' for a setup venv, 'sid-3.14' for a Debian rootfs python. */
+  key: string;
+  name: string;
+  runner(owner: TestContext): PythonRunner;
+  skip?: string;
+}
+
+/**
+ * By default one venv CPython ≤3.10, one ≥3.12, and Debian sid's 3.14 (its own Flask, Gunicorn, uvicorn,
+ * read through _Py_DebugOffsets); HOTPATH_WEB_PYTHONS=3.9,3.13,sid-3.15 picks others.
+ */
+function interpretersUnderTest(): Interpreter[] {
+  const venvs: Interpreter[] = listPythons()
+    .filter((python) => python.kind === 'pyenv')
+    .map((python) => ({ key: python.version, name: `Python ${python.fullVersion}`, runner: () => venvRunner(python) }));
+  const rootfs: Interpreter[] = ['3.14', '3.15'].map((minor) => {
+    const found = findRootfsPython('sid', minor);
+    const key = `sid-${minor}`;
+    if (found.skip !== undefined)
+      return {
+        key,
+        name: `Debian sid's Python ${minor}`,
+        runner: () => {
+          throw new Error(found.skip);
+        },
+        skip: found.skip,
+      };
+    return {
+      key,
+      name: `Debian sid's Python ${found.fullVersion}`,
+      runner: (t) => rootfsRunner(found.root, minor, found.fullVersion, t),
+    };
+  });
+  const all = [...venvs, ...rootfs];
   const wanted = process.env.HOTPATH_WEB_PYTHONS?.split(',');
-  if (wanted) return pyenv.filter((python) => wanted.includes(python.version));
-  const minor = (python: TestPython): number => Number(python.version.split('.')[1]);
-  const old = pyenv.find((python) => minor(python) <= 10);
-  const recent = pyenv.find((python) => minor(python) === 12) ?? pyenv.find((python) => minor(python) >= 12);
-  return [old, recent].filter((python): python is TestPython => python !== undefined);
+  if (wanted) return all.filter((interpreter) => wanted.includes(interpreter.key));
+  const minor = (interpreter: Interpreter): number => Number(interpreter.key.split('.')[1]);
+  const old = venvs.find((venv) => minor(venv) <= 10);
+  const recent = venvs.find((venv) => minor(venv) === 12) ?? venvs.find((venv) => minor(venv) >= 12);
+  return [old, recent, rootfs[0]].filter((interpreter): interpreter is Interpreter => interpreter !== undefined);
 }
 
 function sampleCountsBy<K>(profile: Profile, key: (sample: number) => K): Map<K, number> {
@@ -88,13 +123,14 @@ async function recordUnderLoad(
   return { profile: loadProfile(output), stderr, output };
 }
 
-const pythons = pythonsUnderTest();
-if (pythons.length === 0) test('web apps', { skip: 'no setup venvs: run bash scripts/setup.sh' }, () => {});
+const interpreters = interpretersUnderTest();
+if (interpreters.length === 0) test('web apps', { skip: 'no setup venvs: run bash scripts/setup.sh' }, () => {});
 
-for (const python of pythons) {
-  describe(`web apps on Python ${python.fullVersion}`, { timeout: 180_000 }, () => {
+for (const interpreter of interpreters) {
+  describe(`web apps on ${interpreter.name}`, { timeout: 240_000, skip: interpreter.skip }, () => {
+    const python = interpreter.runner;
     test('Flask on Gunicorn sync workers: endpoint shares, route patterns, endpoint table', async (t) => {
-      const server = await startGunicorn(python, { app: 'flask_app:app', workerClass: 'sync', workers: 2 }, t);
+      const server = await startGunicorn(python(t), { app: 'flask_app:app', workerClass: 'sync', workers: 2 }, t);
       const paths = ['/heavy', '/light', '/users/7', '/users/8'];
       const { profile, stderr, output } = await recordUnderLoad(t, server, paths, 40, ['--split-endpoints']);
       assertHeavyShare(profile, 'GET /heavy', 'GET /light');
@@ -118,7 +154,7 @@ for (const python of pythons) {
     });
 
     test('Flask on Gunicorn: a marked request gets its own profile; dump shows the request', async (t) => {
-      const server = await startGunicorn(python, { app: 'flask_app:app', workerClass: 'sync', workers: 1 }, t);
+      const server = await startGunicorn(python(t), { app: 'flask_app:app', workerClass: 'sync', workers: 1 }, t);
       const recording = await startRecording([...RATE, '-s', '--pid', String(server.rootPid)], t);
       await driveLoad(server.baseUrl, ['/light'], 10);
       assert.equal((await httpGet(`${server.baseUrl}/marked?hotpath=1`)).status, 200);
@@ -160,7 +196,7 @@ for (const python of pythons) {
 
     test('Flask on Gunicorn gthread workers: shares from worker threads, thread names', async (t) => {
       const server = await startGunicorn(
-        python,
+        python(t),
         { app: 'flask_app:app', workerClass: 'gthread', workers: 1, threads: 4 },
         t,
       );
@@ -178,7 +214,11 @@ for (const python of pythons) {
     });
 
     test('Django on Gunicorn: endpoint shares and route patterns', async (t) => {
-      const server = await startGunicorn(python, { app: 'django_app:application', workerClass: 'sync', workers: 2 }, t);
+      const server = await startGunicorn(
+        python(t),
+        { app: 'django_app:application', workerClass: 'sync', workers: 2 },
+        t,
+      );
       const { profile } = await recordUnderLoad(t, server, ['/heavy', '/light', '/users/3', '/users/4'], 40);
       assertHeavyShare(profile, 'GET /heavy', 'GET /light');
       assert.ok(
@@ -188,7 +228,7 @@ for (const python of pythons) {
     });
 
     test('FastAPI on uvicorn with 2 workers: endpoint shares from async handlers', async (t) => {
-      const server = await startUvicorn(python, 'fastapi_app:app', 2, t);
+      const server = await startUvicorn(python(t), 'fastapi_app:app', 2, t);
       const { profile } = await recordUnderLoad(t, server, ['/heavy', '/light', '/users/5', '/users/6'], 40);
       assertHeavyShare(profile, 'GET /heavy', 'GET /light');
       assert.ok(profile.endpoints.includes('GET /users/{user_id}'), `FastAPI's route: ${profile.endpoints.join(', ')}`);
@@ -200,7 +240,7 @@ for (const python of pythons) {
     });
 
     test('Django on uvicorn (ASGI): views on worker threads are labelled through their request', async (t) => {
-      const server = await startUvicorn(python, 'django_asgi:application', 2, t);
+      const server = await startUvicorn(python(t), 'django_asgi:application', 2, t);
       const { profile } = await recordUnderLoad(t, server, ['/heavy', '/light', '/users/5'], 40);
       assertHeavyShare(profile, 'GET /heavy', 'GET /light');
       assert.ok(
@@ -211,12 +251,13 @@ for (const python of pythons) {
 
     test('Gunicorn worker respawned after --max-requests is followed', async (t) => {
       const server = await startGunicorn(
-        python,
-        { app: 'flask_app:app', workerClass: 'sync', workers: 1, maxRequests: 15 },
+        python(t),
+        { app: 'flask_app:app', workerClass: 'sync', workers: 1, maxRequests: 8 },
         t,
       );
       const recording = await startRecording([...RATE, '-s', '--pid', String(server.rootPid)], t);
-      await driveLoad(server.baseUrl, ['/heavy'], 40, 1);
+      // /marked (unmarked here) is the slowest endpoint: each worker lives long enough to be found and sampled.
+      await driveLoad(server.baseUrl, ['/marked'], 24, 1);
       const { output, stderr, exitCode } = await recording.stop();
       assert.equal(exitCode, 0, stderr);
       const profile = loadProfile(output);
@@ -230,7 +271,7 @@ for (const python of pythons) {
     });
 
     test('idle threads only with --idle; --no-locals gives no endpoint labels', async (t) => {
-      const server = await startGunicorn(python, { app: 'flask_app:app', workerClass: 'sync', workers: 1 }, t);
+      const server = await startGunicorn(python(t), { app: 'flask_app:app', workerClass: 'sync', workers: 1 }, t);
       const worker = String(server.workerPids[0]!);
       const busy = await runRecording([...RATE, '-d', '1', '--pid', worker], t);
       const idle = await runRecording([...RATE, '-d', '1', '--idle', '--pid', worker], t);
@@ -249,7 +290,8 @@ for (const python of pythons) {
     });
 
     test('--gil keeps only the thread holding the GIL', async (t) => {
-      const target = await spawnTarget(python.executable, [join(webTargetsDir, 'gil_threads.py')], { owner: t });
+      const { command, args: commandArgs, cwd } = python(t).command('gil_threads', []);
+      const target = await spawnTarget(command, commandArgs, { cwd, owner: t });
       const args = [...RATE, '-d', '1', '--idle', '--pid', String(target.pid)];
       const withGil = loadProfile((await runRecording([...args, '--gil'], t)).output);
       const without = loadProfile((await runRecording(args, t)).output);

@@ -4,11 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot, type TestPython } from './pythons.js';
+import { chrootCommand } from './rootfs.js';
 import { spawnTarget, type CleanupOwner, type SpawnedTarget } from './spawn-target.js';
 
 export const webTargetsDir = join(repoRoot, 'test', 'targets', 'web');
@@ -24,6 +25,43 @@ export interface WebServer {
   baseUrl: string;
 }
 
+/** How to run `python -m MODULE ARGS` from the test apps' folder with one interpreter. */
+export interface PythonRunner {
+  name: string;
+  command(module: string, args: readonly string[]): { command: string; args: string[]; cwd?: string };
+  /** Gunicorn 26 (Debian sid) wants --no-control-socket where it cannot create its socket. */
+  gunicornArgs: string[];
+}
+
+/** A setup venv: its python, in test/targets/web. */
+export function venvRunner(python: TestPython): PythonRunner {
+  return {
+    name: `Python ${python.fullVersion}`,
+    command: (module, args) => ({ command: python.executable, args: ['-m', module, ...args], cwd: webTargetsDir }),
+    gunicornArgs: [],
+  };
+}
+
+/**
+ * python<minor> of a Debian rootfs (its own Flask, Gunicorn, uvicorn...), run in a chroot on a copy of the
+ * test apps placed inside the rootfs, removed when `owner` ends.
+ */
+export function rootfsRunner(root: string, minor: string, fullVersion: string, owner: CleanupOwner): PythonRunner {
+  const copy = mkdtempSync(join(root, 'tmp', 'hotpath-web-'));
+  cpSync(webTargetsDir, copy, { recursive: true });
+  owner.after(() => rmSync(copy, { recursive: true, force: true }));
+  const inside = copy.slice(root.length);
+  const [chroot, ...chrootArgs] = chrootCommand(root, minor).slice(0, 2);
+  return {
+    name: `Debian's Python ${fullVersion}`,
+    command: (module, args) => ({
+      command: chroot!,
+      args: [...chrootArgs, 'sh', '-c', `cd "$0" && exec python${minor} -m "$@"`, inside, module, ...args],
+    }),
+    gunicornArgs: ['--no-control-socket'],
+  };
+}
+
 export interface GunicornOptions {
   app: string;
   workerClass?: 'sync' | 'gthread';
@@ -33,7 +71,7 @@ export interface GunicornOptions {
 }
 
 export async function startGunicorn(
-  python: TestPython,
+  runner: PythonRunner,
   options: GunicornOptions,
   owner: CleanupOwner,
 ): Promise<WebServer> {
@@ -41,11 +79,12 @@ export async function startGunicorn(
   const args = ['-c', 'gunicorn_conf.py', '-w', String(workers), '-k', options.workerClass ?? 'sync'];
   if (options.threads) args.push('--threads', String(options.threads));
   if (options.maxRequests) args.push('--max-requests', String(options.maxRequests));
-  const target = await spawnTarget(join(python.binDir, 'gunicorn'), [...args, options.app], {
-    cwd: webTargetsDir,
-    owner,
-    timeoutMs: STARTUP_TIMEOUT_MS,
-  });
+  const {
+    command,
+    args: commandArgs,
+    cwd,
+  } = runner.command('gunicorn', [...runner.gunicornArgs, ...args, options.app]);
+  const target = await spawnTarget(command, commandArgs, { cwd, owner, timeoutMs: STARTUP_TIMEOUT_MS });
   const ready = /^READY port=(\d+) pid=(\d+)$/.exec(target.readyLine);
   if (!ready) throw new Error(`unexpected readiness line from gunicorn: ${target.readyLine}`);
   const workerPids = await waitForWorkers(target, workers);
@@ -53,17 +92,20 @@ export async function startGunicorn(
 }
 
 export async function startUvicorn(
-  python: TestPython,
+  runner: PythonRunner,
   app: string,
   workers: number,
   owner: CleanupOwner,
 ): Promise<WebServer> {
   const port = await findFreePort();
-  const target = await spawnTarget(
-    join(python.binDir, 'uvicorn'),
-    [app, '--host', '127.0.0.1', '--port', String(port), '--workers', String(workers), '--no-access-log'],
-    { cwd: webTargetsDir, owner, readyPrefix: 'WORKER pid=', timeoutMs: STARTUP_TIMEOUT_MS },
-  );
+  const uvicornArgs = [app, '--host', '127.0.0.1', '--port', String(port), '--workers', String(workers)];
+  const { command, args, cwd } = runner.command('uvicorn', [...uvicornArgs, '--no-access-log']);
+  const target = await spawnTarget(command, args, {
+    cwd,
+    owner,
+    readyPrefix: 'WORKER pid=',
+    timeoutMs: STARTUP_TIMEOUT_MS,
+  });
   const workerPids = [Number(target.readyLine.slice('WORKER pid='.length))];
   workerPids.push(...(await waitForWorkers(target, workers - 1)));
   return { target, rootPid: target.pid, workerPids, baseUrl: `http://127.0.0.1:${port}` };
