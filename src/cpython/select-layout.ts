@@ -41,12 +41,18 @@ export function selectLayout(
   return { layout, version };
 }
 
-/** The target's own _Py_DebugOffsets, or undefined before 3.13 (no cookie) or when unreadable. */
+/**
+ * The target's own _Py_DebugOffsets, or undefined before 3.13 (no cookie) or when unreadable. A version they
+ * name but hotpath does not know (3.16) is refused with the whole supported range, not only the cookie's.
+ */
 function readTargetDebugOffsets(reader: MemoryReader, runtimeAddress: number): PythonLayout | undefined {
   try {
     return readDebugOffsets(reader, runtimeAddress);
   } catch (err) {
     if (err instanceof MemoryReadError) return undefined;
+    if (err instanceof HotpathError && err.kind === 'unsupported-version' && !err.message.includes(SUPPORTED_RANGE)) {
+      throw new HotpathError(err.kind, `${err.message} (hotpath supports ${SUPPORTED_RANGE})`, err.hint);
+    }
     throw err;
   }
 }
