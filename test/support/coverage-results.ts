@@ -7,7 +7,7 @@ export const COVERAGE_FORMAT = 1;
 /** Where and how a target ran: the table's columns, in order. */
 export const COLUMNS = {
   pyenv: 'pyenv build',
-  venv: 'venv of it',
+  venv: 'venv (python a symlink)',
   'debian-host': 'Debian /usr/bin',
   chroot: 'Debian, chroot',
   'pivot-root': 'Debian, own mount namespace',
@@ -98,7 +98,7 @@ export function renderSupportTable(results: CoverageResults): string {
       return `| ${minor} | ${cells.join(' | ')} |`;
     }),
     '',
-    '— : no such build on the machines the project runs on (Debian ships no 3.10 or 3.12; pyenv builds stop at 3.13).',
+    '—: no build of that kind was available to the run (see "Skipped" below for the ones that were but could not run).',
     '',
     '## Every case',
     '',
