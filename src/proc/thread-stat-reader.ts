@@ -8,6 +8,8 @@ import fs from 'node:fs';
 /** Enough of the stat line to hold "TID (comm) S": comm is at most 15 bytes (TASK_COMM_LEN). */
 const HEAD_BYTES = 128;
 const CLOSE_PAREN = 0x29;
+/** A runnable thread whose CPU time has not grown for this long is waiting for a CPU, not using one. */
+export const STARVED_AFTER_MS = 25;
 
 interface OpenStat {
   fd: number;
@@ -15,6 +17,8 @@ interface OpenStat {
   schedFd: number;
   /** CPU time the thread had used when last asked, in ns; -1 before the first time. */
   lastRunNs: number;
+  /** When (performance.now() ms) its CPU time was last seen to grow. */
+  lastRanAt: number;
   generation: number;
 }
 
@@ -24,20 +28,21 @@ export class ThreadStatReader {
   private generation = 0;
 
   /**
-   * True when the thread is runnable now and got CPU time since it was last asked about. A thread that
-   * waited for a CPU all along (an overloaded machine) is not active: its stack has not moved, and
-   * counting it would repeat one stack for as long as the scheduler kept it off the CPU. Undefined
-   * when the thread cannot be read (it ended).
+   * True when the thread is runnable now and has had CPU time lately. A thread kept waiting for a CPU
+   * (an overloaded machine) is not active: its stack has not moved, and counting it would repeat one
+   * stack for as long as the scheduler kept it off the CPU. The kernel updates a running thread's CPU
+   * time at scheduler ticks (every 1–10 ms), so only a thread whose time stood still for longer than
+   * STARVED_AFTER_MS counts as starved. Undefined when the thread cannot be read (it ended).
    */
-  isActive(pid: number, tid: number): boolean | undefined {
+  isActive(pid: number, tid: number, now = performance.now()): boolean | undefined {
     const file = this.openFiles(pid, tid);
     if (!file) return undefined;
     const state = this.readStateOf(pid, tid, file);
     if (state === undefined) return undefined;
     const runNs = this.readRunTime(file);
-    const ranSinceLastAsked = runNs < 0 || file.lastRunNs < 0 || runNs > file.lastRunNs;
+    if (runNs !== file.lastRunNs) file.lastRanAt = now;
     file.lastRunNs = runNs;
-    return state === 'R' && ranSinceLastAsked;
+    return state === 'R' && (runNs < 0 || now - file.lastRanAt <= STARVED_AFTER_MS);
   }
 
   private openFiles(pid: number, tid: number): OpenStat | undefined {
@@ -53,6 +58,7 @@ export class ThreadStatReader {
           fd: fs.openSync(`/proc/${pid}/task/${tid}/stat`, 'r'),
           schedFd: openOptional(`/proc/${pid}/task/${tid}/schedstat`),
           lastRunNs: -1,
+          lastRanAt: -Infinity,
           generation: this.generation,
         };
       } catch {

@@ -1,4 +1,4 @@
-// ThreadStatReader: scheduler states read through kept-open /proc stat files, this process's own threads.
+// ThreadStatReader: activity read through kept-open /proc stat and schedstat files, this process's own threads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -6,12 +6,12 @@ import { ThreadStatReader } from '../../src/proc/index.js';
 
 const openFdCount = (): number => fs.readdirSync('/proc/self/fd').length;
 
-test('the running main thread reads as R, at one kept-open file', () => {
+test('the running main thread is active, at two kept-open files', () => {
   const reader = new ThreadStatReader();
   const before = openFdCount();
-  assert.equal(reader.readState(process.pid, process.pid), 'R');
-  assert.equal(reader.readState(process.pid, process.pid), 'R');
-  assert.equal(openFdCount(), before + 1);
+  assert.equal(reader.isActive(process.pid, process.pid), true);
+  assert.equal(reader.isActive(process.pid, process.pid), true);
+  assert.equal(openFdCount(), before + 2);
   reader.close();
   assert.equal(openFdCount(), before);
 });
@@ -23,14 +23,14 @@ test('a command name holding ") S (" does not shift the state', (t) => {
   });
   process.title = 'x) S (y';
   const reader = new ThreadStatReader();
-  assert.equal(reader.readState(process.pid, process.pid), 'R');
+  assert.equal(reader.isActive(process.pid, process.pid), true);
   reader.close();
 });
 
 test('a thread that does not exist is unreadable and keeps no file', () => {
   const reader = new ThreadStatReader();
   const before = openFdCount();
-  assert.equal(reader.readState(process.pid, 0x7ffffff0), undefined);
+  assert.equal(reader.isActive(process.pid, 0x7ffffff0), undefined);
   assert.equal(openFdCount(), before);
   reader.close();
 });
@@ -38,11 +38,11 @@ test('a thread that does not exist is unreadable and keeps no file', () => {
 test('sweep closes the files of threads not read since the previous sweep', () => {
   const reader = new ThreadStatReader();
   const before = openFdCount();
-  reader.readState(process.pid, process.pid);
+  reader.isActive(process.pid, process.pid);
   reader.sweep();
-  assert.equal(openFdCount(), before + 1, 'read since the last sweep: kept');
+  assert.equal(openFdCount(), before + 2, 'read since the last sweep: kept');
   reader.sweep();
   assert.equal(openFdCount(), before, 'not read since: closed');
-  assert.equal(reader.readState(process.pid, process.pid), 'R');
+  assert.equal(reader.isActive(process.pid, process.pid), true);
   reader.close();
 });
