@@ -60,8 +60,11 @@ export function mappingBase(maps: readonly MapEntry[], path: string): number | u
 
 /**
  * A path on which this process can open the file the target has mapped. The kernel prints map paths
- * relative to the reader's root, which is wrong for a target in another mount namespace, so each
- * candidate is accepted only if its inode is the one the kernel reported.
+ * relative to the reader's root where it can (a plain chroot shows host paths, which open as they are);
+ * for a mount the reader cannot reach, relative to the root of the target's namespace: after pivot_root
+ * that opens under /proc/PID/root, but for a chroot inside a private mount namespace only map_files
+ * reaches the file. Each candidate is accepted only if its inode is the one the kernel reported (the
+ * host may have a different file at the same path, e.g. /usr/bin/python3.11).
  */
 export function openableMappedPath(pid: number, entry: MapEntry): string | undefined {
   const candidates = [
