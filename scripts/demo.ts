@@ -12,23 +12,22 @@ import { driveLoad, type LoadRequest, type RouteStats } from './demo-load.js';
 interface ProfileOutput {
   what: string;
   file: string;
-  /** `hotpath record` options choosing the format; the -o extension implies it when empty. */
-  formatArgs: string[];
 }
 
-/**
- * Every profile the demo writes, each from its own `hotpath record` run over the same load window.
- * To add one (e.g. { what: 'interactive HTML page', file: 'profile.html', formatArgs: ['-f', 'html'] } once the
- * CLI has that format), add it here: the recording, the summary and the output listing all follow this list.
- */
-const PROFILE_OUTPUTS: readonly ProfileOutput[] = [
-  { what: 'flame graph (SVG, open in a browser)', file: 'profile.svg', formatArgs: [] },
-  {
-    what: 'speedscope profile (load at speedscope.app)',
-    file: 'profile.speedscope.json',
-    formatArgs: ['-f', 'speedscope'],
-  },
+/** The one recording: hotpath's saved profile, from which every other output is converted. */
+const RECORDING: ProfileOutput = {
+  what: "hotpath's saved profile (convert it to any format)",
+  file: 'profile.hotpath',
+};
+
+/** What the demo converts the recording into; the -o extension picks each format. */
+const CONVERTED_OUTPUTS: readonly ProfileOutput[] = [
+  { what: 'flame graph (SVG, open in a browser)', file: 'profile.svg' },
+  { what: 'report: flame graph, endpoints, timeline, hot lines (HTML)', file: 'profile.html' },
+  { what: 'speedscope profile (load at speedscope.app)', file: 'profile.speedscope.json' },
 ];
+
+const PROFILE_OUTPUTS = [RECORDING, ...CONVERTED_OUTPUTS];
 
 const RECORD_SECONDS = 20;
 const RECORD_RATE_HZ = 100;
@@ -71,14 +70,15 @@ async function runDemo(signal: AbortSignal): Promise<void> {
       `  recording ${RECORD_SECONDS} s at ${RECORD_RATE_HZ} Hz while ${LOAD.concurrency} clients send requests ` +
         `for ${LOAD.durationMs / 1000} s`,
     );
-    const recordings = PROFILE_OUTPUTS.map((output) => recordProfile(server.masterPid, output, signal));
+    const recording = recordProfile(server.masterPid, signal);
     const stats = await driveLoad({ ...LOAD, port: server.port, mix: LOAD_MIX, signal });
-    failures = (await Promise.all(recordings)).filter((failure) => failure !== undefined);
+    failures = [await recording].filter((failure) => failure !== undefined);
     printRequestStats(stats);
   } finally {
     await server.target.stop({ signal: 'SIGTERM' });
     writeFileSync(gunicornLog, server.target.stderrText());
   }
+  if (failures.length === 0) failures = await convertRecording();
   printOutputs();
   if (signal.aborted) throw new Error('interrupted: the profiles written cover the time until then');
   if (failures.length > 0) throw new Error(failures.join('\n'));
@@ -99,14 +99,35 @@ async function checkAnswers(server: DemoServer): Promise<void> {
   await response.text();
 }
 
-/** Runs one `hotpath record` over the Gunicorn tree, its output lines prefixed; resolves to an error or undefined. */
-function recordProfile(masterPid: number, output: ProfileOutput, signal: AbortSignal): Promise<string | undefined> {
-  const file = join(outputDir, output.file);
-  const args = [
-    ...['record', '--pid', String(masterPid), '--subprocesses'],
-    ...['--duration', String(RECORD_SECONDS), '--rate', String(RECORD_RATE_HZ)],
-    ...['-o', relative(repoRoot, file), ...output.formatArgs],
-  ];
+/** Records the whole Gunicorn tree once; resolves to an error or undefined. */
+function recordProfile(masterPid: number, signal: AbortSignal): Promise<string | undefined> {
+  return runHotpath(
+    [
+      ...['record', '--pid', String(masterPid), '--subprocesses'],
+      ...['--duration', String(RECORD_SECONDS), '--rate', String(RECORD_RATE_HZ)],
+      ...['-o', relative(repoRoot, join(outputDir, RECORDING.file))],
+    ],
+    RECORD_SECONDS * 1000 + RECORD_GRACE_MS,
+    signal,
+  );
+}
+
+/** Converts the recording into every other output, one `hotpath convert` each; returns the errors. */
+async function convertRecording(): Promise<string[]> {
+  const failures: string[] = [];
+  for (const output of CONVERTED_OUTPUTS) {
+    const args = ['convert', relative(repoRoot, join(outputDir, RECORDING.file))];
+    const failure = await runHotpath(
+      [...args, '-o', relative(repoRoot, join(outputDir, output.file))],
+      RECORD_GRACE_MS,
+    );
+    if (failure) failures.push(failure);
+  }
+  return failures;
+}
+
+/** Runs the hotpath CLI with its output lines indented; resolves to an error or undefined. */
+function runHotpath(args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
   console.log(`  $ node bin/hotpath.js ${args.join(' ')}`);
   // Its own process group, so a terminal's Ctrl-C reaches it once, forwarded here: hotpath takes a second
   // signal as "exit at once, write nothing".
@@ -118,18 +139,17 @@ function recordProfile(masterPid: number, output: ProfileOutput, signal: AbortSi
     killSignal: 'SIGINT',
   });
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => console.log(`  [${output.file}] ${line}`));
+    createInterface({ input: stream }).on('line', (line) => console.log(`    ${line}`));
   }
-  const overrun = setTimeout(() => child.kill('SIGKILL'), RECORD_SECONDS * 1000 + RECORD_GRACE_MS);
+  const overrun = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) => {
     child.on('error', (error) => {
-      if (error.name !== 'AbortError') resolve(`hotpath record for ${output.file} failed to start: ${error.message}`);
+      if (error.name !== 'AbortError') resolve(`hotpath ${args[0]} failed to start: ${error.message}`);
     });
     child.on('close', (code, killedBy) => {
       clearTimeout(overrun);
-      if (code === 0 && existsSync(file)) resolve(undefined);
-      else
-        resolve(`hotpath record for ${output.file} failed (${killedBy ?? `exit code ${code}`}); see its output above`);
+      if (code === 0) resolve(undefined);
+      else resolve(`hotpath ${args[0]} failed (${killedBy ?? `exit code ${code}`}); see its output above`);
     });
   });
 }

@@ -10,7 +10,6 @@ import { EXIT_OK } from './exit-codes.js';
 import { parseFileArguments } from './file-arguments.js';
 import { parseEndpointPattern } from './arguments.js';
 import { OUTPUT_FORMATS, findOutputFormat, formatForFile } from './formats.js';
-import { formatSummary } from './summary.js';
 
 interface ConvertValues {
   format?: string;
@@ -65,6 +64,6 @@ async function runConvert(argv: readonly string[]): Promise<number> {
     frameKey: values.function ? 'function' : 'line',
   });
   writeFileAtomic(values.output, data);
-  console.error(formatSummary(profile, `wrote ${format.name} to ${values.output}`));
+  console.error(`hotpath: wrote ${format.name} to ${values.output} (${profile.samples.count} samples)`);
   return EXIT_OK;
 }
