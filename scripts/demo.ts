@@ -29,13 +29,14 @@ const CONVERTED_OUTPUTS: readonly ProfileOutput[] = [
 
 const PROFILE_OUTPUTS = [RECORDING, ...CONVERTED_OUTPUTS];
 
-const RECORD_SECONDS = 20;
+/** HOTPATH_DEMO_SECONDS shortens the recording (the end-to-end test uses it); the load outlasts it by 5 s. */
+const RECORD_SECONDS = Number(process.env.HOTPATH_DEMO_SECONDS ?? 20);
 const RECORD_RATE_HZ = 100;
 /** How long a recording may overrun its duration (attaching, writing) before the demo gives up on it. */
 const RECORD_GRACE_MS = 60_000;
 
 /** The load outlasts the recording so that every sampled second sees traffic. */
-const LOAD = { durationMs: 25_000, maxRequests: 20_000, concurrency: 3 };
+const LOAD = { durationMs: (RECORD_SECONDS + 5) * 1000, maxRequests: 20_000, concurrency: 3 };
 /** cpu_hog is two requests in ten but, being a 2.5-million-step Python loop, most of the CPU time. */
 const LOAD_MIX: readonly LoadRequest[] = [
   { route: '/', path: '/' },
@@ -50,7 +51,8 @@ const LOAD_MIX: readonly LoadRequest[] = [
   { route: '/cpu_hog', path: '/cpu_hog' },
 ];
 
-const outputDir = join(repoRoot, 'demo-output');
+/** HOTPATH_DEMO_OUTPUT writes elsewhere than demo-output/ (the end-to-end test uses a temporary folder). */
+const outputDir = process.env.HOTPATH_DEMO_OUTPUT ?? join(repoRoot, 'demo-output');
 const hotpathBin = join(repoRoot, 'bin', 'hotpath.js');
 const hotpathMain = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const gunicornLog = join(outputDir, 'gunicorn.log');

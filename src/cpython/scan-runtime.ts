@@ -130,11 +130,13 @@ function runtimeValidates(
     const threads = readInterpreters(reader, layout, runtime).flatMap((interp) =>
       readThreadStates(reader, layout, interp).map((thread) => ({ ...thread, owner: interp })),
     );
-    if (threads.length === 0 || threads.length > threadIds.size) return false;
-    if (threads.some((thread) => thread.interp !== thread.owner || !isPlausiblePointer(thread.threadId))) return false;
+    // A thread being started has a thread state before its OS thread runs: its ids are still 0 (and the lists one
+    // longer than /proc/PID/task), so only the threads that have ids are checked, and one must be a thread of ours.
+    if (threads.some((thread) => thread.interp !== thread.owner)) return false;
+    const started = threads.filter((thread) => thread.threadId !== 0);
+    if (started.length === 0 || !started.every((thread) => isPlausiblePointer(thread.threadId))) return false;
     if (layout.threadState.nativeThreadId === undefined) return true;
-    // A thread that has just exited may keep its thread state (and stale id) a little longer: one live id suffices.
-    const nativeIds = threads.map((thread) => thread.nativeThreadId!);
+    const nativeIds = started.map((thread) => thread.nativeThreadId!);
     return nativeIds.some((id) => threadIds.has(id)) && nativeIds.every((id) => id >= 0 && id <= MAX_PID);
   } catch (err) {
     if (err instanceof InvalidDataError || err instanceof MemoryReadError) return false;
