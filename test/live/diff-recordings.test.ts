@@ -5,31 +5,20 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { buildProfileDiff, ProfileBuilder, type Profile, type ProfileDiff } from '../../src/profile/index.js';
 import { renderDiffFlamegraphSvg, renderDiffHtml } from '../../src/render/index.js';
 import { buildReportData } from '../../src/render/html-report-data.js';
 import type { DiffApp } from '../../src/render/html-client/diff-app.js';
 import { Sampler } from '../../src/sampler/index.js';
+import { chromiumSkipReason, openBrowser, type BrowserSession } from '../support/browser.js';
 import { listPythons } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../test/targets/diff_target.py', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const RATE_HZ = 200;
 const DURATION_MS = 1500;
 
@@ -138,21 +127,14 @@ describe('diff of two recordings of one script, before and after a change', { sk
 
   test(
     'the HTML page shows the same colours on its canvas and signs in its table',
-    { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` },
+    { skip: chromiumSkipReason },
     async () => {
       const file = join(dir, 'diff.html');
       writeFileSync(file, renderDiffHtml(diff, { beforeName: 'before', afterName: 'after' }));
-      let context: BrowserContext | undefined;
+      let browser: BrowserSession | undefined;
       try {
-        context = await chromium.launchPersistentContext(join(dir, 'browser'), {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: CHROMIUM_ARGS,
-          viewport: { width: 1200, height: 900 },
-        });
-        const page = context.pages()[0] ?? (await context.newPage());
-        const errors: string[] = [];
-        page.on('pageerror', (error) => errors.push(error.message));
+        browser = await openBrowser({ width: 1200, height: 900 });
+        const { page, pageErrors: errors } = browser;
         await page.goto(pathToFileURL(file).href);
         assert.deepEqual(errors, []);
         const frames = await page.evaluate(() =>
@@ -175,7 +157,7 @@ describe('diff of two recordings of one script, before and after a change', { sk
         assert.equal(row('audit')[4]![0], '0.00%');
         assert.match(row('audit')[5]![0], /^-\d+\.\d\d pts$/);
       } finally {
-        await context?.close();
+        await browser?.close();
       }
     },
   );

@@ -3,25 +3,15 @@
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { renderFlamegraphSvg } from '../../src/render/index.js';
+import { chromiumSkipReason, openBrowser, screenshotStats, type BrowserSession } from '../support/browser.js';
 import { buildHandProfile, frame } from '../support/flame-profiles.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WIDTH = 1200;
 const CHART_WIDTH = WIDTH - 20;
 const MATCH_FILL = 'rgb(230,0,230)';
@@ -84,11 +74,9 @@ function answerPrompt(page: Page, pattern: string): void {
   page.once('dialog', (dialog) => void dialog.accept(pattern));
 }
 
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (scripts/setup.sh installs Debian's chromium)`;
-
-describe('flame graph SVG in headless Chromium', { skip }, () => {
+describe('flame graph SVG in headless Chromium', { skip: chromiumSkipReason }, () => {
   let dir = '';
-  let context: BrowserContext | undefined;
+  let browser: BrowserSession | undefined;
   let page: Page;
   let url = '';
 
@@ -97,17 +85,12 @@ describe('flame graph SVG in headless Chromium', { skip }, () => {
     const file = join(dir, 'flamegraph.svg');
     writeFileSync(file, renderFlamegraphSvg(buildBrowserProfile(), { title: 'Browser test', width: WIDTH }));
     url = pathToFileURL(file).href;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: WIDTH, height: 300 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await openBrowser({ width: WIDTH, height: 300 });
+    page = browser.page;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -171,26 +154,7 @@ describe('flame graph SVG in headless Chromium', { skip }, () => {
   });
 
   test('a screenshot shows the graph, not a blank page', async () => {
-    const png = await page.screenshot();
-    const colours = await page.evaluate(
-      async (dataUrl) => {
-        const image = new Image();
-        image.src = dataUrl;
-        await image.decode();
-        // The page is an SVG document: a canvas has to be asked for in the XHTML namespace.
-        const canvas = document.createElementNS('http://www.w3.org/1999/xhtml', 'canvas') as HTMLCanvasElement;
-        canvas.width = image.width;
-        canvas.height = image.height;
-        const context2d = canvas.getContext('2d')!;
-        context2d.drawImage(image, 0, 0);
-        const pixels = context2d.getImageData(0, 0, image.width, image.height).data;
-        const seen = new Set<number>();
-        for (let i = 0; i < pixels.length; i += 4)
-          seen.add((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!);
-        return seen.size;
-      },
-      `data:image/png;base64,${png.toString('base64')}`,
-    );
+    const { colours } = await screenshotStats(page);
     assert.ok(colours > 20, `only ${colours} colours in the screenshot`);
   });
 });

@@ -5,11 +5,11 @@
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   buildFunctionTotals,
   functionName,
@@ -20,18 +20,8 @@ import {
 import { formatCount, renderHtmlReport } from '../../src/render/index.js';
 import type { DrawnFrame } from '../../src/render/html-client/flame-view.js';
 import type { ReportApp } from '../../src/render/html-client/report-app.js';
+import { chromiumSkipReason, openBrowser, screenshotStats, type BrowserSession } from '../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const MATCH_FILL = 'rgb(230,0,230)';
 
 const VIEWS_SOURCE = [
@@ -117,62 +107,25 @@ async function tableRows(page: Page, selector: string): Promise<string[][]> {
   );
 }
 
-/** Distinct colours and luminance variance of a screenshot, decoded in the page. */
-async function screenshotStats(page: Page): Promise<{ colours: number; variance: number }> {
-  const png = await page.screenshot();
-  return page.evaluate(
-    async (dataUrl) => {
-      const image = new Image();
-      image.src = dataUrl;
-      await image.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = image.width;
-      canvas.height = image.height;
-      const context = canvas.getContext('2d')!;
-      context.drawImage(image, 0, 0);
-      const pixels = context.getImageData(0, 0, image.width, image.height).data;
-      const seen = new Set<number>();
-      let sum = 0;
-      let sumSquares = 0;
-      for (let i = 0; i < pixels.length; i += 4) {
-        seen.add((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!);
-        const luminance = 0.2126 * pixels[i]! + 0.7152 * pixels[i + 1]! + 0.0722 * pixels[i + 2]!;
-        sum += luminance;
-        sumSquares += luminance * luminance;
-      }
-      const count = pixels.length / 4;
-      return { colours: seen.size, variance: sumSquares / count - (sum / count) ** 2 };
-    },
-    `data:image/png;base64,${png.toString('base64')}`,
-  );
-}
-
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (scripts/setup.sh installs Debian's chromium)`;
-
-describe('HTML report in headless Chromium', { skip }, () => {
+describe('HTML report in headless Chromium', { skip: chromiumSkipReason }, () => {
   let dir = '';
-  let context: BrowserContext | undefined;
+  let browser: BrowserSession | undefined;
   let page: Page;
   let url = '';
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hotpath-report-'));
     const file = join(dir, 'report.html');
     writeFileSync(file, renderHtmlReport(buildWebProfile(), { title: 'Browser report' }));
     url = pathToFileURL(file).href;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1200, height: 1600 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => errors.push(error.message));
+    browser = await openBrowser({ width: 1200, height: 1600 });
+    page = browser.page;
+    errors = browser.pageErrors;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -376,23 +329,16 @@ function buildMillionSampleProfile(): Profile {
   });
 }
 
-describe('HTML report of 1,000,000 samples in headless Chromium', { skip }, () => {
+describe('HTML report of 1,000,000 samples in headless Chromium', { skip: chromiumSkipReason }, () => {
   test('renders its first view with the right numbers', { timeout: 300_000 }, async () => {
     const profile = buildMillionSampleProfile();
     const dir = mkdtempSync(join(tmpdir(), 'hotpath-big-report-'));
-    let context: BrowserContext | undefined;
+    let browser: BrowserSession | undefined;
     try {
       const file = join(dir, 'big.html');
       writeFileSync(file, renderHtmlReport(profile));
-      context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1200, height: 1000 },
-      });
-      const page = context.pages()[0] ?? (await context.newPage());
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
+      browser = await openBrowser({ width: 1200, height: 1000 });
+      const { page, pageErrors: errors } = browser;
       await page.goto(pathToFileURL(file).href, { timeout: 240_000 });
       assert.deepEqual(errors, []);
       assert.equal(await text(page, '#shown-samples'), '1,000,000 of 1,000,000 samples');
@@ -413,7 +359,7 @@ describe('HTML report of 1,000,000 samples in headless Chromium', { skip }, () =
       const stats = await screenshotStats(page);
       assert.ok(stats.variance > 100, `luminance variance only ${stats.variance}`);
     } finally {
-      await context?.close();
+      await browser?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
