@@ -42,7 +42,7 @@ export function readThreadStates(reader: MemoryReader, layout: PythonLayout, int
   const head = u64(reader.read(interp + layout.interpreterState.threadsHead, 8), 0);
   const threads: ThreadStateInfo[] = [];
   const seen = new Set<number>();
-  for (let address = head; address !== 0; ) {
+  for (let address = head; address !== 0;) {
     if (!isPlausiblePointer(address) || seen.has(address) || threads.length >= MAX_THREADS) {
       throw new InvalidDataError('bad thread list');
     }

@@ -25,11 +25,19 @@ test('3.10 linetable: ranges with -128 have no line', () => {
 
 test('3.11 location table: short, one-line, no-column, long and none forms', () => {
   const table = Buffer.from([
-    0x80 | (0 << 3) | 1, 0x00, // short form, 2 units, line stays 20
-    0x80 | (11 << 3) | 0, 1, 5, // one-line form delta 1 → 21, 1 unit
-    0x80 | (13 << 3) | 2, 6, // no-column form, svarint 6 → +3 → 24, 3 units
+    0x80 | (0 << 3) | 1,
+    0x00, // short form, 2 units, line stays 20
+    0x80 | (11 << 3) | 0,
+    1,
+    5, // one-line form delta 1 → 21, 1 unit
+    0x80 | (13 << 3) | 2,
+    6, // no-column form, svarint 6 → +3 → 24, 3 units
     0x80 | (15 << 3) | 0, // no location, 1 unit
-    0x80 | (14 << 3) | 0, 3, 0, 1, 1, // long form, svarint 3 → -1 → 23
+    0x80 | (14 << 3) | 0,
+    3,
+    0,
+    1,
+    1, // long form, svarint 3 → -1 → 23
   ]);
   assert.equal(decodeLocationTableLine(table, 20, 0), 20);
   assert.equal(decodeLocationTableLine(table, 20, 1), 20);

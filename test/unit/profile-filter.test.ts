@@ -5,7 +5,10 @@ import { ProfileBuilder, filterByEndpoint, filterProfile } from '../../src/profi
 
 function sampleProfile() {
   const builder = new ProfileBuilder();
-  const frames = (name: string) => [{ name: 'main', file: 'app.py', line: 1 }, { name, file: 'app.py', line: 9 }];
+  const frames = (name: string) => [
+    { name: 'main', file: 'app.py', line: 1 },
+    { name, file: 'app.py', line: 9 },
+  ];
   builder.addSample({ frames: frames('users'), time: 0, pid: 1, tid: 1, endpoint: 'GET /users/{id}' });
   builder.addSample({ frames: frames('search'), time: 10, pid: 1, tid: 2, endpoint: 'GET /search' });
   builder.addSample({ frames: frames('users'), time: 20, pid: 1, tid: 1, endpoint: 'GET /users/{id}' });
