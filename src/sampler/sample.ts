@@ -5,15 +5,16 @@
 export const SAMPLE_IDLE = 1;
 export const SAMPLE_HAS_GIL = 2;
 
+/** Never changed once made: the sampler hands out the same object for every sample of a code object and line. */
 export interface RawFrame {
-  name: string;
-  file: string;
-  line: number;
-  firstLine?: number;
+  readonly name: string;
+  readonly file: string;
+  readonly line: number;
+  readonly firstLine?: number;
 }
 
 export interface RawSample {
-  /** Outermost frame first. */
+  /** Outermost frame first. The sampler passes the same array again while a thread's stack is unchanged. */
   frames: readonly RawFrame[];
   /** Milliseconds since the recording started. */
   time: number;

@@ -4,9 +4,10 @@
 
 import { HotpathError } from '../errors/index.js';
 import type { PythonProcess, ThreadStack } from '../cpython/index.js';
-import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawFrame, type RawSample, type SampleStats } from './sample.js';
+import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawSample, type SampleStats } from './sample.js';
 import { ThreadStatReader, readCmdline } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
+import { RawFrameCache } from './raw-frame-cache.js';
 import { SourceFileTally } from './source-capture.js';
 import { TargetSet } from './targets.js';
 import type { RequestLabel } from './request-context.js';
@@ -72,6 +73,7 @@ export class Sampler {
   private readonly namesReadAt = new Map<number, number>();
   private readonly sourceFiles = new SourceFileTally();
   private readonly threadStates = new ThreadStatReader();
+  private readonly rawFrames = new RawFrameCache();
   private ticks = 0;
   startWallTime = 0;
   elapsedMs = 0;
@@ -119,6 +121,7 @@ export class Sampler {
       if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
         this.targets.refresh();
         this.threadStates.sweep();
+        this.rawFrames.sweep();
         lastRefresh = now;
       }
       if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
@@ -189,13 +192,8 @@ export class Sampler {
       const idle = stack.nativeThreadId !== undefined && !this.isRunning(python.pid, stack.nativeThreadId);
       if (idle && !this.options.includeIdle) continue;
       this.sourceFiles.note(python.pid, stack.frames[0]!.file);
-      const frames: RawFrame[] = [];
-      for (let i = stack.frames.length - 1; i >= 0; i--) {
-        const frame = stack.frames[i]!;
-        frames.push({ name: frame.name, file: frame.file, line: frame.line, firstLine: frame.firstLine });
-      }
       const sample: RawSample = {
-        frames,
+        frames: this.rawFrames.framesOf(python.pid, stack.threadId, stack.frames),
         time,
         pid: python.pid,
         tid: stack.nativeThreadId ?? stack.threadId,
