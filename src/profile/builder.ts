@@ -1,5 +1,7 @@
 // Builds a Profile sample by sample: interns strings, functions, frames and stack prefixes,
 // and grows the columnar sample arrays geometrically so adding a sample is amortised O(stack depth).
+// RawFrames and frame lists are also interned by identity (the sampler reuses both), so an unchanged
+// stack costs one lookup and a changed one only its frames below the callers it shares with the last.
 
 import {
   PROFILE_SCHEMA_VERSION,
@@ -37,6 +39,11 @@ export class ProfileBuilder {
   private sampleFlags = new Uint8Array(4096);
   private sampleCount = 0;
   private sources = new Map<string, readonly string[]>();
+  private frameIdsByObject = new WeakMap<RawFrame, number>();
+  private stackIdsByList = new WeakMap<readonly RawFrame[], number>();
+  /** The last frame list interned frame by frame, and its stack node at each depth. */
+  private lastFrames: readonly RawFrame[] = [];
+  private lastNodes: number[] = [];
   readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
 
   internString(text: string): number {
@@ -61,32 +68,59 @@ export class ProfileBuilder {
   }
 
   internFrame(func: number, line: number): number {
-    return internPair(this.frameIds, func, line, () => {
+    let id = findPair(this.frameIds, func, line);
+    if (id === undefined) {
+      id = this.frames.length;
       this.frames.push({ func, line });
-      return this.frames.length - 1;
-    });
+      setPair(this.frameIds, func, line, id);
+    }
+    return id;
   }
 
   /** The stack node for `frame` called from node `parent` (-1 for a root frame). */
   internStack(parent: number, frame: number): number {
-    return internPair(this.stackIds, parent, frame, () => {
+    let id = findPair(this.stackIds, parent, frame);
+    if (id === undefined) {
       if (this.stackCount === this.stackParent.length) {
         this.stackParent = grow(this.stackParent);
         this.stackFrame = grow(this.stackFrame);
       }
-      this.stackParent[this.stackCount] = parent;
-      this.stackFrame[this.stackCount] = frame;
-      return this.stackCount++;
-    });
+      id = this.stackCount++;
+      this.stackParent[id] = parent;
+      this.stackFrame[id] = frame;
+      setPair(this.stackIds, parent, frame, id);
+    }
+    return id;
   }
 
   /** Interns a whole stack given outermost first; returns -1 for an empty one. */
   internFrames(frames: readonly RawFrame[]): number {
+    const known = this.stackIdsByList.get(frames);
+    if (known !== undefined) return known;
+    const nodes = this.lastNodes;
+    let depth = 0;
     let node = -1;
-    for (const frame of frames) {
-      node = this.internStack(node, this.internFrame(this.internFunction(frame.name, frame.file, frame.firstLine), frame.line));
+    // Callers this stack shares with the last one (the same RawFrame objects) keep their nodes.
+    while (depth < frames.length && depth < this.lastFrames.length && frames[depth] === this.lastFrames[depth]) {
+      node = nodes[depth++]!;
     }
+    for (; depth < frames.length; depth++) {
+      node = this.internStack(node, this.internRawFrame(frames[depth]!));
+      nodes[depth] = node;
+    }
+    nodes.length = frames.length;
+    this.lastFrames = frames;
+    this.stackIdsByList.set(frames, node);
     return node;
+  }
+
+  private internRawFrame(frame: RawFrame): number {
+    let id = this.frameIdsByObject.get(frame);
+    if (id === undefined) {
+      id = this.internFrame(this.internFunction(frame.name, frame.file, frame.firstLine), frame.line);
+      this.frameIdsByObject.set(frame, id);
+    }
+    return id;
   }
 
   internThread(pid: number, tid: number, name = ''): number {
@@ -182,18 +216,17 @@ export class ProfileBuilder {
   }
 }
 
-function internPair(table: Map<number, Map<number, number>>, a: number, b: number, create: () => number): number {
+function findPair(table: Map<number, Map<number, number>>, a: number, b: number): number | undefined {
+  return table.get(a)?.get(b);
+}
+
+function setPair(table: Map<number, Map<number, number>>, a: number, b: number, id: number): void {
   let inner = table.get(a);
   if (!inner) {
     inner = new Map();
     table.set(a, inner);
   }
-  let id = inner.get(b);
-  if (id === undefined) {
-    id = create();
-    inner.set(b, id);
-  }
-  return id;
+  inner.set(b, id);
 }
 
 type TypedArray = Int32Array | Float64Array | Uint8Array;
