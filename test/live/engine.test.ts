@@ -119,16 +119,24 @@ interface HotpathRun {
   child: ChildProcess;
   /** Resolves when stderr has printed a line matching `pattern` (rejects if hotpath exits first). */
   stderrLine(pattern: RegExp): Promise<string>;
+  /** The same for stdout (where a launched target's output goes). */
+  stdoutLine(pattern: RegExp): Promise<string>;
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-function startHotpath(args: readonly string[], options: { runAs?: string[]; bin?: string } = {}): HotpathRun {
+function startHotpath(
+  args: readonly string[],
+  options: { runAs?: string[]; bin?: string; stdin?: 'ignore' | 'pipe' } = {},
+): HotpathRun {
   const command = [...(options.runAs ?? []), process.execPath, options.bin ?? hotpathBin, ...args];
-  const child = track(spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(command[0]!, command.slice(1), { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] }));
   let stdout = '';
   let stderr = '';
   const waiters: Array<() => void> = [];
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    waiters.forEach((check) => check());
+  });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
     waiters.forEach((check) => check());
@@ -136,19 +144,23 @@ function startHotpath(args: readonly string[], options: { runAs?: string[]; bin?
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
     (resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
+  const lineOf = (text: () => string, pattern: RegExp): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const line = text()
+          .split('\n')
+          .find((l) => pattern.test(l));
+        if (line !== undefined) resolve(line);
+      };
+      waiters.push(check);
+      check();
+      void done.then(({ code }) => reject(new Error(`hotpath exited (${code}) before ${pattern}: ${stderr}`)));
+    });
   return {
     child,
     done,
-    stderrLine: (pattern) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const line = stderr.split('\n').find((l) => pattern.test(l));
-          if (line !== undefined) resolve(line);
-        };
-        waiters.push(check);
-        check();
-        void done.then(({ code }) => reject(new Error(`hotpath exited (${code}) before ${pattern}: ${stderr}`)));
-      }),
+    stderrLine: (pattern) => lineOf(() => stderr, pattern),
+    stdoutLine: (pattern) => lineOf(() => stdout, pattern),
   };
 }
 
@@ -267,9 +279,14 @@ test(
   (t) =>
     forEachPython(t, async (python, st) => {
       const output = path.join(tempDir(st), 'launched.txt');
-      const result = await runHotpath(['record', '-f', 'raw', '-d', '2', '-o', output, '--', python.path, knownPy]);
+      // The launched target shares hotpath's stdin: it runs until that closes, once samples were taken.
+      const args = ['record', '-f', 'raw', '-o', output, '--', python.path, knownPy, '--exit-on-eof'];
+      const run = startHotpath(args, { stdin: 'pipe' });
+      await run.stdoutLine(/^READY /);
+      await waitForReadCalls(run.child.pid!, 200);
+      run.child.stdin!.end();
+      const result = await run.done;
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /^READY /m);
       checkLaunchedRawProfile(fs.readFileSync(output, 'utf8'), `${python.label} launched`);
     }),
 );
