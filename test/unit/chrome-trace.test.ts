@@ -1,8 +1,11 @@
-// exportChromeTrace: structural checks of the Trace Event Format (required fields, non-negative durations,
-// well-nested events per thread), metadata names, and time per function = its samples × interval.
+// exportChromeTrace: the file validates against a JSON Schema of the Trace Event Format subset it writes
+// (test/fixtures/trace-event.schema.json, checked with ajv), events nest per thread, metadata names, and time
+// per function = its samples × interval.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { exportChromeTrace, type ChromeTrace, type TraceEvent } from '../../src/export/chrome-trace.js';
 import { HotpathError } from '../../src/errors/index.js';
 import { ProfileBuilder } from '../../src/profile/index.js';
@@ -10,6 +13,14 @@ import { buildExportProfile, EXPECTED } from '../fixtures/export-profile.js';
 
 const INTERVAL_US = 10_000;
 const EPSILON = 1e-6;
+const SCHEMA_PATH = new URL('../../../test/fixtures/trace-event.schema.json', import.meta.url);
+
+/** The schema compiled once per test file; `validate.errors` says what failed. */
+const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object);
+
+function schemaErrors(trace: unknown): string {
+  return validate(trace) ? '' : JSON.stringify(validate.errors, null, 2);
+}
 
 interface Nested {
   event: TraceEvent;
@@ -46,17 +57,32 @@ function nestPerThread(events: TraceEvent[]): Nested[] {
 
 const exported = (profile = buildExportProfile()) => JSON.parse(exportChromeTrace(profile).toString()) as ChromeTrace;
 
-test('every event has name, ph, ts, pid and tid; X events have a duration ≥ 0', () => {
+test('the file validates against the Trace Event JSON Schema, and X events nest per thread', () => {
   const trace = exported();
-  assert.ok(Array.isArray(trace.traceEvents));
-  for (const event of trace.traceEvents) {
-    assert.equal(typeof event.name, 'string');
-    assert.ok(event.ph === 'X' || event.ph === 'M', event.ph);
-    assert.ok(typeof event.ts === 'number' && event.ts >= 0);
-    assert.ok(Number.isInteger(event.pid) && Number.isInteger(event.tid));
-    if (event.ph === 'X') assert.ok(typeof event.dur === 'number' && event.dur >= 0, `${event.name} dur ${event.dur}`);
-  }
+  assert.equal(schemaErrors(trace), '');
+  assert.ok(trace.traceEvents.some((event) => event.ph === 'X') && trace.traceEvents.some((event) => event.ph === 'M'));
   nestPerThread(trace.traceEvents);
+});
+
+test('the schema refuses what trace viewers would misread', () => {
+  const trace = exported();
+  const complete = trace.traceEvents.find((event) => event.ph === 'X')!;
+  const threadName = trace.traceEvents.find((event) => event.name === 'thread_name')!;
+  const withEvent = (event: object) => ({ ...trace, traceEvents: [...trace.traceEvents, event] });
+  const cases: [string, unknown][] = [
+    ['X without dur', withEvent({ ...complete, dur: undefined })],
+    ['negative dur', withEvent({ ...complete, dur: -1 })],
+    ['ts in a string', withEvent({ ...complete, ts: '0' })],
+    ['pid not an integer', withEvent({ ...complete, pid: 1.5 })],
+    ['unknown phase', withEvent({ ...complete, ph: 'Q' })],
+    ['misspelt field', withEvent({ ...complete, duration: 10 })],
+    ['thread_name without args.name', withEvent({ ...threadName, args: {} })],
+    ['unknown metadata', withEvent({ ...threadName, name: 'thread_title' })],
+    ['no traceEvents', { displayTimeUnit: 'ms' }],
+  ];
+  for (const [what, input] of cases) {
+    assert.notEqual(schemaErrors(JSON.parse(JSON.stringify(input))), '', what);
+  }
 });
 
 test('metadata names each process by command and each thread by its Python name', () => {
