@@ -1,5 +1,5 @@
-// Exported files opened by the real tools that consume them: `go tool pprof` for pprof, Python's pstats
-// (and SnakeViz when installed) for pstats. Each tool's numbers must equal the fixture's facts.
+// Exported files opened by the real tools that consume them: `go tool pprof` for pprof, Python's pstats and
+// SnakeViz (installed by setup in the 3.11+ venvs) for pstats. Each tool's numbers must equal the fixture's facts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { exportPprof } from '../../src/export/pprof.js';
 import { exportPstats } from '../../src/export/pstats.js';
 import { buildExportProfile, EXPECTED } from '../fixtures/export-profile.js';
+import { listPythons } from '../support/pythons.js';
 
 const GO = ['/usr/local/go/bin/go', '/usr/bin/go'].find((path) => existsSync(path));
 const PYTHONS = ['9.18', '10.13', '11.7', '12.1', '13.0']
@@ -133,11 +134,12 @@ test(
   },
 );
 
-const SNAKEVIZ_PYTHON = PYTHONS.find((python) => spawnSync(python, ['-c', 'import snakeviz']).status === 0);
+/** setup installs SnakeViz in every venv from CPython 3.11 on (test/requirements.txt), so one without it fails. */
+const SNAKEVIZ_PYTHON = listPythons().find((python) => Number(python.version.split('.')[1]) >= 11)?.executable;
 
 test(
   'SnakeViz builds its table and call tree from the file',
-  { skip: !SNAKEVIZ_PYTHON && 'snakeviz is not installed' },
+  { skip: !SNAKEVIZ_PYTHON && 'no venv of CPython 3.11+ (run scripts/setup.sh)' },
   () => {
     const script = `
 import json, sys
