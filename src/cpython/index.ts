@@ -2,6 +2,7 @@
 export * from './layout.js';
 export * from './debug-offsets.js';
 export * from './find-runtime.js';
+export * from './runtime-cache.js';
 export * from './code-objects.js';
 export * from './frames.js';
 export * from './threads.js';

@@ -15,6 +15,7 @@ import { CodeReader, type CodeReaderOptions } from './code-objects.js';
 import { findRuntime, readPyVersion, type PythonVersion, type RuntimeLocation } from './find-runtime.js';
 import { readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
 import type { PythonLayout } from './layout.js';
+import type { RuntimeLocationCache } from './runtime-cache.js';
 import { selectLayout } from './select-layout.js';
 import { readCurrentFrameAddress, readInterpreters, readThreadStates, type ThreadStateInfo } from './threads.js';
 
@@ -34,6 +35,8 @@ export interface AttachOptions {
   /** Read memory through this reader instead of /proc/PID/mem (tests, recordings). */
   reader?: MemoryReader;
   code?: Partial<CodeReaderOptions>;
+  /** Shared by the attaches of one recording, so forked workers are located without parsing libpython again. */
+  runtimeCache?: RuntimeLocationCache;
 }
 
 /** How many times a stack is re-read when a torn read (the target changed under us) is detected. */
@@ -62,7 +65,7 @@ export class PythonProcess {
       throw new HotpathError('no-such-process', `no process with pid ${pid}`);
     }
     const maps = readMaps(pid);
-    const location = findRuntime(pid, maps);
+    const location = options.runtimeCache?.find(pid, maps) ?? findRuntime(pid, maps);
     const reader = options.reader ?? new ProcMemoryReader(pid);
     try {
       return PythonProcess.open(pid, reader, location, options.code);

@@ -3,7 +3,7 @@
 // times, since a fork may exec Python a moment later.
 
 import { HotpathError } from '../errors/index.js';
-import { PythonProcess, type AttachOptions } from '../cpython/index.js';
+import { PythonProcess, RuntimeLocationCache, type AttachOptions } from '../cpython/index.js';
 import { processIsGone, readDescendants } from '../proc/index.js';
 
 const ATTACH_ATTEMPTS_PER_CHILD = 5;
@@ -18,6 +18,8 @@ export interface TargetSetOptions {
 export class TargetSet {
   readonly processes = new Map<number, PythonProcess>();
   private failedAttempts = new Map<number, number>();
+  /** Workers forked from one master share its interpreter mappings: each is located without re-parsing ELF files. */
+  private readonly runtimeCache = new RuntimeLocationCache();
 
   constructor(
     private readonly roots: readonly number[],
@@ -35,7 +37,9 @@ export class TargetSet {
         this.attach(pid);
       } catch (err) {
         const launcherMayHavePythonChildren =
-          this.options.subprocesses && err instanceof HotpathError && ['not-python', 'runtime-not-found'].includes(err.kind);
+          this.options.subprocesses &&
+          err instanceof HotpathError &&
+          ['not-python', 'runtime-not-found'].includes(err.kind);
         if (!launcherMayHavePythonChildren) throw err;
         firstError ??= err;
       }
@@ -81,7 +85,7 @@ export class TargetSet {
   }
 
   private attach(pid: number): void {
-    const python = PythonProcess.attach(pid, this.options.attach);
+    const python = PythonProcess.attach(pid, { ...this.options.attach, runtimeCache: this.runtimeCache });
     this.processes.set(pid, python);
     this.options.onAttach?.(python);
   }
