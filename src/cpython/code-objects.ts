@@ -1,7 +1,8 @@
 // Reads code objects (function name, qualified name, file, first line, line table) with a cache.
-// Code objects are immutable, but a freed one's address can be reused by another: each cache entry
-// keeps a fingerprint of the object's header and is re-checked against the target periodically and
-// whenever a frame's instruction pointer falls outside it, so a reused address cannot keep a wrong name.
+// Code objects are immutable, but a freed one's address can be reused by another (exec/compile in a loop
+// frees and reallocates them within a millisecond): each cache entry keeps a fingerprint of the object's
+// header, re-checked against the target once per sample (through the per-sample page cache) and whenever a
+// frame's instruction pointer falls outside it, so a reused address never keeps a wrong name.
 
 import { InvalidDataError } from '../errors/index.js';
 import { i32, isPlausiblePointer, u64, type MemoryReader } from '../proc/index.js';
@@ -38,13 +39,16 @@ interface CacheEntry {
 }
 
 export interface CodeReaderOptions {
-  /** Re-read a cached code object's header after this many ticks (samples); 0 = every time. */
+  /**
+   * Re-read a cached code object's header after this many ticks (samples); 0 = every time. Anything above 1
+   * lets a freed and reused address report the old function's name until then (test/live/torture.test.ts (f)).
+   */
   revalidateAfterTicks: number;
   /** Upper bound on cached code objects before the cache is cleared. */
   maxEntries: number;
 }
 
-const DEFAULT_OPTIONS: CodeReaderOptions = { revalidateAfterTicks: 200, maxEntries: 50_000 };
+const DEFAULT_OPTIONS: CodeReaderOptions = { revalidateAfterTicks: 1, maxEntries: 50_000 };
 
 export class CodeReader {
   private cache = new Map<number, CacheEntry>();
@@ -83,6 +87,20 @@ export class CodeReader {
     return info;
   }
 
+  /**
+   * True when the code object `info` was decoded from is still at its address, checked through `reader`
+   * (fresh, past any page cache): the frame that runs it cannot have been given another function meanwhile.
+   */
+  isCurrent(info: CodeInfo, reader: MemoryReader): boolean {
+    const entry = this.cache.get(info.address);
+    if (entry?.info !== info) return false;
+    try {
+      return this.fingerprintOf(reader.read(info.address, this.layout.codeObject.size + 8)) === entry.fingerprint;
+    } catch {
+      return false;
+    }
+  }
+
   /** Forces the next read of `address` to re-check the target (a frame disagreed with the cache). */
   invalidate(address: number): void {
     this.cache.delete(address);
@@ -106,7 +124,8 @@ export class CodeReader {
         line = instruction < 0 ? info.firstLine : decodeLnotabLine(info.lineTable, info.firstLine, instruction);
         break;
       case 'linetable-310':
-        line = instruction < 0 ? info.firstLine : decodeLinetable310Line(info.lineTable, info.firstLine, instruction * 2);
+        line =
+          instruction < 0 ? info.firstLine : decodeLinetable310Line(info.lineTable, info.firstLine, instruction * 2);
         break;
       case 'location-table':
         line = decodeLocationTableLine(info.lineTable, info.firstLine, (instruction - info.codeStart) / 2);

@@ -141,6 +141,8 @@ export class PythonProcess {
         if (!isTornRead(err)) throw err;
         if (!processExists(this.pid) || isAddressSpaceGone(err)) throw this.explainReadFailure(err);
         this.reader.clear();
+        // What the torn attempt decoded may have been read mid-change: check every code object afresh.
+        this.codes.nextTick();
         thread = this.rereadThreadState(thread) ?? thread;
       }
     }
@@ -158,7 +160,12 @@ export class PythonProcess {
     if (current !== thread.frameAddress) return false;
     const innermost = frames[0];
     if (innermost?.frameAddress !== current) return true;
-    return readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address;
+    // Its code object too: a leaf function that returned may have been freed and its memory given to the next
+    // one (exec/compile in a loop) between the page the frame came from and the page the code object came from.
+    return (
+      readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address &&
+      this.codes.isCurrent(innermost.code, this.targetReader)
+    );
   }
 
   private rereadThreadState(thread: ThreadStateInfo): ThreadStateInfo | undefined {
