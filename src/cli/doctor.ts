@@ -279,7 +279,11 @@ function checkRuntime(pid: number, maps: MapEntry[]): { finding: Finding; locati
   const check = 'python runtime';
   try {
     const location = findRuntime(pid, maps);
-    const how = location.strategy === 'symbol' ? 'by its _PyRuntime symbol' : 'by its .PyRuntime section';
+    const how = {
+      symbol: 'by its _PyRuntime symbol',
+      section: 'by its .PyRuntime section',
+      scan: 'by a validated scan of its writable data (no _PyRuntime symbol or .PyRuntime section)',
+    }[location.strategy];
     const opened = location.openedPath !== location.binaryPath ? ` (opened as ${location.openedPath})` : '';
     const skipped = location.notes.length > 0 ? `; passed over: ${location.notes.join('; ')}` : '';
     return {
