@@ -73,6 +73,32 @@ export function checkMainStack(
   return leaf === 'work_a' || leaf === 'work_b' ? leaf : undefined;
 }
 
+/**
+ * A non-blocking sampler reads a running thread's frames one after another, so now and then a caller's line comes
+ * from a moment before its callee started: ünïcode_函数 still on its loop or work_a line while the leaf is already
+ * work_b. The engine re-reads the innermost frame to catch most of these; the rest must stay rare, and every
+ * name, file and other line in them is still checked.
+ */
+export const MAX_MOVED_ON_SHARE = 0.01;
+
+export function isMovedOnStack(frames: readonly Frame[], file = knownPy): boolean {
+  const leaf = frames.at(-1);
+  const caller = frames.at(-2);
+  if (caller?.name !== UNICODE_NAME || (leaf?.name !== 'work_a' && leaf?.name !== 'work_b')) return false;
+  const ownCall = leaf.name === 'work_a' ? LINE.unicode_call_a : LINE.unicode_call_b;
+  const loopLines = [LINE.unicode_loop, LINE.unicode_call_a, LINE.unicode_call_b];
+  if (caller.line === ownCall || !loopLines.includes(caller.line)) return false;
+  checkMainStack([...frames.slice(0, -2), { ...caller, line: ownCall! }, leaf], 'moved-on stack', file);
+  return true;
+}
+
+function assertMovedOnRare(movedOn: number, total: number, where: string): void {
+  assert.ok(
+    movedOn <= Math.max(1, MAX_MOVED_ON_SHARE * total),
+    `${where}: ${movedOn} of ${total} main-thread samples had a caller line from before its callee`,
+  );
+}
+
 /** Checks an extra thread's stack, outermost first: threading's bootstrap frames, then its own loop. */
 export function checkThreadStack(
   frames: readonly Frame[],
@@ -167,6 +193,8 @@ export function checkThreadedRawProfile(
   const nameByTid = new Map(Object.entries(target.ready.threads).map(([name, ids]) => [ids.native_id, name]));
   const seenTids = new Set<number>();
   const leaves = { work_a: 0, work_b: 0 };
+  let mainSamples = 0;
+  let movedOn = 0;
   for (const { labels, count } of parseCollapsed(text)) {
     const thread = /^thread \((\d+)\)(?:: (.*))?$/.exec(labels[0]!);
     assert.ok(thread, `first label is not a thread: ${labels[0]}`);
@@ -178,6 +206,11 @@ export function checkThreadedRawProfile(
     const frames = labels.slice(1).map(parseFrameLabel);
     if (name === 'MainThread') {
       assert.equal(tid, target.pid);
+      mainSamples += count;
+      if (isMovedOnStack(frames, file)) {
+        movedOn += count;
+        continue;
+      }
       const leaf = checkMainStack(frames, where, file);
       if (leaf) leaves[leaf] += count;
     } else {
@@ -186,6 +219,7 @@ export function checkThreadedRawProfile(
     }
   }
   assert.deepEqual([...seenTids].sort(), [...nameByTid.keys()].sort());
+  assertMovedOnRare(movedOn, mainSamples, where);
   return leaves;
 }
 
@@ -194,9 +228,18 @@ export function checkThreadedRawProfile(
  * state, after start-up (imports, thread starts), are exact. Returns how many there were.
  */
 export function checkLaunchedRawProfile(text: string, where: string, file = knownPy): number {
-  const stacks = parseCollapsed(text).map(({ labels }) => labels.map(parseFrameLabel));
-  const steady = stacks.filter((frames) => frames.some((f) => f.name === 'recurse'));
-  assert.ok(steady.length > 0, `no main-thread stacks in:\n${stacks.map((s) => s.at(-1)?.name).join('\n')}`);
-  for (const frames of steady) checkMainStack(frames, where, file);
+  const stacks = parseCollapsed(text).map(({ labels, count }) => ({ frames: labels.map(parseFrameLabel), count }));
+  const steady = stacks.filter(({ frames }) => frames.some((f) => f.name === 'recurse'));
+  assert.ok(steady.length > 0, `no main-thread stacks in:\n${stacks.map((s) => s.frames.at(-1)?.name).join('\n')}`);
+  let movedOn = 0;
+  for (const { frames, count } of steady) {
+    if (isMovedOnStack(frames, file)) movedOn += count;
+    else checkMainStack(frames, where, file);
+  }
+  assertMovedOnRare(
+    movedOn,
+    steady.reduce((sum, { count }) => sum + count, 0),
+    where,
+  );
   return steady.length;
 }

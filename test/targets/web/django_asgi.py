@@ -8,4 +8,4 @@ from django.core.asgi import get_asgi_application
 import django_app  # noqa: F401  (configures settings and the URLs)
 
 application = get_asgi_application()
-print(f"WORKER pid={os.getpid()}", flush=True)
+os.write(1, f"WORKER pid={os.getpid()}\n".encode())  # one write: lines from two workers never interleave

@@ -13,7 +13,7 @@ from workload import crunch_heavy, crunch_light
 
 @asynccontextmanager
 async def lifespan(app):
-    print(f"WORKER pid={os.getpid()}", flush=True)
+    os.write(1, f"WORKER pid={os.getpid()}\n".encode())  # one write: lines from two workers never interleave
     yield
 
 

@@ -11,8 +11,8 @@ graceful_timeout = 2
 
 def when_ready(server):
     port = server.LISTENERS[0].sock.getsockname()[1]
-    print(f"READY port={port} pid={os.getpid()}", flush=True)
+    os.write(1, f"READY port={port} pid={os.getpid()}\n".encode())  # one write: never split from its newline
 
 
 def post_worker_init(worker):
-    print(f"WORKER pid={os.getpid()}", flush=True)
+    os.write(1, f"WORKER pid={os.getpid()}\n".encode())  # one write: lines from two workers never interleave
