@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// Runs every compiled test file with Node's built-in test runner.
+// Runs every compiled test file with Node's built-in test runner, in two phases: first the files that
+// measure CPU shares, one at a time, so no other test competes with their targets for the 2 cores; then
+// everything else, two files at a time. Ends with one "N passed, N failed" line for both phases.
 // HOTPATH_TEST_FILTER=substring limits the run to matching files; HOTPATH_FULL=1 enables long counts.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+
+/** Files whose assertions are shares of CPU time: run alone. */
+const EXCLUSIVE = ['live/engine.test.js', 'live/web.test.js', 'live/starvation.test.js'];
 
 function collect(dir) {
   const out = [];
@@ -15,15 +20,44 @@ function collect(dir) {
   return out;
 }
 
+/** Runs one phase, echoing its output, and returns its counts from the runner's closing lines. */
+function runPhase(files, concurrency) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      text += chunk.toString();
+    });
+    child.on('close', (code) => {
+      const count = (name) => Number(new RegExp(`^ℹ ${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      resolve({ code: code ?? 1, passed: count('pass'), failed: count('fail'), skipped: count('skipped') });
+    });
+  });
+}
+
 const filter = process.env.HOTPATH_TEST_FILTER ?? '';
 const files = collect('dist/test').filter((file) => file.includes(filter)).sort();
 if (files.length === 0) {
   console.error(`no test files match "${filter}"`);
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+const isExclusive = (file) => EXCLUSIVE.some((name) => file.endsWith(name));
+const phases = [
+  [files.filter(isExclusive), 1],
+  [files.filter((file) => !isExclusive(file)), 2],
+].filter(([phaseFiles]) => phaseFiles.length > 0);
+const total = { code: 0, passed: 0, failed: 0, skipped: 0 };
+for (const [phaseFiles, concurrency] of phases) {
+  const result = await runPhase(phaseFiles, concurrency);
+  total.code ||= result.code;
+  total.passed += result.passed;
+  total.failed += result.failed;
+  total.skipped += result.skipped;
+}
+console.log(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(total.code !== 0 || total.failed > 0 ? 1 : 0);
