@@ -1,8 +1,9 @@
 // Walks one thread's Python frames, innermost first: PyFrameObject chains (3.9–3.10) and
 // _PyInterpreterFrame chains (3.11+), skipping C-stack shims and not-yet-started frames.
-// Chains are bounded and cycle-checked, so torn memory cannot loop forever.
+// Chains are bounded and cycle-checked, so torn memory cannot loop forever. Frames are decoded in place
+// from one view per page, so a walk allocates no buffer per frame.
 
-import { InvalidDataError } from '../errors/index.js';
+import { InvalidDataError, MemoryReadError } from '../errors/index.js';
 import { i32, isPlausiblePointer, u64, u8, type MemoryReader } from '../proc/index.js';
 import type { CodeInfo, CodeReader } from './code-objects.js';
 import type { PythonLayout } from './layout.js';
@@ -39,19 +40,66 @@ export function walkFrames(
 ): FrameWalk {
   const f = layout.interpreterFrame;
   const frames: PyFrame[] = [];
-  const visited = new Set<number>();
+  // Brent's cycle check: a chain that comes back to the frame saved at the last power-of-two step loops.
+  let saved = 0;
+  let stepsSinceSaved = 0;
+  let nextSave = 1;
+  const window = new FrameWindow(reader, f.size);
   let address = innermost;
   while (address !== 0) {
     if (frames.length >= maxDepth) return { frames, truncated: true };
-    if (!isPlausiblePointer(address) || visited.has(address)) throw new InvalidDataError('bad frame chain');
-    visited.add(address);
-    const frame = reader.read(address, f.size);
-    const previous = u64(frame, f.previous);
-    const decoded = decodeFrame(layout, codes, address, frame);
+    if (!isPlausiblePointer(address) || address === saved) throw new InvalidDataError('bad frame chain');
+    if (++stepsSinceSaved === nextSave) {
+      saved = address;
+      stepsSinceSaved = 0;
+      nextSave *= 2;
+    }
+    const at = window.offsetOf(address);
+    const previous = u64(window.bytes, at + f.previous);
+    const decoded = decodeFrame(layout, codes, address, window.bytes, at);
     if (decoded) frames.push(decoded);
     address = previous;
   }
   return { frames, truncated: false };
+}
+
+const PAGE = 4096;
+
+/**
+ * One view of target memory that serves several frames: read from the start of a frame's page when the frame
+ * fits in it, so that it also holds the callers just below (3.11+ pushes frames upwards on a chunk). That page
+ * is read in any case; a frame that crosses a page boundary, or a reader that cannot serve the larger range,
+ * gets a view of the frame alone.
+ */
+class FrameWindow {
+  bytes: Buffer = Buffer.alloc(0);
+  private start = 0;
+
+  constructor(
+    private readonly reader: MemoryReader,
+    private readonly frameSize: number,
+  ) {}
+
+  /** Offset of the frame at `address` in `bytes`, reading it first if the current view does not hold it. */
+  offsetOf(address: number): number {
+    if (address < this.start || address + this.frameSize > this.start + this.bytes.length) this.load(address);
+    return address - this.start;
+  }
+
+  private load(address: number): void {
+    const pageStart = address - (address % PAGE);
+    if (address + this.frameSize <= pageStart + PAGE && pageStart !== address) {
+      try {
+        this.bytes = this.reader.read(pageStart, address + this.frameSize - pageStart);
+        this.start = pageStart;
+        return;
+      } catch (err) {
+        if (!(err instanceof MemoryReadError)) throw err;
+      }
+    }
+    this.bytes = this.reader.read(address, this.frameSize);
+    this.start = address;
+  }
 }
 
 /** The code object a frame runs, read on its own: to tell whether a frame was reused while a stack was read. */
@@ -66,16 +114,23 @@ function decodeCodeAddress(layout: PythonLayout, bytes: Buffer, offset: number):
   return mask ? pointer - (pointer % (mask + 1)) : pointer;
 }
 
-function decodeFrame(layout: PythonLayout, codes: CodeReader, address: number, frame: Buffer): PyFrame | undefined {
+/** The frame at `address`, whose bytes start at `at` in `bytes`. */
+function decodeFrame(
+  layout: PythonLayout,
+  codes: CodeReader,
+  address: number,
+  bytes: Buffer,
+  at: number,
+): PyFrame | undefined {
   const f = layout.interpreterFrame;
-  const owner = f.owner !== undefined ? u8(frame, f.owner) : FRAME_OWNED_BY_THREAD;
+  const owner = f.owner !== undefined ? u8(bytes, at + f.owner) : FRAME_OWNED_BY_THREAD;
   if (f.ownerCStack !== undefined && owner >= f.ownerCStack) return undefined;
-  const codeAddress = decodeCodeAddress(layout, frame, f.executable);
+  const codeAddress = decodeCodeAddress(layout, bytes, at + f.executable);
   if (codeAddress === 0) return undefined;
   let code = codes.read(codeAddress);
   let instruction: number;
   if (layout.instructionKind === 'instruction-pointer') {
-    instruction = u64(frame, f.instrPtr);
+    instruction = u64(bytes, at + f.instrPtr);
     if (instruction < code.codeStart || instruction >= code.codeEnd) {
       // A cached code object that disagrees with the frame may be a reused address: re-read it once.
       codes.invalidate(codeAddress);
@@ -87,7 +142,7 @@ function decodeFrame(layout: PythonLayout, codes: CodeReader, address: number, f
     // A frame whose first traceable instruction has not run yet is still being set up (_PyFrame_IsIncomplete).
     if (owner !== FRAME_OWNED_BY_GENERATOR && instruction < code.codeStart + code.firstTraceable * 2) return undefined;
   } else {
-    instruction = i32(frame, f.instrPtr);
+    instruction = i32(bytes, at + f.instrPtr);
   }
   return {
     name: code.qualname,
