@@ -66,14 +66,48 @@ export function readCmdline(pid: number): string[] {
   }
 }
 
-/** All live descendants of pid, found by scanning every process's parent. */
+/**
+ * All live descendants of pid. Read from the kernel's list of each thread's children where it has them
+ * (/proc/PID/task/TID/children): a few reads, where scanning every process's parent costs one read per
+ * process on the machine, twice a second while following workers.
+ */
 export function readDescendants(pid: number): number[] {
+  const childrenOf = fs.existsSync(`/proc/self/task/${process.pid}/children`) ? readChildren : scanChildren();
+  const result: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of childrenOf(queue.shift()!)) {
+      if (result.includes(child)) continue;
+      result.push(child);
+      queue.push(child);
+    }
+  }
+  return result;
+}
+
+/** The children of every thread of pid; none when it is gone. */
+function readChildren(pid: number): number[] {
+  const children: number[] = [];
+  for (const tid of readThreadIds(pid)) {
+    try {
+      for (const field of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) {
+        if (field) children.push(Number(field));
+      }
+    } catch {
+      // the thread ended: its children went to another thread or to a reaper
+    }
+  }
+  return children;
+}
+
+/** Children by parent, from every process's stat: for kernels without children lists. */
+function scanChildren(): (pid: number) => number[] {
   const childrenOf = new Map<number, number[]>();
-  let entries: string[];
+  let entries: string[] = [];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return [];
+    // no /proc: no children
   }
   for (const name of entries) {
     const child = Number(name);
@@ -84,16 +118,7 @@ export function readDescendants(pid: number): number[] {
     list.push(child);
     childrenOf.set(parent, list);
   }
-  const result: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    for (const child of childrenOf.get(queue.shift()!) ?? []) {
-      if (result.includes(child)) continue;
-      result.push(child);
-      queue.push(child);
-    }
-  }
-  return result;
+  return (pid) => childrenOf.get(pid) ?? [];
 }
 
 /** Resident set size in bytes. */
