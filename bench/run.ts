@@ -1,6 +1,6 @@
 // `npm run bench`: runs hotpath, py-spy, austin and Tachyon against the same targets (issue 6's six
 // scenarios) and writes bench/results/latest.json and latest.md.
-//   node dist/bench/run.js [--quick] [--only cost,slowdown,web,accuracy,output] [--out DIR]
+//   node dist/bench/run.js [--quick] [--only cost,slowdown,web,accuracy,output] [--profilers hotpath,…] [--out DIR]
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,7 +31,12 @@ const SCENARIOS = ['cost', 'slowdown', 'web', 'accuracy', 'output'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      profilers: { type: 'string' },
+      out: { type: 'string' },
+    },
   });
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const only = values.only ? values.only.split(',') : [...SCENARIOS];
@@ -90,6 +95,10 @@ async function main(): Promise<void> {
         label === '3.13'
           ? [hotpath, named('py-spy', pySpyProfiler(repo, scratch)), named('austin', austinProfiler(repo, scratch))]
           : [hotpath, world ? named('Tachyon', tachyonProfiler(world)) : { name: 'Tachyon', reason: reason! }];
+      if (values.profilers) {
+        const wanted = values.profilers.split(',');
+        candidates.splice(0, candidates.length, ...candidates.filter((c) => wanted.includes(c.name)));
+      }
       const info: WorldInfo = { label, description: world?.description, notRun: reason };
       results.worlds.push(info);
       if (!world) {
