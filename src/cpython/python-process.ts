@@ -41,6 +41,12 @@ export interface AttachOptions {
 
 /** How many times a stack is re-read when a torn read (the target changed under us) is detected. */
 const TORN_READ_RETRIES = 2;
+/**
+ * A walk normally takes tens of microseconds. One that took longer had hotpath taken off the CPU midway, long
+ * enough for the target to leave a function and come back to it: the innermost-frame check cannot see that, so
+ * the stack is read again.
+ */
+const SLOW_WALK_MS = 2;
 
 export class PythonProcess {
   readonly codes: CodeReader;
@@ -124,9 +130,13 @@ export class PythonProcess {
   private readThreadStack(thread: ThreadStateInfo): ThreadStack | undefined {
     for (let attempt = 0; attempt <= TORN_READ_RETRIES; attempt++) {
       try {
+        const started = performance.now();
         const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
         // The last attempt is kept as it is: a thread that keeps moving is still better sampled than dropped.
-        if (attempt < TORN_READ_RETRIES && !this.innermostFrameUnchanged(thread, walk.frames)) {
+        if (
+          attempt < TORN_READ_RETRIES &&
+          (performance.now() - started > SLOW_WALK_MS || !this.innermostFrameUnchanged(thread, walk.frames))
+        ) {
           throw new InvalidDataError('the stack moved on while it was read');
         }
         return {

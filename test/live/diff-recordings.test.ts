@@ -20,7 +20,7 @@ import { spawnTarget } from '../support/spawn-target.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../test/targets/diff_target.py', import.meta.url));
 const RATE_HZ = 200;
-const DURATION_MS = 1500;
+const SAMPLES_PER_RECORDING = 300;
 
 const python =
   listPythons().find((candidate) => candidate.kind === 'pyenv' && candidate.version === '3.12') ?? listPythons()[0];
@@ -29,13 +29,17 @@ const python =
 async function recordTarget(mode: 'before' | 'after'): Promise<Profile> {
   const target = await spawnTarget(python!.executable, [SCRIPT, mode]);
   const builder = new ProfileBuilder();
+  // Until enough samples, not for a fixed time: on a loaded machine the target gets less CPU per second.
+  const enough = new AbortController();
   const sampler = new Sampler([target.pid], {
     rateHz: RATE_HZ,
-    durationMs: DURATION_MS,
     includeIdle: false,
     gilOnly: false,
     subprocesses: false,
-    onSample: (sample) => builder.addSample(sample),
+    onSample: (sample) => {
+      builder.addSample(sample);
+      if (builder.size >= SAMPLES_PER_RECORDING) enough.abort();
+    },
     onSource: (file, lines) => builder.addSource(file, lines),
     onProcessEvent: (event) => {
       if (event.kind === 'attach') builder.addProcess(event.pid, event.detail);
@@ -43,7 +47,7 @@ async function recordTarget(mode: 'before' | 'after'): Promise<Profile> {
   });
   try {
     const [attached] = sampler.attach();
-    await sampler.run(new AbortController().signal);
+    await sampler.run(enough.signal);
     return builder.build({
       startTime: sampler.startWallTime,
       durationMs: sampler.elapsedMs,
