@@ -73,8 +73,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that went away (`hotpath dump | head -1`) is no error: what stdout carried is done with, so stop
+// quietly. On stderr only messages are lost: a recording goes on and still writes its output.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
 });
 main(process.argv.slice(2)).then(
   (code) => {
