@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   CodeReader,
   LocalsReader,
@@ -26,6 +27,15 @@ import { decodeDebugOffsets } from '../../src/cpython/debug-offsets.js';
 import { decodeLinetable310Line, decodeLnotabLine, decodeLocationTableLine } from '../../src/cpython/line-tables.js';
 import { readBytes, readSequenceItems, readSmallLong, readUnicode } from '../../src/cpython/objects.js';
 import { ElfFile } from '../../src/elf/index.js';
+import {
+  HOTPATH_PROFILE_MAGIC,
+  exportCollapsed,
+  exportHotpathProfile,
+  exportSpeedscope,
+  importProfileData,
+} from '../../src/export/index.js';
+import { HotpathError } from '../../src/errors/index.js';
+import { buildExportProfile } from '../fixtures/export-profile.js';
 import { mappingBase, parseMaps } from '../../src/proc/index.js';
 import { FuzzReader, Rng, mutateMemory } from './fuzz.js';
 import {
@@ -63,6 +73,8 @@ export interface FuzzContext {
   /** A scratch file for mutated ELF images, private to this worker. */
   elfPath: string;
   debugOffsets: Buffer[];
+  /** Profile files as hotpath writes them, from the exporters' test profile. */
+  profiles: { hotpath: Buffer; speedscope: string; collapsed: string };
 }
 
 export type FuzzTarget = (rng: Rng, context: FuzzContext) => void;
@@ -80,6 +92,16 @@ export function buildFuzzContext(): FuzzContext {
     elfSeed: fs.readFileSync(findSmallElf()),
     elfPath: path.join(os.tmpdir(), `hotpath-fuzz-${process.pid}-${threadId}.elf`),
     debugOffsets,
+    profiles: savedProfiles(),
+  };
+}
+
+function savedProfiles(): FuzzContext['profiles'] {
+  const profile = buildExportProfile();
+  return {
+    hotpath: gunzipSync(exportHotpathProfile(profile)),
+    speedscope: String(exportSpeedscope(profile)),
+    collapsed: String(exportCollapsed(profile, { groupBy: 'thread' })),
   };
 }
 
@@ -386,4 +408,123 @@ const fileTargets: Record<string, FuzzTarget> = {
   },
 };
 
-export const FUZZ_TARGETS: Readonly<Record<string, FuzzTarget>> = { ...memoryTargets, ...fileTargets };
+/** Values that break importers most often where a number, string, list or object was expected. */
+const INTERESTING_JSON: unknown[] = [
+  -1,
+  0,
+  1.5,
+  2 ** 31,
+  2 ** 53,
+  1e308,
+  -1e308,
+  '',
+  'x'.repeat(1000),
+  null,
+  true,
+  [],
+  {},
+  [[[[]]]],
+];
+
+/** Replaces, deletes or multiplies one value somewhere in parsed JSON. */
+function mutateJson(value: unknown, rng: Rng): unknown {
+  if (Array.isArray(value) && value.length > 0 && rng.chance(0.7)) {
+    const index = rng.int(value.length);
+    if (rng.chance(0.1)) return [...value, ...Array<unknown>(rng.int(1000)).fill(value[index])];
+    const copy = [...value];
+    if (rng.chance(0.2)) copy.splice(index, 1);
+    else copy[index] = mutateJson(copy[index], rng);
+    return copy;
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && rng.chance(0.7)) {
+    const keys = Object.keys(value);
+    if (keys.length > 0) {
+      const key = rng.pick(keys);
+      const copy = { ...(value as Record<string, unknown>) };
+      if (rng.chance(0.15)) delete copy[key];
+      else copy[key] = mutateJson(copy[key], rng);
+      return copy;
+    }
+  }
+  return rng.pick(INTERESTING_JSON);
+}
+
+/** Cuts the data short, or changes a few of its bytes. */
+function damageBytes(data: Buffer, rng: Rng): Buffer {
+  if (rng.chance(0.5)) return data.subarray(0, rng.int(data.length));
+  const copy = Buffer.from(data);
+  mutateBytes(copy, rng, []);
+  return copy;
+}
+
+/** A loaded profile must be whole: every exporter can walk it. Anything else must be a bad-input-file error. */
+function loadAndUse(data: Buffer): void {
+  let profile;
+  try {
+    profile = importProfileData(data);
+  } catch (err) {
+    if (err instanceof HotpathError && err.kind !== 'bad-input-file') {
+      throw new PropertyError(`a damaged profile gave a ${err.kind} error, not bad-input-file: ${err.message}`);
+    }
+    throw err;
+  }
+  exportCollapsed(profile);
+  exportCollapsed(profile, { groupBy: 'thread', frameKey: 'function' });
+}
+
+const profileTargets: Record<string, FuzzTarget> = {
+  'profile-hotpath': (rng, context) => {
+    const inflated = context.profiles.hotpath;
+    const headerStart = HOTPATH_PROFILE_MAGIC.length + 4;
+    const headerEnd = headerStart + inflated.readUInt32LE(HOTPATH_PROFILE_MAGIC.length);
+    let content: Buffer;
+    if (rng.chance(0.5)) {
+      const header = mutateJson(JSON.parse(inflated.toString('utf8', headerStart, headerEnd)), rng);
+      const headerBytes = Buffer.from(JSON.stringify(header) ?? '', 'utf8');
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(rng.chance(0.1) ? rng.next32() : headerBytes.length);
+      content = Buffer.concat([HOTPATH_PROFILE_MAGIC, length, headerBytes, inflated.subarray(headerEnd)]);
+    } else {
+      content = damageBytes(inflated, rng);
+    }
+    const gzipped = gzipSync(content);
+    loadAndUse(rng.chance(0.2) ? damageBytes(gzipped, rng) : gzipped);
+  },
+  'profile-speedscope': (rng, context) => {
+    const text = context.profiles.speedscope;
+    const data = rng.chance(0.6)
+      ? Buffer.from(JSON.stringify(mutateJson(JSON.parse(text), rng)) ?? '')
+      : damageBytes(Buffer.from(text), rng);
+    loadAndUse(data);
+  },
+  'profile-collapsed': (rng, context) => {
+    const lines = context.profiles.collapsed.split('\n');
+    const index = rng.int(lines.length);
+    const line = lines[index]!;
+    const at = rng.int(line.length + 1);
+    const insert = rng.pick([
+      ' ',
+      ';',
+      ';;',
+      ' 99999999999999999999',
+      ' -5',
+      ' 1e400',
+      ' NaN',
+      '\0',
+      '\r',
+      '%3',
+      '(x:',
+      ':9999999999999999',
+    ]);
+    lines[index] = rng.chance(0.5) ? line.slice(0, at) + insert + line.slice(at) : line.slice(0, at);
+    if (rng.chance(0.1)) lines.push(...Array<string>(rng.int(2000)).fill(line));
+    const data = Buffer.from(lines.join(rng.chance(0.1) ? '\r\n' : '\n'));
+    loadAndUse(rng.chance(0.2) ? damageBytes(data, rng) : data);
+  },
+};
+
+export const FUZZ_TARGETS: Readonly<Record<string, FuzzTarget>> = {
+  ...memoryTargets,
+  ...fileTargets,
+  ...profileTargets,
+};

@@ -13,8 +13,12 @@ export const FIXTURES_DIR = fileURLToPath(new URL('../../../test/fixtures/', imp
 /** The recording the fuzz tests start from. */
 export const FUZZ_FIXTURE = 'recorded-3.12.json';
 
-/** A pid above Linux's pid_max (2^22): a replayed process can never be confused with a live one. */
-export const REPLAY_PID = 2 ** 22 + 1;
+/**
+ * The pid a replayed process is opened under: the replaying process itself, so that it is alive for as long as
+ * the replay runs and a re-read (a torn or slow walk) is retried as against a live target, not ended as
+ * "target exited". Nothing is read through it but /proc facts that recordings do not depend on.
+ */
+export const REPLAY_PID = process.pid;
 
 export interface MemoryChunk {
   address: number;
