@@ -7,6 +7,8 @@ import http from 'node:http';
 export interface LoadJob {
   url: string;
   concurrency: number;
+  /** Sent with every request (e.g. a cookie, to check it is never recorded). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadReport {
@@ -17,7 +19,7 @@ export interface LoadReport {
 
 const MAX_REPORTED_FAILURES = 10;
 
-async function run({ url, concurrency }: LoadJob): Promise<void> {
+async function run({ url, concurrency, headers = {} }: LoadJob): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const report: LoadReport = { sent: 0, answered: 0, failures: [] };
   let stopping = false;
@@ -29,7 +31,7 @@ async function run({ url, concurrency }: LoadJob): Promise<void> {
     while (!stopping) {
       report.sent++;
       try {
-        const status = await get(url, agent);
+        const status = await get(url, agent, headers);
         if (status === 200) report.answered++;
         else fail(`HTTP ${status}`);
       } catch (err) {
@@ -42,9 +44,9 @@ async function run({ url, concurrency }: LoadJob): Promise<void> {
   parentPort!.postMessage(report);
 }
 
-function get(url: string, agent: http.Agent): Promise<number> {
+function get(url: string, agent: http.Agent, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent, timeout: 30_000 }, (response) => {
+    const request = http.get(url, { agent, headers, timeout: 30_000 }, (response) => {
       response.resume();
       response.once('end', () => resolve(response.statusCode ?? 0));
       response.once('error', reject);
