@@ -1,0 +1,68 @@
+// What hotpath can do to a target, checked in its source: it opens files under /proc only for reading, signals
+// no process but the one it launched itself, starts no helper that could (no native code, no ptrace), and writes
+// files only through the atomic writer. The live proof is test/live/attach-cycles.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const srcDir = fileURLToPath(new URL('../../../src/', import.meta.url));
+
+function sources(dir = srcDir): Array<{ file: string; text: string }> {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(full);
+    if (!entry.name.endsWith('.ts')) return [];
+    return [{ file: path.relative(srcDir, full), text: fs.readFileSync(full, 'utf8') }];
+  });
+}
+
+/** Calls of `name(` with their argument text, up to the matching parenthesis. */
+function calls(text: string, name: RegExp): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(new RegExp(`${name.source}\\(`, 'g'))) {
+    let depth = 1;
+    let end = match.index + match[0].length;
+    while (depth > 0 && end < text.length) depth += text[end] === '(' ? 1 : text[end++] === ')' ? -1 : 0;
+    found.push(text.slice(match.index, end));
+  }
+  return found;
+}
+
+test('every file under /proc is opened read-only', () => {
+  const procOpens = sources().flatMap(({ file, text }) =>
+    calls(text, /\bopenSync/)
+      .filter((call) => call.includes('/proc/'))
+      .map((call) => ({ file, call })),
+  );
+  assert.ok(
+    procOpens.some(({ call }) => call.includes('/mem')),
+    'the /proc/PID/mem open was not found',
+  );
+  for (const { file, call } of procOpens) assert.match(call, /,\s*'r'\s*\)$/, `${file}: ${call}`);
+});
+
+test('no process is signalled but the program hotpath launched (record -- python app.py)', () => {
+  const kills = sources().flatMap(({ file, text }) => calls(text, /[\w.]*\.kill/).map((call) => `${file}: ${call}`));
+  assert.ok(kills.length > 0);
+  for (const kill of kills) assert.match(kill, /^cli\/session\.ts: launched\.child\.kill\(/);
+});
+
+test('no native code, ptrace or helper process that could touch the target', () => {
+  for (const { file, text } of sources()) {
+    const danger = /process_vm_(readv|writev)|\bPTRACE_(ATTACH|SEIZE|INTERRUPT|POKE\w*)|\.node['"]|from 'ffi/.exec(
+      text,
+    );
+    assert.equal(danger, null, `${file}: ${danger?.[0]}`);
+    if (/node:child_process/.test(text)) assert.equal(file, 'cli/launch.ts', `${file} starts processes`);
+  }
+});
+
+test('files are written only by the atomic writer', () => {
+  for (const { file, text } of sources()) {
+    if (file === 'cli/atomic-write.ts') continue;
+    assert.doesNotMatch(text, /\b(writeFileSync|writeSync|appendFileSync|createWriteStream)\(/, file);
+    for (const call of calls(text, /\bopenSync/)) assert.doesNotMatch(call, /'[wa]\+?'\s*[,)]/, `${file}: ${call}`);
+  }
+});
