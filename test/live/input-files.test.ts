@@ -3,7 +3,7 @@
 // with no stack trace and no output file. The importers themselves are fuzzed in test/unit/fuzz-decoders.test.ts.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,50 +22,57 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-function hotpath(args: string[]): { code: number | null; stderr: string } {
-  const result = spawnSync(process.execPath, [hotpathBin, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: result.status, stderr: result.stderr };
+function hotpath(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [hotpathBin, ...args],
+      { encoding: 'utf8', timeout: 60_000 },
+      (_, __, stderr) => resolve({ code: child.exitCode, stderr }),
+    );
+  });
 }
 
-/** Every reading command refuses `file` with one line naming it, and writes nothing. */
-function assertRefused(dir: string, file: string, reason: RegExp): void {
+/** Every reading command refuses `file` with one line naming it, and writes nothing (the four run at once). */
+async function assertRefused(dir: string, file: string, reason: RegExp): Promise<void> {
   const good = path.join(dir, 'good.hotpath');
   if (!fs.existsSync(good)) fs.writeFileSync(good, exportHotpathProfile(buildExportProfile()));
-  const output = path.join(dir, 'out.html');
-  for (const args of [
-    ['convert', file, '-o', output],
-    ['report', file, '-o', output],
-    ['diff', good, file, '-o', output],
-    ['diff', file, good, '-o', output],
-  ]) {
-    const run = hotpath(args);
+  const commands = [
+    ['convert', file, '-o', path.join(dir, 'convert.html')],
+    ['report', file, '-o', path.join(dir, 'report.html')],
+    ['diff', good, file, '-o', path.join(dir, 'diff-after.html')],
+    ['diff', file, good, '-o', path.join(dir, 'diff-before.html')],
+  ];
+  const runs = await Promise.all(commands.map(hotpath));
+  commands.forEach((args, i) => {
+    const run = runs[i]!;
     assert.equal(run.code, BAD_INPUT, `${args.join(' ')}: ${run.stderr}`);
     const lines = run.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line, no stack trace: ${run.stderr}`);
     assert.ok(lines[0]!.includes(file), `names the file: ${lines[0]}`);
     assert.match(lines[0]!, reason);
-    assert.ok(!fs.existsSync(output), 'no output written');
-  }
+    assert.ok(!fs.existsSync(args.at(-1)!), 'no output written');
+  });
 }
 
-test('a truncated saved profile', (t) => {
+test('a truncated saved profile', async (t) => {
   const dir = tempDir(t);
   const data = exportHotpathProfile(buildExportProfile());
   const file = path.join(dir, 'cut.hotpath');
   fs.writeFileSync(file, data.subarray(0, data.length >> 1));
-  assertRefused(dir, file, /hotpath profile/);
+  await assertRefused(dir, file, /hotpath profile/);
 });
 
-test('a saved profile whose inflated bytes were corrupted', (t) => {
+test('a saved profile whose inflated bytes were corrupted', async (t) => {
   const dir = tempDir(t);
   const inflated = zlib.gunzipSync(exportHotpathProfile(buildExportProfile()));
   inflated.fill(0xff, 12, 40); // inside the JSON header
   const file = path.join(dir, 'corrupt.hotpath');
   fs.writeFileSync(file, zlib.gzipSync(inflated));
-  assertRefused(dir, file, /hotpath profile/);
+  await assertRefused(dir, file, /hotpath profile/);
 });
 
-test('a speedscope file with absurd numbers', (t) => {
+test('a speedscope file with absurd numbers', async (t) => {
   const dir = tempDir(t);
   const speedscope = JSON.parse(String(exportSpeedscope(buildExportProfile()))) as {
     profiles: Array<{ weights: number[]; endValue: number }>;
@@ -73,33 +80,33 @@ test('a speedscope file with absurd numbers', (t) => {
   speedscope.profiles[0]!.weights[0] = -1e308;
   const file = path.join(dir, 'absurd.speedscope.json');
   fs.writeFileSync(file, JSON.stringify(speedscope));
-  assertRefused(dir, file, /speedscope/);
+  await assertRefused(dir, file, /speedscope/);
 });
 
-test('collapsed stacks claiming more samples than can be held', (t) => {
+test('collapsed stacks claiming more samples than can be held', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'huge-counts.txt');
   fs.writeFileSync(file, 'main (app.py:1);work (app.py:5) 1000000000000000000\n');
   const started = Date.now();
-  assertRefused(dir, file, /collapsed|samples/);
+  await assertRefused(dir, file, /collapsed|samples/);
   t.diagnostic(`refused in ${Date.now() - started} ms for four commands`);
 });
 
-test('a file larger than hotpath loads is refused without being read', (t) => {
+test('a file larger than hotpath loads is refused without being read', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'huge.hotpath');
   // Sparse: it takes no disk space, and reading it would take seconds and a gigabyte of memory.
   fs.closeSync(fs.openSync(file, 'w'));
   fs.truncateSync(file, MAX_PROFILE_FILE_BYTES + 1);
-  assertRefused(dir, file, /more than the \d+ hotpath loads/);
+  await assertRefused(dir, file, /more than the \d+ hotpath loads/);
 });
 
-test('binary garbage and an empty file', (t) => {
+test('binary garbage and an empty file', async (t) => {
   const dir = tempDir(t);
   const garbage = path.join(dir, 'garbage.bin');
   fs.writeFileSync(garbage, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
-  assertRefused(dir, garbage, /cannot read this profile/);
+  await assertRefused(dir, garbage, /cannot read this profile/);
   const empty = path.join(dir, 'empty.txt');
   fs.writeFileSync(empty, '');
-  assertRefused(dir, empty, /empty/);
+  await assertRefused(dir, empty, /empty/);
 });

@@ -1,13 +1,13 @@
 // Fuzzes every decoder of bytes hotpath does not control (target memory, ELF files, /proc maps, line tables,
 // _Py_DebugOffsets) with seeded mutations of real inputs: nothing but the expected error classes may escape, no
 // case may hang, no read may exceed MAX_READ_BYTES. Cases are deterministic: a failure names the case index,
-// and HOTPATH_FUZZ_FIRST=<index> HOTPATH_FUZZ_CASES=1 runs just that one. HOTPATH_FULL=1 runs 50 times more.
+// and HOTPATH_FUZZ_FIRST=<index> HOTPATH_FUZZ_CASES=1 runs just that one. HOTPATH_FULL=1 runs 80 times more.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FUZZ_TARGETS } from '../support/fuzz-targets.js';
 import { fuzzCaseCount, runFuzzTarget } from '../support/fuzz-runner.js';
 
-const CASES = fuzzCaseCount(400, 20_000);
+const CASES = fuzzCaseCount(250, 20_000);
 const FIRST = Number(process.env.HOTPATH_FUZZ_FIRST ?? 0);
 /** A case takes milliseconds; this only catches one that never ends, on a loaded machine too. */
 const CASE_TIMEOUT_MS = 10_000;
