@@ -33,7 +33,7 @@ export interface CodeInfo {
 
 interface CacheEntry {
   info: CodeInfo;
-  fingerprint: string;
+  fingerprint: readonly number[];
   checkedAtTick: number;
   lines: Map<number, number>;
 }
@@ -47,6 +47,8 @@ export interface CodeReaderOptions {
   /** Upper bound on cached code objects before the cache is cleared. */
   maxEntries: number;
 }
+
+const FINGERPRINT_FIELDS = 5;
 
 const DEFAULT_OPTIONS: CodeReaderOptions = { revalidateAfterTicks: 1, maxEntries: 50_000 };
 
@@ -76,13 +78,13 @@ export class CodeReader {
     const cached = this.cache.get(address);
     if (cached && this.tick - cached.checkedAtTick < this.options.revalidateAfterTicks) return cached.info;
     const header = this.readHeader(address);
-    const fingerprint = this.fingerprintOf(header);
-    if (cached && cached.fingerprint === fingerprint) {
+    if (cached && this.matchesFingerprint(header, cached.fingerprint)) {
       cached.checkedAtTick = this.tick;
       return cached.info;
     }
     const info = this.decode(address, header);
     if (this.cache.size >= this.options.maxEntries) this.cache.clear();
+    const fingerprint = Array.from({ length: FINGERPRINT_FIELDS }, (_, i) => this.fingerprintField(header, i));
     this.cache.set(address, { info, fingerprint, checkedAtTick: this.tick, lines: new Map() });
     return info;
   }
@@ -95,7 +97,7 @@ export class CodeReader {
     const entry = this.cache.get(info.address);
     if (entry?.info !== info) return false;
     try {
-      return this.fingerprintOf(reader.read(info.address, this.layout.codeObject.size + 8)) === entry.fingerprint;
+      return this.matchesFingerprint(reader.read(info.address, this.layout.codeObject.size + 8), entry.fingerprint);
     } catch {
       return false;
     }
@@ -142,15 +144,27 @@ export class CodeReader {
     return header;
   }
 
-  private fingerprintOf(header: Buffer): string {
+  /** Compared field by field, without building anything: every cached code object on a stack is checked every sample. */
+  private matchesFingerprint(header: Buffer, fingerprint: readonly number[]): boolean {
+    for (let i = 0; i < FINGERPRINT_FIELDS; i++) if (this.fingerprintField(header, i) !== fingerprint[i]) return false;
+    return true;
+  }
+
+  /** The header fields that tell code objects apart: file, name, qualified name, line table, first line. */
+  private fingerprintField(header: Buffer, field: number): number {
     const c = this.layout.codeObject;
-    return [
-      u64(header, c.filename),
-      u64(header, c.name),
-      c.qualname !== undefined ? u64(header, c.qualname) : 0,
-      u64(header, c.linetable),
-      i32(header, c.firstlineno),
-    ].join(':');
+    switch (field) {
+      case 0:
+        return u64(header, c.filename);
+      case 1:
+        return u64(header, c.name);
+      case 2:
+        return c.qualname !== undefined ? u64(header, c.qualname) : 0;
+      case 3:
+        return u64(header, c.linetable);
+      default:
+        return i32(header, c.firstlineno);
+    }
   }
 
   private isCodeType(type: number): boolean {
