@@ -12,6 +12,8 @@ export interface Started {
   child: ChildProcess;
   /** Every stdout line so far. */
   lines: string[];
+  /** The last few KiB the process wrote to stderr. */
+  stderrTail(): string;
   /** Resolves with the first stdout line matching `pattern` (rejects on exit or timeout). */
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
@@ -50,6 +52,7 @@ export function start(command: readonly string[], options: { cwd?: string; stdin
     child,
     lines,
     exited,
+    stderrTail: () => stderr,
     waitForLine(pattern, timeoutMs) {
       for (const line of lines) {
         const match = pattern.exec(line);

@@ -66,8 +66,14 @@ async function worker(ctx: BenchContext, args: string[], timeoutMs: number): Pro
   const run = start([process.execPath, '--max-old-space-size=8192', script, ...args]);
   const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
   try {
-    const line = await run.waitForLine(/^\{.*\}$/, timeoutMs + 1000).catch((err: unknown) => {
-      throw run.child.signalCode === 'SIGKILL' ? new Error(`no result within ${timeoutMs / 1000} s`) : err;
+    const line = await run.waitForLine(/^\{.*\}$/, timeoutMs + 1000).catch(() => {
+      if (run.child.signalCode === 'SIGKILL') throw new Error(`no result within ${timeoutMs / 1000} s`);
+      const error =
+        run
+          .stderrTail()
+          .split('\n')
+          .find((l) => /Error/.test(l)) ?? run.stderrTail().trim().split('\n').pop();
+      throw new Error(`the export failed: ${error ?? 'no message'}`);
     });
     await run.exited;
     return JSON.parse(line[0]) as Record<string, number>;
