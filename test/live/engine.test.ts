@@ -283,6 +283,8 @@ test(
       const args = ['record', '-f', 'raw', '-o', output, '--', python.path, knownPy, '--exit-on-eof'];
       const run = startHotpath(args, { stdin: 'pipe' });
       await run.stdoutLine(/^READY /);
+      // Attaching reads the interpreter's files too: count reads only once sampling has begun.
+      await run.stderrLine(/^hotpath: sampling /);
       await waitForReadCalls(run.child.pid!, 200);
       run.child.stdin!.end();
       const result = await run.done;
