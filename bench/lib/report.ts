@@ -199,6 +199,14 @@ export function renderReport(results: BenchResults): string {
       'Written by `npm run bench` (bench/run.ts); raw numbers in [latest.json](latest.json); ' +
       'optimisation before/after numbers in [history.md](history.md).',
   );
+  const busy = Math.max(results.machine.loadAverageBefore[0] ?? 0, results.machine.loadAverageAfter[0] ?? 0);
+  if (busy > results.machine.cpus) {
+    parts.push(
+      `**The machine was busy** (load average up to ${busy.toFixed(1)} on ${results.machine.cpus} CPUs): other work ` +
+        'competed with every measurement, so rates, times and slowdowns are far noisier than on an idle machine. ' +
+        'CPU per sample is the steadiest figure; compare profilers only within this run.',
+    );
+  }
   parts.push(
     'Absolute times are noisy on shared machines, so comparisons are ratios measured in the same run, with their ' +
       'spread as median [min – max]. CPU is the profiler process and all its children (wait4 for whole runs, ' +

@@ -68,11 +68,9 @@ async function worker(ctx: BenchContext, args: string[], timeoutMs: number): Pro
   try {
     const line = await run.waitForLine(/^\{.*\}$/, timeoutMs + 1000).catch(() => {
       if (run.child.signalCode === 'SIGKILL') throw new Error(`no result within ${timeoutMs / 1000} s`);
-      const error =
-        run
-          .stderrTail()
-          .split('\n')
-          .find((l) => /Error/.test(l)) ?? run.stderrTail().trim().split('\n').pop();
+      // Node prints an uncaught error as its source line, a caret, then "Name: message".
+      const lines = run.stderrTail().trim().split('\n');
+      const error = lines.find((l) => /^\w*Error\b.*: /.test(l)) ?? lines.pop();
       throw new Error(`the export failed: ${error ?? 'no message'}`);
     });
     await run.exited;
