@@ -97,7 +97,8 @@ export class CodeReader {
     const entry = this.cache.get(info.address);
     if (entry?.info !== info) return false;
     try {
-      return this.matchesFingerprint(reader.read(info.address, this.layout.codeObject.size + 8), entry.fingerprint);
+      const header = reader.read(info.address, this.layout.codeObject.size + 8);
+      return isLive(header, info.address) && this.matchesFingerprint(header, entry.fingerprint);
     } catch {
       return false;
     }
@@ -141,6 +142,7 @@ export class CodeReader {
     const header = this.reader.read(address, this.layout.codeObject.size + 8);
     const type = u64(header, this.layout.pyObject.obType);
     if (!this.isCodeType(type)) throw new InvalidDataError('not a code object');
+    if (!isLive(header, address)) throw new InvalidDataError('a freed code object');
     return header;
   }
 
@@ -209,4 +211,18 @@ export class CodeReader {
     if (units <= 0 || units > 1 << 24) throw new InvalidDataError(`bad code size at 0x${address.toString(16)}`);
     return units * 2;
   }
+}
+
+/** pymalloc pools are at most 16 KiB (arenas 1 MiB): a free-list link never points farther than that. */
+const FREE_LIST_REACH = 1 << 20;
+
+/**
+ * A freed object keeps its type and fields until its memory is reused, but not its reference count: the count of
+ * an object being deallocated is 0, and a freed small object's first word links to the next free block of its
+ * pool, a few KiB away. Either means the names it points to may be freed (and reused) already. ob_refcnt is the
+ * first word in every build hotpath reads (free-threaded builds are refused).
+ */
+function isLive(header: Buffer, address: number): boolean {
+  const refcount = u64(header, 0);
+  return refcount !== 0 && Math.abs(refcount - address) >= FREE_LIST_REACH;
 }
