@@ -132,13 +132,17 @@ export class PythonProcess {
       try {
         const started = performance.now();
         const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
-        // The last attempt is kept as it is: a thread that keeps moving is still better sampled than dropped.
         if (
           attempt < TORN_READ_RETRIES &&
           (performance.now() - started > SLOW_WALK_MS || !this.innermostFrameUnchanged(thread, walk.frames))
         ) {
           throw new InvalidDataError('the stack moved on while it was read');
         }
+        // The last attempt is kept even if the thread moved on (better sampled than dropped), but never with an
+        // innermost function whose code object is no longer there: that could be a wrong name.
+        const innermost = walk.frames[0];
+        const lastAttempt = attempt === TORN_READ_RETRIES;
+        if (lastAttempt && innermost && !this.codes.isCurrent(innermost.code, this.targetReader)) return undefined;
         return {
           interp: thread.interp,
           nativeThreadId: thread.nativeThreadId ?? this.nativeThreadIdOf(thread.threadId),
