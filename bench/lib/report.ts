@@ -257,7 +257,8 @@ function renderScenarios(results: BenchResults): string[] {
     skipped(results, 'cost') ??
       'CPU per sample is marginal: (CPU of a 4 s run − CPU of a 1 s run) / (their difference in samples), so start-up ' +
         'is excluded; "whole run" divides the 4 s run\'s CPU by its samples. Achieved rate is the 4 s run\'s ' +
-        'samples over 4 s. "max" asks for 100,000 Hz.\n\n' +
+        'samples over 4 s. "max" asks for 100,000 Hz. The last column compares with the best reference on the same ' +
+        'target; the targets table above compares with the best on any.\n\n' +
         table(
           [
             'target',
@@ -284,7 +285,7 @@ function renderScenarios(results: BenchResults): string[] {
                   kib(row.long?.maxRssKiB),
                   ratioCell(
                     row,
-                    results.samplerCost.filter((r) => r.rate === row.rate),
+                    results.samplerCost.filter((r) => r.rate === row.rate && r.world === row.world),
                     (r) => r.cpuPerSampleUs,
                   ),
                 ],
