@@ -10,7 +10,9 @@ export function formatSummary(profile: Profile, headline: string): string {
   const pids = new Set(profile.threads.map((t) => t.pid));
   const droppedTotal = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
   const dropped = droppedTotal
-    ? `, ${droppedTotal} dropped (${Object.entries(stats.dropped).map(([why, n]) => `${why}: ${n}`).join(', ')})`
+    ? `, ${droppedTotal} dropped (${Object.entries(stats.dropped)
+        .map(([why, n]) => `${why}: ${n}`)
+        .join(', ')})`
     : ', none dropped';
   const lines = [
     `hotpath: ${headline}`,
