@@ -1,8 +1,8 @@
 // Exports a profile as pprof's gzipped profile.proto, for `go tool pprof`, Pyroscope, Grafana and friends.
-// One location per (function, line) frame; samples with the same stack, thread and endpoint are summed.
+// One location per (function, line) frame; samples with the same stack and labels are summed.
 
 import { gzipSync } from 'node:zlib';
-import { stackFrames, type Profile } from '../profile/index.js';
+import { stackFrames, type Profile, type ThreadEntry } from '../profile/index.js';
 import { ProtobufWriter } from './protobuf-writer.js';
 import { sampleIntervalMs } from './sample-interval.js';
 
@@ -52,14 +52,24 @@ interface AggregatedSample {
   count: number;
 }
 
-export function exportPprof(profile: Profile): Buffer {
+export interface PprofOptions {
+  /**
+   * 'pprof' (default): thread name, tid and pid, ids as numbers. 'pyroscope': thread name and pid, every value a
+   * string, no tid: Pyroscope ignores numeric labels and stores each distinct label set as a series of its own.
+   */
+  labels?: 'pprof' | 'pyroscope';
+}
+
+export function exportPprof(profile: Profile, options: PprofOptions = {}): Buffer {
   const strings = new StringTable();
   const out = new ProtobufWriter();
   const periodNanos = Math.round(sampleIntervalMs(profile) * NANOS_PER_MS);
+  const writeLabels = options.labels === 'pyroscope' ? pyroscopeLabels : pprofLabels;
   out.message(PROFILE.sampleType, valueType(strings, 'samples', 'count'));
   out.message(PROFILE.sampleType, valueType(strings, 'cpu', 'nanoseconds'));
-  for (const sample of aggregateSamples(profile))
-    out.message(PROFILE.sample, buildSample(profile, strings, sample, periodNanos));
+  const threadKey = options.labels === 'pyroscope' ? threadsByPidAndName(profile) : undefined;
+  for (const sample of aggregateSamples(profile, threadKey))
+    out.message(PROFILE.sample, buildSample(profile, strings, sample, periodNanos, writeLabels));
   for (let frame = 0; frame < profile.frames.length; frame++)
     out.message(PROFILE.location, buildLocation(profile, frame));
   for (let func = 0; func < profile.functions.length; func++)
@@ -82,13 +92,16 @@ function valueType(strings: StringTable, type: string, unit: string): ProtobufWr
   return new ProtobufWriter().varint(VALUE_TYPE.type, strings.id(type)).varint(VALUE_TYPE.unit, strings.id(unit));
 }
 
-/** Samples sharing stack, thread and endpoint differ only in time, which pprof does not keep. */
-function aggregateSamples(profile: Profile): AggregatedSample[] {
+/**
+ * Samples sharing stack, thread and endpoint differ only in time, which pprof does not keep. `sameThreadAs` maps
+ * each thread to the first one whose labels it shares, when fewer labels are written than tell threads apart.
+ */
+function aggregateSamples(profile: Profile, sameThreadAs?: Int32Array): AggregatedSample[] {
   const { samples } = profile;
   const byKey = new Map<string, AggregatedSample>();
   for (let i = 0; i < samples.count; i++) {
     const stack = samples.stack[i]!;
-    const thread = samples.thread[i]!;
+    const thread = sameThreadAs ? sameThreadAs[samples.thread[i]!]! : samples.thread[i]!;
     const endpoint = samples.endpoint[i]!;
     const key = `${stack}:${thread}:${endpoint}`;
     const existing = byKey.get(key);
@@ -98,20 +111,41 @@ function aggregateSamples(profile: Profile): AggregatedSample[] {
   return [...byKey.values()];
 }
 
+/** Thread i → the first thread with the same pid and name (unnamed threads of a process count as one). */
+function threadsByPidAndName(profile: Profile): Int32Array {
+  const first = new Map<string, number>();
+  return Int32Array.from(profile.threads, (thread, i) => {
+    const key = `${thread.pid}:${thread.name}`;
+    if (!first.has(key)) first.set(key, i);
+    return first.get(key)!;
+  });
+}
+
+type LabelWriter = (message: ProtobufWriter, strings: StringTable, thread: ThreadEntry) => void;
+
+function pprofLabels(message: ProtobufWriter, strings: StringTable, thread: ThreadEntry): void {
+  if (thread.name) message.message(SAMPLE.label, stringLabel(strings, 'thread', thread.name));
+  message.message(SAMPLE.label, numberLabel(strings, 'tid', thread.tid));
+  message.message(SAMPLE.label, numberLabel(strings, 'pid', thread.pid));
+}
+
+function pyroscopeLabels(message: ProtobufWriter, strings: StringTable, thread: ThreadEntry): void {
+  if (thread.name) message.message(SAMPLE.label, stringLabel(strings, 'thread', thread.name));
+  message.message(SAMPLE.label, stringLabel(strings, 'pid', String(thread.pid)));
+}
+
 function buildSample(
   profile: Profile,
   strings: StringTable,
   sample: AggregatedSample,
   periodNanos: number,
+  writeLabels: LabelWriter,
 ): ProtobufWriter {
   const message = new ProtobufWriter();
   message.packedVarints(SAMPLE.locationId, leafFirstLocationIds(profile, sample.stack));
   // Packed, so a zero value still takes its slot: values line up with sample_type by position.
   message.packedVarints(SAMPLE.value, [sample.count, sample.count * periodNanos]);
-  const thread = profile.threads[sample.thread]!;
-  if (thread.name) message.message(SAMPLE.label, stringLabel(strings, 'thread', thread.name));
-  message.message(SAMPLE.label, numberLabel(strings, 'tid', thread.tid));
-  message.message(SAMPLE.label, numberLabel(strings, 'pid', thread.pid));
+  writeLabels(message, strings, profile.threads[sample.thread]!);
   if (sample.endpoint >= 0) {
     message.message(SAMPLE.label, stringLabel(strings, 'endpoint', profile.endpoints[sample.endpoint]!));
   }

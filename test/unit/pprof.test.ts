@@ -6,57 +6,11 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { exportPprof } from '../../src/export/pprof.js';
 import { ProtobufWriter } from '../../src/export/protobuf-writer.js';
+import { ProfileBuilder } from '../../src/profile/index.js';
 import { buildExportProfile, EXPECTED, START_TIME } from '../fixtures/export-profile.js';
+import { decodeMessage, decodePprof, messages, num, packed } from '../support/pprof-decoder.js';
 
-type Fields = Map<number, (bigint | Buffer)[]>;
-
-/** Splits one message into fields: varints as bigint, length-delimited as bytes (packed or nested, caller decides). */
-function decodeMessage(bytes: Buffer): Fields {
-  const fields: Fields = new Map();
-  let offset = 0;
-  const varint = (): bigint => {
-    let value = 0n;
-    for (let shift = 0n; ; shift += 7n) {
-      const byte = bytes[offset++]!;
-      value |= BigInt(byte & 0x7f) << shift;
-      if (byte < 0x80) return value;
-    }
-  };
-  while (offset < bytes.length) {
-    const tag = Number(varint());
-    const field = tag >> 3;
-    let value: bigint | Buffer;
-    if ((tag & 7) === 0) value = varint();
-    else if ((tag & 7) === 2) {
-      const length = Number(varint());
-      value = bytes.subarray(offset, offset + length);
-      offset += length;
-    } else throw new Error(`unexpected wire type ${tag & 7}`);
-    fields.set(field, [...(fields.get(field) ?? []), value]);
-  }
-  return fields;
-}
-
-function packed(bytes: Buffer | undefined): number[] {
-  if (!bytes) return [];
-  const values: number[] = [];
-  let value = 0;
-  let scale = 1;
-  for (const byte of bytes) {
-    value += (byte & 0x7f) * scale;
-    scale *= 128;
-    if (byte < 0x80) {
-      values.push(value);
-      value = 0;
-      scale = 1;
-    }
-  }
-  return values;
-}
-
-const num = (fields: Fields, field: number): number => Number((fields.get(field)?.[0] as bigint | undefined) ?? 0n);
-const messages = (fields: Fields, field: number): Fields[] =>
-  (fields.get(field) ?? []).map((b) => decodeMessage(b as Buffer));
+const META = { startTime: START_TIME, durationMs: 10, rateHz: 100, pythonVersion: '3.12.1', command: 'app' };
 
 function decodeProfile() {
   const root = decodeMessage(gunzipSync(exportPprof(buildExportProfile())));
@@ -141,6 +95,29 @@ test('labels name thread, tid, pid and endpoint when known', () => {
   assert.deepEqual(unnamed.labels, { tid: 201, pid: 200 }, 'no thread name, no endpoint');
   const list = samples.find((s) => s.labels.tid === 101 && s.labels.endpoint !== 'POST /fib')!;
   assert.equal(list.labels.endpoint, 'GET /ユーザー');
+});
+
+test("labels: 'pyroscope' writes thread name and pid as strings, no tid, and sums threads sharing them", () => {
+  const pyroscope = decodePprof(exportPprof(buildExportProfile(), { labels: 'pyroscope' }));
+  for (const sample of pyroscope.samples) {
+    assert.ok(!('tid' in sample.labels), JSON.stringify(sample.labels));
+    assert.ok(Object.values(sample.labels).every((value) => typeof value === 'string'));
+  }
+  const fib = pyroscope.samples.find((s) => s.labels.endpoint === 'POST /fib')!;
+  assert.deepEqual(fib.labels, { thread: 'worker-1', pid: '100', endpoint: 'POST /fib' });
+  assert.equal(fib.values[0], 2, 'two samples of one stack and label set');
+  assert.deepEqual(pyroscope.samples.find((s) => s.labels.pid === '200')!.labels, { pid: '200' });
+  const total = (samples: { values: number[] }[]) => samples.reduce((sum, s) => sum + s.values[0]!, 0);
+  assert.equal(total(pyroscope.samples), EXPECTED.samples);
+
+  const builder = new ProfileBuilder();
+  const frames = [{ name: 'serve', file: 'app.py', line: 3 }];
+  for (const tid of [11, 12]) builder.addSample({ pid: 10, tid, threadName: 'worker', time: 0, frames });
+  const merged = decodePprof(exportPprof(builder.build(META), { labels: 'pyroscope' }));
+  assert.deepEqual(
+    merged.samples.map((s) => [s.values[0], s.labels]),
+    [[2, { thread: 'worker', pid: '10' }]],
+  );
 });
 
 test('protobuf writer encodes varints, negative int64 and packed fields as the wire format says', () => {
