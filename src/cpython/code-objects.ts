@@ -1,10 +1,12 @@
 // Reads code objects (function name, qualified name, file, first line, line table) with a cache.
 // Code objects are immutable, but a freed one's address can be reused by another (exec/compile in a loop
 // frees and reallocates them within a millisecond): each cache entry keeps a fingerprint of the object's
-// header, re-checked against the target once per sample (through the per-sample page cache) and whenever a
-// frame's instruction pointer falls outside it, so a reused address never keeps a wrong name.
+// header, which `check` compares with the target (through the per-sample page cache). The stack reader
+// checks the code objects of frames that are new since its last sample (a frame that went on running holds
+// its code object alive), and a frame whose instruction pointer falls outside its cached code object
+// re-reads it, so a reused address never keeps a wrong name.
 
-import { InvalidDataError } from '../errors/index.js';
+import { InvalidDataError, MemoryReadError } from '../errors/index.js';
 import { i32, isPlausiblePointer, u64, type MemoryReader } from '../proc/index.js';
 import type { PythonLayout } from './layout.js';
 import { decodeLinetable310Line, decodeLnotabLine, decodeLocationTableLine } from './line-tables.js';
@@ -39,18 +41,13 @@ interface CacheEntry {
 }
 
 export interface CodeReaderOptions {
-  /**
-   * Re-read a cached code object's header after this many ticks (samples); 0 = every time. Anything above 1
-   * lets a freed and reused address report the old function's name until then (test/live/torture.test.ts (f)).
-   */
-  revalidateAfterTicks: number;
   /** Upper bound on cached code objects before the cache is cleared. */
   maxEntries: number;
 }
 
 const FINGERPRINT_FIELDS = 5;
 
-const DEFAULT_OPTIONS: CodeReaderOptions = { revalidateAfterTicks: 1, maxEntries: 50_000 };
+const DEFAULT_OPTIONS: CodeReaderOptions = { maxEntries: 50_000 };
 
 export class CodeReader {
   private cache = new Map<number, CacheEntry>();
@@ -68,25 +65,47 @@ export class CodeReader {
     if (codeTypeAddress !== undefined) this.typeIsCode.set(codeTypeAddress, true);
   }
 
-  /** Marks the start of a new sample: cached entries age by one tick. */
+  /** Marks the start of a new sample: what was checked before is checked again when asked. */
   nextTick(): void {
     this.tick++;
   }
 
-  /** The code object at `address`; throws InvalidDataError if it is not one. */
+  /** The code object at `address`, from the cache when known (see `check`); throws InvalidDataError if not one. */
   read(address: number): CodeInfo {
     const cached = this.cache.get(address);
-    if (cached && this.tick - cached.checkedAtTick < this.options.revalidateAfterTicks) return cached.info;
+    if (cached) return cached.info;
     const header = this.readHeader(address);
-    if (cached && this.matchesFingerprint(header, cached.fingerprint)) {
-      cached.checkedAtTick = this.tick;
-      return cached.info;
-    }
     const info = this.decode(address, header);
     if (this.cache.size >= this.options.maxEntries) this.cache.clear();
     const fingerprint = Array.from({ length: FINGERPRINT_FIELDS }, (_, i) => this.fingerprintField(header, i));
     this.cache.set(address, { info, fingerprint, checkedAtTick: this.tick, lines: new Map() });
     return info;
+  }
+
+  /**
+   * True when the code object `info` was decoded from is still at its address, as of this sample (one check per
+   * sample, through the reader's page cache). When not, the entry is dropped so that the next read decodes what
+   * is there now.
+   */
+  check(info: CodeInfo): boolean {
+    const entry = this.cache.get(info.address);
+    if (entry?.info !== info) return false;
+    if (entry.checkedAtTick === this.tick) return true;
+    if (!this.headerMatches(info.address, entry.fingerprint)) {
+      this.cache.delete(info.address);
+      return false;
+    }
+    entry.checkedAtTick = this.tick;
+    return true;
+  }
+
+  private headerMatches(address: number, fingerprint: readonly number[]): boolean {
+    try {
+      return this.matchesFingerprint(this.readHeader(address), fingerprint);
+    } catch (err) {
+      if (err instanceof InvalidDataError || err instanceof MemoryReadError) return false;
+      throw err;
+    }
   }
 
   /**

@@ -17,7 +17,13 @@ import { readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
 import type { PythonLayout } from './layout.js';
 import type { RuntimeLocationCache } from './runtime-cache.js';
 import { selectLayout } from './select-layout.js';
-import { readCurrentFrameAddress, readInterpreters, readThreadStates, type ThreadStateInfo } from './threads.js';
+import {
+  readCurrentFrameAddress,
+  readInterpreters,
+  readThreadStates,
+  rereadThreadStates,
+  type ThreadStateInfo,
+} from './threads.js';
 
 export interface ThreadStack {
   /** The interpreter this thread belongs to. */
@@ -47,12 +53,24 @@ const TORN_READ_RETRIES = 2;
  * the stack is read again.
  */
 const SLOW_WALK_MS = 2;
+/**
+ * Between samples only the known thread states are read back (a changed list shows in their links); the lists are
+ * walked in full this often anyway, for interpreters created since.
+ */
+const REWALK_THREADS_EVERY_MS = 200;
 
 export class PythonProcess {
   readonly codes: CodeReader;
   /** Every read goes through a per-sample page cache: a sample costs a few page reads, not one per struct. */
   readonly reader: PageCacheReader;
   private pthreadTidOffset: number | undefined | null = null;
+  /** OS thread ids found through pthread_t (before 3.11), until the thread lists change. */
+  private readonly pthreadTids = new Map<number, number | undefined>();
+  /** The thread lists as last walked in full, and when. */
+  private knownThreads: ThreadStateInfo[] = [];
+  private threadsWalkedAt = -Infinity;
+  /** Each thread's stack as last read (by thread state address): its frames that went on running are not re-checked. */
+  private readonly lastStacks = new Map<number, readonly PyFrame[]>();
 
   private constructor(
     readonly pid: number,
@@ -103,15 +121,51 @@ export class PythonProcess {
 
   /** Every thread's stack, innermost frame first. Threads whose stack could not be read are omitted. */
   readStacks(onDropped?: (reason: string) => void): ThreadStack[] {
-    this.reader.clear();
-    this.codes.nextTick();
     const stacks: ThreadStack[] = [];
-    for (const thread of this.readThreadStatesWithRetry()) {
-      const stack = this.readThreadStack(thread);
+    for (const thread of this.readThreads()) {
+      const stack = this.readStack(thread);
       if (stack) stacks.push(stack);
       else onDropped?.('torn-read');
     }
     return stacks;
+  }
+
+  /**
+   * Starts a sample: every thread with its innermost frame as of now. Read the stacks wanted with readStack
+   * before the next call (a sampler skips idle threads' stacks altogether).
+   */
+  readThreads(): ThreadStateInfo[] {
+    this.reader.clear();
+    this.codes.nextTick();
+    const now = performance.now();
+    if (this.knownThreads.length > 0 && now - this.threadsWalkedAt < REWALK_THREADS_EVERY_MS) {
+      try {
+        const threads = rereadThreadStates(this.reader, this.layout, this.knownThreads);
+        if (threads) return threads;
+      } catch (err) {
+        if (!isTornRead(err)) throw err;
+      }
+    }
+    const threads = this.readThreadStatesWithRetry();
+    this.knownThreads = threads;
+    this.threadsWalkedAt = now;
+    this.forgetThreadsOtherThan(threads);
+    return threads;
+  }
+
+  /** The OS thread id of a thread from readThreads, or undefined when it could not be determined. */
+  nativeThreadId(thread: ThreadStateInfo): number | undefined {
+    if (thread.nativeThreadId !== undefined) return thread.nativeThreadId;
+    if (!this.pthreadTids.has(thread.threadId))
+      this.pthreadTids.set(thread.threadId, this.readPthreadTid(thread.threadId));
+    return this.pthreadTids.get(thread.threadId);
+  }
+
+  /** Thread ids and earlier stacks belong to threads that may have ended: keep only those still listed. */
+  private forgetThreadsOtherThan(threads: readonly ThreadStateInfo[]): void {
+    this.pthreadTids.clear();
+    const listed = new Set(threads.map((t) => t.address));
+    for (const address of this.lastStacks.keys()) if (!listed.has(address)) this.lastStacks.delete(address);
   }
 
   private readThreadStatesWithRetry(): ThreadStateInfo[] {
@@ -127,13 +181,17 @@ export class PythonProcess {
     }
   }
 
-  private readThreadStack(thread: ThreadStateInfo): ThreadStack | undefined {
+  /** The stack of a thread from this sample's readThreads, innermost frame first; undefined if it kept moving. */
+  readStack(thread: ThreadStateInfo): ThreadStack | undefined {
     for (let attempt = 0; attempt <= TORN_READ_RETRIES; attempt++) {
       try {
         const started = performance.now();
         const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
+        const lastAttempt = attempt === TORN_READ_RETRIES;
+        // A retry trusts nothing from before: the torn attempt may have been read mid-change.
+        this.checkCodeObjects(walk.frames, attempt === 0 ? this.lastStacks.get(thread.address) : undefined);
         if (
-          attempt < TORN_READ_RETRIES &&
+          !lastAttempt &&
           (performance.now() - started > SLOW_WALK_MS || !this.innermostFrameUnchanged(thread, walk.frames))
         ) {
           throw new InvalidDataError('the stack moved on while it was read');
@@ -141,11 +199,11 @@ export class PythonProcess {
         // The last attempt is kept even if the thread moved on (better sampled than dropped), but never with an
         // innermost function whose code object is no longer there: that could be a wrong name.
         const innermost = walk.frames[0];
-        const lastAttempt = attempt === TORN_READ_RETRIES;
         if (lastAttempt && innermost && !this.codes.isCurrent(innermost.code, this.targetReader)) return undefined;
+        this.lastStacks.set(thread.address, walk.frames);
         return {
           interp: thread.interp,
-          nativeThreadId: thread.nativeThreadId ?? this.nativeThreadIdOf(thread.threadId),
+          nativeThreadId: this.nativeThreadId(thread),
           threadId: thread.threadId,
           threadStateAddress: thread.address,
           frames: walk.frames,
@@ -155,7 +213,6 @@ export class PythonProcess {
         if (!isTornRead(err)) throw err;
         if (!processExists(this.pid) || isAddressSpaceGone(err)) throw this.explainReadFailure(err);
         this.reader.clear();
-        // What the torn attempt decoded may have been read mid-change: check every code object afresh.
         this.codes.nextTick();
         thread = this.rereadThreadState(thread) ?? thread;
       }
@@ -164,9 +221,28 @@ export class PythonProcess {
   }
 
   /**
-   * The target runs on while its stack is read frame by frame: if the innermost call returned meanwhile, the
-   * callers' lines belong to a later moment (a caller on the line of its next call, "calling" the previous
-   * callee). Read afresh, past the per-sample page cache, the innermost frame must still run the same code.
+   * Checks, against the target, the code objects of the frames that are new since `previous` (the thread's last
+   * stack): from the outermost frame in, a frame at the same address running the same code object went on
+   * running and so kept that object alive. The innermost frame is always checked: it is where a function
+   * compiled, run and freed in a loop shows. A replaced code object makes the walk start again.
+   */
+  private checkCodeObjects(frames: readonly PyFrame[], previous: readonly PyFrame[] | undefined): void {
+    let continuing = previous?.length ?? 0;
+    for (let depth = 0; depth < frames.length; depth++) {
+      const frame = frames[frames.length - 1 - depth]!;
+      const before = depth < continuing ? previous![previous!.length - 1 - depth] : undefined;
+      const kept =
+        before?.frameAddress === frame.frameAddress && before.code === frame.code && depth < frames.length - 1;
+      if (kept) continue;
+      continuing = 0;
+      if (!this.codes.check(frame.code)) throw new InvalidDataError('a code object was replaced');
+    }
+  }
+
+  /**
+   * The target runs on while its stack is read: if the innermost call returned meanwhile, the callers' lines
+   * belong to a later moment (a caller on the line of its next call, "calling" the previous callee). Read
+   * afresh, past the per-sample page cache, the innermost frame must still run the same code object.
    */
   private innermostFrameUnchanged(thread: ThreadStateInfo, frames: readonly PyFrame[]): boolean {
     if (thread.frameAddress === 0) return true;
@@ -174,12 +250,7 @@ export class PythonProcess {
     if (current !== thread.frameAddress) return false;
     const innermost = frames[0];
     if (innermost?.frameAddress !== current) return true;
-    // Its code object too: a leaf function that returned may have been freed and its memory given to the next
-    // one (exec/compile in a loop) between the page the frame came from and the page the code object came from.
-    return (
-      readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address &&
-      this.codes.isCurrent(innermost.code, this.targetReader)
-    );
+    return readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address;
   }
 
   private rereadThreadState(thread: ThreadStateInfo): ThreadStateInfo | undefined {
@@ -242,7 +313,7 @@ export class PythonProcess {
    * block; the OS thread id sits at a libc-specific offset inside it. Find that offset once by looking
    * for the main thread's id (equal to the pid) in the main thread's control block.
    */
-  private nativeThreadIdOf(pthread: number): number | undefined {
+  private readPthreadTid(pthread: number): number | undefined {
     if (this.pthreadTidOffset === null) this.pthreadTidOffset = this.findPthreadTidOffset();
     if (this.pthreadTidOffset === undefined) return undefined;
     try {

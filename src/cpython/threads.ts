@@ -60,6 +60,36 @@ export function readThreadStates(reader: MemoryReader, layout: PythonLayout, int
   return threads;
 }
 
+/**
+ * The threads of `known` (as the last full walk found them, interpreters' lists one after another) with their
+ * current frames, reading each thread state once; undefined when the lists changed shape: a thread started (a new
+ * state is pushed at the head, so the head's `prev` is set), ended (a neighbour's link changed) or a state was
+ * given to another thread. Then walk the lists again. One read per thread instead of the whole walk.
+ */
+export function rereadThreadStates(
+  reader: MemoryReader,
+  layout: PythonLayout,
+  known: readonly ThreadStateInfo[],
+): ThreadStateInfo[] | undefined {
+  const t = layout.threadState;
+  const current: ThreadStateInfo[] = [];
+  for (let i = 0; i < known.length; i++) {
+    const thread = known[i]!;
+    const before = known[i - 1];
+    const after = known[i + 1];
+    const state = reader.read(thread.address, t.size);
+    const unchanged =
+      u64(state, t.prev) === (before?.interp === thread.interp ? before.address : 0) &&
+      u64(state, t.next) === (after?.interp === thread.interp ? after.address : 0) &&
+      u64(state, t.interp) === thread.interp &&
+      u64(state, t.threadId) === thread.threadId &&
+      (t.nativeThreadId === undefined || u64(state, t.nativeThreadId) === thread.nativeThreadId);
+    if (!unchanged) return undefined;
+    current.push({ ...thread, frameAddress: followCurrentFrame(reader, layout, u64(state, t.currentFrame)) });
+  }
+  return current;
+}
+
 /** Where a thread's innermost frame is now, read on its own: to tell whether a stack moved on while it was walked. */
 export function readCurrentFrameAddress(reader: MemoryReader, layout: PythonLayout, threadState: number): number {
   const pointer = u64(reader.read(threadState + layout.threadState.currentFrame, 8), 0);

@@ -260,9 +260,7 @@ const memoryTargets: Record<string, FuzzTarget> = {
       ...recording.threads.flatMap((t) => [t.threadStateAddress, ...t.frameAddresses]),
       ...recording.objects.codes,
     ];
-    const python = PythonProcess.open(REPLAY_PID, mutatedReader(rng, baseline, hot), locationOf(recording), {
-      revalidateAfterTicks: rng.int(3),
-    });
+    const python = PythonProcess.open(REPLAY_PID, mutatedReader(rng, baseline, hot), locationOf(recording));
     for (let tick = 0; tick < 2; tick++) {
       for (const stack of python.readStacks()) {
         check(stack.frames.length <= 4096, 'stack deeper than the bound');
