@@ -3,7 +3,7 @@
 // It never stops the target; failures are counted per reason, never reported as stacks.
 
 import { HotpathError } from '../errors/index.js';
-import type { PythonProcess, ThreadStack } from '../cpython/index.js';
+import type { PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
 import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawSample, type SampleStats } from './sample.js';
 import { ThreadStatReader, readCmdline } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
@@ -28,7 +28,7 @@ export interface SamplerOptions {
   onProgress?: (progress: SamplerProgress) => void;
   /**
    * Labels a thread's current request (e.g. "GET /users/{id}"), for per-endpoint views. It is asked about
-   * every thread with a stack, idle or not, so that it sees each request end.
+   * every thread whose stack is read: idle threads only when they are kept.
    */
   labelRequest?: (python: PythonProcess, stack: ThreadStack) => RequestLabel | undefined;
   /** Python thread names by threading ident, refreshed now and then. */
@@ -165,38 +165,41 @@ export class Sampler {
     this.ticks++;
     for (const python of [...this.targets.processes.values()]) {
       this.stats.attempted++;
-      let stacks: ThreadStack[];
       try {
-        stacks = python.readStacks((reason) => this.countDropped(reason));
+        const threads = python.readThreads();
+        this.stats.taken++;
+        this.sampleThreads(python, threads, time);
       } catch (err) {
         const reason = err instanceof HotpathError ? err.kind : 'read-error';
         this.countDropped(reason);
         if (reason === 'target-exited') this.targets.drop(python.pid, 'exited');
-        continue;
       }
-      this.stats.taken++;
-      this.addStacks(python, stacks, time);
     }
   }
 
-  private addStacks(python: PythonProcess, stacks: ThreadStack[], time: number): void {
+  /** Reads the stacks of the threads wanted (not those idle, unless asked) and emits a sample for each. */
+  private sampleThreads(python: PythonProcess, threads: ThreadStateInfo[], time: number): void {
     const gilHolders =
       this.options.gilOnly || this.options.markGil
-        ? new Set(stacks.map((s) => python.readGilHolder(s.interp)))
+        ? new Set(threads.map((t) => python.readGilHolder(t.interp)))
         : undefined;
-    for (const stack of stacks) {
-      if (stack.frames.length === 0) continue;
-      const request = this.options.labelRequest?.(python, stack);
-      const holdsGil = gilHolders?.has(stack.threadStateAddress) ?? false;
+    for (const thread of threads) {
+      if (thread.frameAddress === 0) continue;
+      const holdsGil = gilHolders?.has(thread.address) ?? false;
       if (this.options.gilOnly && !holdsGil) continue;
-      const idle = stack.nativeThreadId !== undefined && !this.isRunning(python.pid, stack.nativeThreadId);
+      const tid = python.nativeThreadId(thread);
+      const idle = tid !== undefined && !this.isRunning(python.pid, tid);
       if (idle && !this.options.includeIdle) continue;
+      const stack = python.readStack(thread);
+      if (!stack) this.countDropped('torn-read');
+      if (!stack || stack.frames.length === 0) continue;
+      const request = this.options.labelRequest?.(python, stack);
       this.sourceFiles.note(python.pid, stack.frames[0]!.file);
       const sample: RawSample = {
         frames: this.rawFrames.framesOf(python.pid, stack.threadId, stack.frames),
         time,
         pid: python.pid,
-        tid: stack.nativeThreadId ?? stack.threadId,
+        tid: tid ?? stack.threadId,
         threadName: this.threadNameOf(python, stack.threadId),
         endpoint: request?.endpoint,
         markedRequest: request?.markedRequest,
