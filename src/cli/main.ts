@@ -3,6 +3,7 @@
 
 import { createRequire } from 'node:module';
 import { HotpathError } from '../errors/index.js';
+import { agentCommand } from './agent.js';
 import type { Command } from './command.js';
 import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
@@ -16,6 +17,7 @@ import { topCommand } from './top.js';
 const COMMANDS: readonly Command[] = [
   recordCommand,
   topCommand,
+  agentCommand,
   dumpCommand,
   reportCommand,
   diffCommand,
@@ -42,6 +44,7 @@ function usage(): string {
     '  sudo hotpath record -o profile.svg --pid $(pgrep -f gunicorn) --subprocesses',
     '  hotpath record -o profile.svg -- python app.py',
     '  hotpath dump --pid 12345',
+    '  sudo hotpath agent --server http://pyroscope:4040 --app-name shop -s --pid $(pgrep -f gunicorn)',
     '  hotpath diff before.hotpath after.hotpath -o diff.html',
   ].join('\n');
 }
