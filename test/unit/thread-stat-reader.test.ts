@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import { ThreadStatReader } from '../../src/proc/index.js';
 
 const openFdCount = (): number => fs.readdirSync('/proc/self/fd').length;
@@ -45,4 +46,16 @@ test('sweep closes the files of threads not read since the previous sweep', () =
   assert.equal(openFdCount(), before, 'not read since: closed');
   assert.equal(reader.isActive(process.pid, process.pid), true);
   reader.close();
+});
+
+test('a sleeping thread is not active, neither at first sight nor later', async (t) => {
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => sleeper.kill('SIGKILL'));
+  const pid = sleeper.pid!;
+  // Sleeping once the kernel says so: spawn returns before the child reaches its nanosleep.
+  while (!/\) S /.test(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))) await new Promise((r) => setImmediate(r));
+  const reader = new ThreadStatReader();
+  t.after(() => reader.close());
+  assert.equal(reader.isActive(pid, pid), false, 'first sight');
+  assert.equal(reader.isActive(pid, pid, performance.now() + 1000), false, 'a second later, its CPU time unchanged');
 });
