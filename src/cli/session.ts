@@ -12,8 +12,8 @@ export interface SessionOptions extends SamplerOptions {
   command: readonly string[];
   /** Aborting it ends the session as Ctrl-C does. */
   abort?: AbortController;
-  /** Called once the targets are attached, before sampling starts. */
-  onStart?: (attached: PythonProcess[], launched: LaunchedTarget | undefined) => void;
+  /** Called once the targets are attached, before sampling starts; live views read `sampler`'s stats as it runs. */
+  onStart?: (attached: PythonProcess[], launched: LaunchedTarget | undefined, sampler: Sampler) => void;
 }
 
 export interface SessionResult {
@@ -31,7 +31,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     if (launched) await waitUntilAttachable(launched);
     const sampler = new Sampler(launched ? [launched.pid] : options.pids, options);
     const attached = sampler.attach();
-    options.onStart?.(attached, launched);
+    options.onStart?.(attached, launched, sampler);
     let stopReason: StopReason;
     try {
       stopReason = await sampler.run(abort.signal);
