@@ -13,10 +13,12 @@ import { EXIT_INTERNAL, exitCodeFor } from './exit-codes.js';
 import { recordCommand } from './record.js';
 import { reportCommand } from './report.js';
 import { topCommand } from './top.js';
+import { webCommand } from './web.js';
 
 const COMMANDS: readonly Command[] = [
   recordCommand,
   topCommand,
+  webCommand,
   agentCommand,
   dumpCommand,
   reportCommand,
@@ -43,6 +45,7 @@ function usage(): string {
     'Run `hotpath <command> --help` for its options. Examples:',
     '  sudo hotpath record -o profile.svg --pid $(pgrep -f gunicorn) --subprocesses',
     '  hotpath record -o profile.svg -- python app.py',
+    '  sudo hotpath web --pid $(pgrep -f gunicorn) --subprocesses',
     '  hotpath dump --pid 12345',
     '  sudo hotpath agent --server http://pyroscope:4040 --app-name shop -s --pid $(pgrep -f gunicorn)',
     '  hotpath diff before.hotpath after.hotpath -o diff.html',
