@@ -51,14 +51,16 @@ export const agentCommand: Command = {
 hotpath agent --server URL --app-name NAME [options] -- python app.py [args]
 
 Pyroscope:
-      --server URL               the Pyroscope server, e.g. http://pyroscope:4040   [PYROSCOPE_SERVER_ADDRESS]
-      --app-name NAME            application name: letters, digits, _ . - /         [PYROSCOPE_APPLICATION_NAME]
-      --tag KEY=VALUE            a static tag, e.g. --tag env=prod --tag region=eu-1 [PYROSCOPE_LABELS=k=v,k=v]
+      --server URL               the server, e.g. http://pyroscope:4040 (a path prefix is kept)
+      --app-name NAME            application name: letters, digits and _ . - /, e.g. shop.web
+      --tag KEY=VALUE            a static tag; repeat for more: --tag env=prod --tag region=eu-1
       --upload-interval SECONDS  whole seconds per upload (default ${DEFAULT_UPLOAD_INTERVAL_SEC})
-      --auth-token TOKEN         sent as "Authorization: Bearer TOKEN"             [PYROSCOPE_AUTH_TOKEN]
-      --basic-auth USER:PASSWORD HTTP basic auth, e.g. Grafana Cloud [PYROSCOPE_BASIC_AUTH_USER, _PASSWORD]
-      --tenant-id ID             sent as X-Scope-OrgID, for multi-tenant servers     [PYROSCOPE_TENANT_ID]
-  Options win over the environment variables in brackets; prefer the variables for secrets (ps shows options).
+      --auth-token TOKEN         sent as "Authorization: Bearer TOKEN"
+      --basic-auth USER:PASSWORD HTTP basic auth (Grafana Cloud: the stack's user id and a token)
+      --tenant-id ID             sent as X-Scope-OrgID, for multi-tenant servers
+  Without the option, the variable Pyroscope's own agents read (prefer them for secrets: ps shows options):
+  PYROSCOPE_SERVER_ADDRESS, PYROSCOPE_APPLICATION_NAME, PYROSCOPE_LABELS (k=v,k=v), PYROSCOPE_AUTH_TOKEN,
+  PYROSCOPE_BASIC_AUTH_USER with PYROSCOPE_BASIC_AUTH_PASSWORD, PYROSCOPE_TENANT_ID.
   Each sample is labelled with its endpoint ("GET /users/{id}"), pid and thread name.
 
 Sampling:
@@ -114,7 +116,7 @@ async function runAgent(argv: readonly string[], env: NodeJS.ProcessEnv = proces
   }
   log(formatAgentSummary(summary));
   if (session.stopReason !== 'targets-exited' || session.launched) return EXIT_OK;
-  log('the target exited; its last interval was sent');
+  log('the target exited');
   return exitCodeFor('target-exited');
 }
 
