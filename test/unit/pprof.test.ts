@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { exportPprof } from '../../src/export/pprof.js';
 import { ProtobufWriter } from '../../src/export/protobuf-writer.js';
-import { ProfileBuilder } from '../../src/profile/index.js';
+import { ProfileBuilder, stackFrames, type Profile } from '../../src/profile/index.js';
 import { buildExportProfile, EXPECTED, START_TIME } from '../fixtures/export-profile.js';
+import { buildInterleavedProfile, countSamples } from '../fixtures/interleaved-profile.js';
 import { decodeMessage, decodePprof, messages, num, packed } from '../support/pprof-decoder.js';
 
 const META = { startTime: START_TIME, durationMs: 10, rateHz: 100, pythonVersion: '3.12.1', command: 'app' };
@@ -125,4 +126,69 @@ test('protobuf writer encodes varints, negative int64 and packed fields as the w
   assert.deepEqual([...bytes], [0x08, 0xac, 0x02, 0x10, ...Array(9).fill(0xff), 0x01, 0x1a, 0x03, 0x01, 0x80, 0x01]);
   const big = new ProtobufWriter().varint(1, 1_700_000_000_000_000_000n).finish();
   assert.equal(decodeMessage(big).get(1)![0], 1_700_000_000_000_000_000n);
+});
+
+/** A sample's stack as pprof stores it, leaf first, each frame as name@file:line. */
+function leafFirst(frames: { name: string; file: string; line: number }[]): string {
+  return frames.map((f) => `${f.name}@${f.file}:${f.line}`).join(' < ');
+}
+
+function profileStack(profile: Profile, stack: number): string {
+  const frames = stackFrames(profile, stack).map((id) => {
+    const { func, line } = profile.frames[id]!;
+    const entry = profile.functions[func]!;
+    return { name: profile.strings[entry.name]!, file: profile.strings[entry.file]!, line };
+  });
+  return leafFirst(frames.reverse());
+}
+
+test('thousands of interleaved samples: one pprof sample per stack and label set, carrying its sample count', () => {
+  const profile = buildInterleavedProfile();
+  const decoded = decodePprof(exportPprof(profile));
+  const { samples } = profile;
+  const expected = countSamples(profile, (i) => {
+    const thread = profile.threads[samples.thread[i]!]!;
+    const endpoint = samples.endpoint[i]! >= 0 ? profile.endpoints[samples.endpoint[i]!] : undefined;
+    return JSON.stringify([thread.tid, endpoint ?? null, profileStack(profile, samples.stack[i]!)]);
+  });
+  const exported = new Map<string, number>();
+  for (const sample of decoded.samples) {
+    const key = JSON.stringify([sample.labels.tid, sample.labels.endpoint ?? null, leafFirst(sample.frames)]);
+    assert.ok(!exported.has(key), `${key} is summed into one sample`);
+    const [count, cpu] = sample.values;
+    assert.equal(cpu, count! * decoded.periodNanos);
+    exported.set(key, count!);
+  }
+  assert.ok(expected.has(JSON.stringify([500, null, ''])), 'the fixture has empty stacks without a request');
+  assert.deepEqual(exported, expected);
+  assert.equal(decoded.samples.length, expected.size);
+});
+
+test("thousands of interleaved samples, 'pyroscope' labels: per pid, thread name and endpoint the profile's counts", () => {
+  const profile = buildInterleavedProfile();
+  const { samples } = profile;
+  const expected = countSamples(profile, (i) => {
+    const thread = profile.threads[samples.thread[i]!]!;
+    const endpoint = samples.endpoint[i]! >= 0 ? profile.endpoints[samples.endpoint[i]!] : undefined;
+    return JSON.stringify([String(thread.pid), thread.name || null, endpoint ?? null]);
+  });
+  const exported = new Map<string, number>();
+  for (const sample of decodePprof(exportPprof(profile, { labels: 'pyroscope' })).samples) {
+    const key = JSON.stringify([sample.labels.pid, sample.labels.thread ?? null, sample.labels.endpoint ?? null]);
+    exported.set(key, (exported.get(key) ?? 0) + sample.values[0]!);
+  }
+  assert.deepEqual(exported, expected);
+});
+
+test('protobuf writer grows past its first buffer and writes announced bodies in place', () => {
+  const text = 'x'.repeat(1000);
+  const writer = new ProtobufWriter().string(1, text).lengthDelimited(2, 3).rawVarint(300).rawVarint(5);
+  for (let i = 0; i < 500; i++) writer.varint(3, i + 1);
+  const fields = decodeMessage(writer.finish());
+  assert.equal((fields.get(1)![0] as Buffer).toString(), text);
+  assert.deepEqual(packed(fields.get(2)![0] as Buffer), [300, 5]);
+  assert.deepEqual(
+    fields.get(3)!.map((value) => Number(value)),
+    Array.from({ length: 500 }, (_, i) => i + 1),
+  );
 });
