@@ -36,9 +36,10 @@ export const webCommand: Command = {
 hotpath web [options] -- python app.py [args]
 
 Prints the URL to open, then samples and serves a live dashboard until Ctrl-C or the targets exit: a flame graph
-of the last minute (or since the start) with zoom and search, the hottest functions, the endpoints, the
-processes followed (workers as they come and go), the sampling rate achieved and what was dropped, and
+of the last --window seconds (or since the start) with zoom and search, the hottest functions, the endpoints,
+the processes followed (workers as they come and go), the sampling rate achieved and what was dropped, and
 downloads of the profile since the start (.hotpath, speedscope). JSON of the same: GET /api/snapshot.
+Security and API: docs/dashboard.md.
 
 Options:
 ${SAMPLING_USAGE}
