@@ -86,6 +86,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await listen(server, options.host, options.port);
+  // Once listening, a failure (say, out of file descriptors on accept) is reported; sampling goes on.
+  server.on('error', (error) => options.onError(error));
   const { address, port } = server.address() as net.AddressInfo;
   const loopback = isLoopbackAddress(address);
   const token = options.token ?? (loopback ? undefined : generateToken());
@@ -174,16 +176,19 @@ function send(request: IncomingMessage, response: ServerResponse, answer: Answer
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
+    const fail = (error: NodeJS.ErrnoException): void =>
       reject(
         new HotpathError(
           'usage',
           `cannot serve the dashboard on ${host}:${port} (${error.code ?? error.message})`,
           error.code === 'EADDRINUSE' ? 'choose another --port, or --port 0 for any free one' : undefined,
         ),
-      ),
-    );
-    server.listen({ host, port }, () => resolve());
+      );
+    server.once('error', fail);
+    server.listen({ host, port }, () => {
+      server.off('error', fail);
+      resolve();
+    });
   });
 }
 
