@@ -47,6 +47,8 @@ export class DashboardApp {
   private readonly viewSelect = element('select', { id: 'view' });
   private readonly pauseBox = element('input', { id: 'pause' });
   private timer: number | undefined;
+  /** Numbers the refreshes, so only the latest one draws and schedules the next. */
+  private request = 0;
 
   constructor() {
     this.viewSelect.append(option('window', 'Rolling window'), option('all', 'Since start'));
@@ -112,28 +114,38 @@ export class DashboardApp {
 
   /** Fetches and draws a snapshot now, then keeps doing so until paused or hotpath stops. */
   async refresh(): Promise<void> {
-    window.clearTimeout(this.timer);
+    const request = this.startRequest();
     if (this.pauseBox.checked) return;
     const query = this.viewSelect.value === 'all' ? '?window=all' : '';
     let response: Response;
+    let snapshot: Snapshot | undefined;
     try {
       response = await fetch(`/api/snapshot${query}`, { cache: 'no-store', credentials: 'same-origin' });
+      if (response.ok) snapshot = (await response.json()) as Snapshot;
     } catch {
-      this.showStatus('hotpath has stopped: showing the last data it sent', 'stopped');
+      if (request === this.request) this.showStatus('hotpath has stopped: showing the last data it sent', 'stopped');
       return;
     }
+    // A change of view or a pause while this request was out started another, or none: this answer is stale.
+    if (request !== this.request) return;
     if (response.status === 401) {
       this.showStatus('Not authorised: open the URL hotpath printed, with its token', 'stopped');
       return;
     }
-    if (response.ok) this.draw((await response.json()) as Snapshot);
+    if (snapshot) this.draw(snapshot);
     else this.showStatus(`The server answered ${response.status}; retrying`, 'error');
-    if (!this.pauseBox.checked) this.timer = window.setTimeout(() => void this.refresh(), REFRESH_MS);
+    this.timer = window.setTimeout(() => void this.refresh(), REFRESH_MS);
   }
 
   pause(): void {
-    window.clearTimeout(this.timer);
+    this.startRequest();
     this.showStatus('Paused: untick to resume', 'paused');
+  }
+
+  /** Cancels the next scheduled refresh and makes answers to requests already out stale. */
+  private startRequest(): number {
+    window.clearTimeout(this.timer);
+    return ++this.request;
   }
 
   draw(snapshot: Snapshot): void {
