@@ -1,7 +1,9 @@
 // The agent's parts without a server or a target: Pyroscope names and their refusals, the ingest URL and query,
 // intervals that tile whole seconds, and the upload queue's retries, drops, once-per-kind logging and exit deadline.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   UploadIntervals,
   UploadQueue,
@@ -10,6 +12,7 @@ import {
   describePyroscopeServer,
   parseTag,
   parseTagList,
+  sendIngest,
   type IngestOutcome,
   type IngestUpload,
 } from '../../src/agent/index.js';
@@ -206,4 +209,59 @@ test('queue: a refused upload is dropped at once; close() gives up at its deadli
   assert.ok(aborted, 'the request in flight was aborted');
   hanging.push(upload(3));
   assert.equal(hanging.pending, 2, 'nothing is queued after close');
+});
+
+/** An HTTP server on 127.0.0.1 that answers each request as `answer` says (or never, for null); closed after `t`. */
+async function serve(
+  t: TestContext,
+  answer: (request: http.IncomingMessage) => [number, string] | null,
+): Promise<string> {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const reply = answer(request);
+      if (reply) response.writeHead(reply[0]).end(reply[1]);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('sendIngest sorts answers and failures into sent, retry later and never', async (t) => {
+  const body = upload(1);
+  const send = (url: string, timeoutMs = 5000) =>
+    sendIngest(describePyroscopeServer(url, { token: 't' }, 'org'), body, AbortSignal.timeout(timeoutMs));
+  const seen: http.IncomingHttpHeaders[] = [];
+  const ok = await serve(t, (request) => (seen.push(request.headers), [200, '']));
+  assert.deepEqual(await send(ok), { sent: true });
+  assert.equal(seen[0]!.authorization, 'Bearer t');
+  assert.equal(seen[0]!['x-scope-orgid'], 'org');
+  assert.equal(seen[0]!['content-type'], 'application/octet-stream');
+
+  const failing = await serve(t, () => [503, 'ingester unavailable\nmore']);
+  assert.deepEqual(await send(failing), {
+    sent: false,
+    retry: true,
+    kind: 'HTTP 503 Service Unavailable',
+    detail: 'HTTP 503 Service Unavailable: ingester unavailable',
+  });
+  const refusing = await serve(t, () => [400, 'name: invalid service name']);
+  assert.deepEqual(await send(refusing), {
+    sent: false,
+    retry: false,
+    kind: 'HTTP 400 Bad Request',
+    detail: 'HTTP 400 Bad Request: name: invalid service name',
+  });
+  const silent = await serve(t, () => null);
+  assert.deepEqual(await send(silent, 100), { sent: false, retry: true, kind: 'timeout', detail: 'no answer in time' });
+
+  const unused = http.createServer();
+  await new Promise<void>((resolve) => unused.listen(0, '127.0.0.1', resolve));
+  const freePort = (unused.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => unused.close(() => resolve()));
+  const outcome = await send(`http://127.0.0.1:${freePort}`);
+  assert.ok(!outcome.sent && outcome.retry, JSON.stringify(outcome));
+  assert.equal(outcome.kind, 'unreachable ECONNREFUSED');
+  assert.match(outcome.detail, /^cannot reach the server \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/);
 });
