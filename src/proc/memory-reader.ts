@@ -10,6 +10,11 @@ export interface MemoryReader {
   read(address: number, length: number): Buffer;
   /** Like read(), into `target` at `offset`, where the reader can do so without allocating. */
   readInto?(address: number, length: number, target: Buffer, offset: number): void;
+  /**
+   * Reads (address, length, offset in `into`) triples of `spans` with as few system calls as the reader can
+   * (process_vm_readv); returns how many leading ranges arrived whole. Readers without it read range by range.
+   */
+  readSpans?(spans: Float64Array, count: number, into: Buffer): number;
   close(): void;
 }
 

@@ -1,6 +1,6 @@
 // What hotpath can do to a target, checked in its source: it opens files under /proc only for reading, signals
-// no process but the one it launched itself, starts no helper that could (no native code, no ptrace), and writes
-// files only through the atomic writer. The live proof is test/live/attach-cycles.test.ts.
+// no process but the one it launched itself, starts no helper that could (no ptrace; its only native code copies
+// from the target with process_vm_readv), and writes files only through the atomic writer. The live proof is test/live/attach-cycles.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -49,14 +49,24 @@ test('no process is signalled but the program hotpath launched (record -- python
   for (const kill of kills) assert.match(kill, /^cli\/session\.ts: launched\.child\.kill\(/);
 });
 
-test('no native code, ptrace or helper process that could touch the target', () => {
+test('no native code but the read-only reader, no ptrace, no helper process that could touch the target', () => {
   for (const { file, text } of sources()) {
-    const danger = /process_vm_(readv|writev)|\bPTRACE_(ATTACH|SEIZE|INTERRUPT|POKE\w*)|\.node['"]|from 'ffi/.exec(
-      text,
-    );
+    const danger = /process_vm_writev|\bPTRACE_(ATTACH|SEIZE|INTERRUPT|POKE\w*)|from 'ffi/.exec(text);
     assert.equal(danger, null, `${file}: ${danger?.[0]}`);
+    if (/\.node['"]/.test(text)) assert.equal(file, 'proc/vm-reader.ts', `${file} loads native code`);
     if (/node:child_process/.test(text)) assert.equal(file, 'cli/launch.ts', `${file} starts processes`);
   }
+});
+
+test('the native addon only copies from the target (process_vm_readv) and makes no other system call', () => {
+  const native = fs.readdirSync(path.join(srcDir, 'proc/native'));
+  assert.deepEqual(native, ['vm-read.c'], 'one C source');
+  const code = fs.readFileSync(path.join(srcDir, 'proc/native/vm-read.c'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  const called = new Set([...code.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/g)].map((m) => m[1]));
+  const allowed = new Set(['process_vm_readv', 'if', 'for', 'sizeof', 'read_spans', 'init', 'throw_type_error']);
+  const unexpected = [...called].filter((name) => !allowed.has(name) && !name.startsWith('napi_'));
+  assert.deepEqual(unexpected, [], 'calls beyond process_vm_readv and Node-API');
+  assert.match(code, /process_vm_readv\(pid, local, count, remote, count, 0\)/);
 });
 
 test('files are written only by the atomic writer', () => {
