@@ -4,6 +4,8 @@
 // reads instead of one read per struct. Call `clear()` before each sample: target memory changes.
 // Pages live in one reused slab, so a sample allocates no page buffers: a buffer read() returns is
 // valid until the next clear().
+// With a reader that copies scattered ranges in one call (process_vm_readv), beginSample() fetches every page the
+// previous sample used at once: a steady stack then costs one system call for all its pages.
 
 import { MemoryReadError } from '../errors/index.js';
 import type { MemoryReader } from './memory-reader.js';
@@ -12,6 +14,8 @@ const PAGE = 4096;
 /** Reads larger than this go straight to the target: they are rare and would evict useful pages. */
 const MAX_CACHED_READ = 4 * PAGE;
 const INITIAL_SLAB_PAGES = 64;
+/** A sample that read more pages than this (huge stacks, many threads) fetches the rest as it goes. */
+const MAX_PREFETCH_PAGES = 256;
 
 export class PageCacheReader implements MemoryReader {
   /** Page number → offset of its copy in the slab. */
@@ -21,12 +25,62 @@ export class PageCacheReader implements MemoryReader {
   private used = 0;
   /** Reads that reached the target since construction: for the benchmark and tests. */
   targetReads = 0;
+  /** Spans (address, length, slab offset) of the pages to fetch at the start of the next sample. */
+  private prefetchSpans = new Float64Array(0);
 
   constructor(private readonly inner: MemoryReader) {}
 
   clear(): void {
     this.pages.clear();
     this.used = 0;
+  }
+
+  /**
+   * Starts a sample: forgets every page, then, where the reader can read scattered ranges at once, fetches again
+   * the pages the previous sample read (the thread states, frames and code objects of stacks that mostly stay).
+   */
+  beginSample(): void {
+    const spanCount = this.inner.readSpans ? this.planPrefetch() : 0;
+    this.clear();
+    if (spanCount === 0) return;
+    const spans = this.prefetchSpans;
+    this.reserve(spans[(spanCount - 1) * 3 + 2]! + spans[(spanCount - 1) * 3 + 1]!);
+    this.targetReads++;
+    const whole = this.inner.readSpans!(spans, spanCount, this.slab);
+    for (let i = 0; i < whole; i++) {
+      const [address, length, offset] = [spans[i * 3]!, spans[i * 3 + 1]!, spans[i * 3 + 2]!];
+      for (let at = 0; at < length; at += PAGE) this.pages.set((address + at) / PAGE, offset + at);
+      this.used = offset + length;
+    }
+  }
+
+  /**
+   * Turns this sample's pages, in the order they were first read, into spans (runs of pages that follow each
+   * other in both order and address); returns how many. That order is the order of dependence (a thread state,
+   * then its frames, then their code objects), kept because the kernel copies spans one after the other: a code
+   * object copied after the frame that runs it is that frame's, or a later one, never an earlier one.
+   */
+  private planPrefetch(): number {
+    const count = Math.min(this.pages.size, MAX_PREFETCH_PAGES);
+    if (this.prefetchSpans.length < count * 3) this.prefetchSpans = new Float64Array(count * 3);
+    const spans = this.prefetchSpans;
+    let spanCount = 0;
+    let offset = 0;
+    let previous = -1;
+    for (const page of this.pages.keys()) {
+      if (offset === count * PAGE) break;
+      if (spanCount > 0 && page === previous + 1) {
+        spans[(spanCount - 1) * 3 + 1] += PAGE;
+      } else {
+        spans[spanCount * 3] = page * PAGE;
+        spans[spanCount * 3 + 1] = PAGE;
+        spans[spanCount * 3 + 2] = offset;
+        spanCount++;
+      }
+      previous = page;
+      offset += PAGE;
+    }
+    return spanCount;
   }
 
   read(address: number, length: number): Buffer {

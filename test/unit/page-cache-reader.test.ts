@@ -107,3 +107,57 @@ test('large reads bypass the cache', () => {
   assert.deepEqual(cache.read(BASE + 1, 5 * PAGE), expected(BASE + 1, 5 * PAGE));
   assert.deepEqual(memory.reads, [[BASE + 1, 5 * PAGE]]);
 });
+
+/** CountingMemory that also copies scattered spans at once, as process_vm_readv does: stopping at the first failure. */
+class SpanMemory extends CountingMemory {
+  spanCalls: number[][] = [];
+
+  constructor() {
+    super(true);
+  }
+
+  readSpans(spans: Float64Array, count: number, into: Buffer): number {
+    this.spanCalls.push(Array.from({ length: count }, (_, i) => spans[i * 3]!));
+    for (let i = 0; i < count; i++) {
+      try {
+        this.readInto!(spans[i * 3]!, spans[i * 3 + 1]!, into, spans[i * 3 + 2]!);
+      } catch {
+        return i;
+      }
+    }
+    return count;
+  }
+}
+
+test('beginSample fetches the pages the previous sample read in one call, in the order they were first read', () => {
+  const memory = new SpanMemory();
+  const cache = new PageCacheReader(memory);
+  // First read order: page 9, pages 2-3 (one run), page 40.
+  for (const address of [BASE + 9 * PAGE + 8, BASE + 2 * PAGE + 4000, BASE + 40 * PAGE]) cache.read(address, 200);
+  memory.generation = 1;
+  memory.reads = [];
+  cache.beginSample();
+  assert.deepEqual(memory.spanCalls, [[BASE + 9 * PAGE, BASE + 2 * PAGE, BASE + 40 * PAGE]]);
+  const readsAfterPrefetch = memory.reads.length;
+  assert.deepEqual(cache.read(BASE + 2 * PAGE + 4000, 200), expected(BASE + 2 * PAGE + 4000, 200, 1), 'fresh data');
+  assert.deepEqual(cache.read(BASE + 40 * PAGE, 8), expected(BASE + 40 * PAGE, 8, 1));
+  assert.equal(memory.reads.length, readsAfterPrefetch, 'served without another read');
+  cache.read(BASE + 50 * PAGE, 8);
+  assert.equal(memory.reads.length, readsAfterPrefetch + 1, 'a new page is read on demand');
+});
+
+test('a prefetched page that became unreadable leaves it and the pages after it to be read on demand', () => {
+  const memory = new SpanMemory();
+  const cache = new PageCacheReader(memory);
+  cache.read(BASE + 5 * PAGE, 8);
+  cache.read(BASE + 127 * PAGE, 8);
+  cache.read(BASE + 60 * PAGE, 8);
+  // Page 127 is gone (past the end of this memory) by the next sample.
+  const moved = new SpanMemory();
+  Object.assign(memory, {
+    readInto: (a: number, l: number, t: Buffer, o: number) => moved.readInto!(a + PAGE, l, t, o),
+  });
+  cache.beginSample();
+  assert.throws(() => cache.read(BASE + 127 * PAGE, 8), MemoryReadError);
+  assert.deepEqual(cache.read(BASE + 60 * PAGE, 8), expected(BASE + 61 * PAGE, 8), 'read on demand');
+});
