@@ -113,14 +113,17 @@ export class CodeReader {
    * (fresh, past any page cache): the frame that runs it cannot have been given another function meanwhile.
    */
   isCurrent(info: CodeInfo, reader: MemoryReader): boolean {
-    const entry = this.cache.get(info.address);
-    if (entry?.info !== info) return false;
     try {
-      const header = reader.read(info.address, this.layout.codeObject.size + 8);
-      return isLive(header, info.address) && this.matchesFingerprint(header, entry.fingerprint);
+      return this.matchesHeader(info, reader.read(info.address, this.layout.codeObject.size + 8));
     } catch {
       return false;
     }
+  }
+
+  /** True when `header`, read from `info`'s address, is still the live code object `info` was decoded from. */
+  matchesHeader(info: CodeInfo, header: Buffer): boolean {
+    const entry = this.cache.get(info.address);
+    return entry?.info === info && isLive(header, info.address) && this.matchesFingerprint(header, entry.fingerprint);
   }
 
   /** Forces the next read of `address` to re-check the target (a frame disagreed with the cache). */

@@ -104,13 +104,12 @@ class FrameWindow {
 
 /** The code object a frame runs, read on its own: to tell whether a frame was reused while a stack was read. */
 export function readFrameCodeAddress(reader: MemoryReader, layout: PythonLayout, frame: number): number {
-  return decodeCodeAddress(layout, reader.read(frame + layout.interpreterFrame.executable, 8), 0);
+  return decodeCodeAddress(layout, u64(reader.read(frame + layout.interpreterFrame.executable, 8), 0));
 }
 
-/** f_code / f_executable, without the tag bits it carries from 3.14. */
-function decodeCodeAddress(layout: PythonLayout, bytes: Buffer, offset: number): number {
+/** A frame's f_code / f_executable pointer without the tag bits it carries from 3.14. */
+export function decodeCodeAddress(layout: PythonLayout, pointer: number): number {
   const mask = layout.interpreterFrame.executableTagMask;
-  const pointer = u64(bytes, offset);
   return mask ? pointer - (pointer % (mask + 1)) : pointer;
 }
 
@@ -125,7 +124,7 @@ function decodeFrame(
   const f = layout.interpreterFrame;
   const owner = f.owner !== undefined ? u8(bytes, at + f.owner) : FRAME_OWNED_BY_THREAD;
   if (f.ownerCStack !== undefined && owner >= f.ownerCStack) return undefined;
-  const codeAddress = decodeCodeAddress(layout, bytes, at + f.executable);
+  const codeAddress = decodeCodeAddress(layout, u64(bytes, at + f.executable));
   if (codeAddress === 0) return undefined;
   let code = codes.read(codeAddress);
   let instruction: number;

@@ -4,7 +4,7 @@
 import { HotpathError, InvalidDataError, MemoryReadError } from '../errors/index.js';
 import {
   PageCacheReader,
-  ProcMemoryReader,
+  openMemoryReader,
   processExists,
   readMaps,
   readThreadIds,
@@ -13,7 +13,7 @@ import {
 } from '../proc/index.js';
 import { CodeReader, type CodeReaderOptions } from './code-objects.js';
 import { findRuntime, readPyVersion, type PythonVersion, type RuntimeLocation } from './find-runtime.js';
-import { readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
+import { decodeCodeAddress, readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
 import type { PythonLayout } from './layout.js';
 import type { RuntimeLocationCache } from './runtime-cache.js';
 import { selectLayout } from './select-layout.js';
@@ -71,6 +71,9 @@ export class PythonProcess {
   private threadsWalkedAt = -Infinity;
   /** Each thread's stack as last read (by thread state address): its frames that went on running are not re-checked. */
   private readonly lastStacks = new Map<number, readonly PyFrame[]>();
+  /** (address, length, offset) of what readFreshInnermost reads, and where it lands. */
+  private readonly freshSpans: Float64Array;
+  private readonly freshBytes: Buffer;
 
   private constructor(
     readonly pid: number,
@@ -81,6 +84,9 @@ export class PythonProcess {
     codeOptions: Partial<CodeReaderOptions>,
   ) {
     this.reader = new PageCacheReader(targetReader);
+    const codeHeaderSize = layout.codeObject.size + 8;
+    this.freshSpans = new Float64Array([0, 8, 0, 0, 8, 8, 0, codeHeaderSize, 16]);
+    this.freshBytes = Buffer.alloc(16 + codeHeaderSize);
     this.codes = new CodeReader(this.reader, layout, codeOptions, location.symbols.get('PyCode_Type'));
   }
 
@@ -90,7 +96,7 @@ export class PythonProcess {
     }
     const maps = readMaps(pid);
     const location = options.runtimeCache?.find(pid, maps) ?? findRuntime(pid, maps);
-    const reader = options.reader ?? new ProcMemoryReader(pid);
+    const reader = options.reader ?? openMemoryReader(pid);
     try {
       return PythonProcess.open(pid, reader, location, options.code);
     } catch (err) {
@@ -135,7 +141,7 @@ export class PythonProcess {
    * before the next call (a sampler skips idle threads' stacks altogether).
    */
   readThreads(): ThreadStateInfo[] {
-    this.reader.clear();
+    this.reader.beginSample();
     this.codes.nextTick();
     const now = performance.now();
     if (this.knownThreads.length > 0 && now - this.threadsWalkedAt < REWALK_THREADS_EVERY_MS) {
@@ -242,15 +248,49 @@ export class PythonProcess {
   /**
    * The target runs on while its stack is read: if the innermost call returned meanwhile, the callers' lines
    * belong to a later moment (a caller on the line of its next call, "calling" the previous callee). Read
-   * afresh, past the per-sample page cache, the innermost frame must still run the same code object.
+   * afresh, past the per-sample page cache, the innermost frame must still run the same code object, still the
+   * one decoded: a leaf function that returned may have been freed and its memory given to the next one
+   * (exec/compile in a loop) between the copy of its frame and the copy of its code object.
    */
   private innermostFrameUnchanged(thread: ThreadStateInfo, frames: readonly PyFrame[]): boolean {
     if (thread.frameAddress === 0) return true;
-    const current = readCurrentFrameAddress(this.targetReader, this.layout, thread.address);
-    if (current !== thread.frameAddress) return false;
     const innermost = frames[0];
-    if (innermost?.frameAddress !== current) return true;
-    return readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address;
+    if (innermost?.frameAddress !== thread.frameAddress) {
+      return readCurrentFrameAddress(this.targetReader, this.layout, thread.address) === thread.frameAddress;
+    }
+    const fresh = this.readFreshInnermost(thread, innermost);
+    if (!fresh) {
+      const current = readCurrentFrameAddress(this.targetReader, this.layout, thread.address);
+      return (
+        current === thread.frameAddress &&
+        readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address &&
+        this.codes.isCurrent(innermost.code, this.targetReader)
+      );
+    }
+    const { framePointer, executable, codeHeader } = fresh;
+    return (
+      framePointer === thread.frameAddress &&
+      decodeCodeAddress(this.layout, executable) === innermost.code.address &&
+      this.codes.matchesHeader(innermost.code, codeHeader)
+    );
+  }
+
+  /**
+   * The thread's frame pointer, its innermost frame's code pointer and that code object's header, in one read;
+   * undefined where the reader cannot (no scattered reads, or a frame pointer behind a _PyCFrame).
+   */
+  private readFreshInnermost(thread: ThreadStateInfo, innermost: PyFrame) {
+    if (!this.targetReader.readSpans || this.layout.currentFrameKind === 'cframe') return undefined;
+    const spans = this.freshSpans;
+    spans[0] = thread.address + this.layout.threadState.currentFrame;
+    spans[3] = thread.frameAddress + this.layout.interpreterFrame.executable;
+    spans[6] = innermost.code.address;
+    if (this.targetReader.readSpans(spans, 3, this.freshBytes) !== 3) return undefined;
+    return {
+      framePointer: u64(this.freshBytes, 0),
+      executable: u64(this.freshBytes, 8),
+      codeHeader: this.freshBytes.subarray(16),
+    };
   }
 
   private rereadThreadState(thread: ThreadStateInfo): ThreadStateInfo | undefined {
