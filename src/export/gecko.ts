@@ -114,6 +114,7 @@ class GeckoStrings {
 
 export function exportGecko(profile: Profile): Buffer {
   const strings = new GeckoStrings();
+  const ids = new LocalIds(profile);
   const gecko: GeckoProfile = {
     meta: {
       interval: sampleIntervalMs(profile),
@@ -133,18 +134,28 @@ export function exportGecko(profile: Profile): Buffer {
     },
     libs: [],
     pages: [],
-    threads: samplesByThread(profile).map((indices, thread) => buildThread(profile, strings, thread, indices)),
+    threads: samplesByThread(profile).map((indices, thread) => buildThread(profile, strings, ids, thread, indices)),
     shared: { stringArray: strings.array },
   };
   return encodeJsonBuffer(gecko);
 }
 
-function buildThread(profile: Profile, strings: GeckoStrings, thread: number, indices: number[]): GeckoThread {
+function buildThread(
+  profile: Profile,
+  strings: GeckoStrings,
+  ids: LocalIds,
+  thread: number,
+  indices: number[],
+): GeckoThread {
   const entry = profile.threads[thread]!;
-  const tables = new ThreadTables(profile, strings);
+  const tables = new ThreadTables(profile, strings, ids.forThread(thread));
   const { samples } = profile;
-  const sampleStacks = indices.map((i) => tables.stack(samples.stack[i]!));
-  const sampleTimes = indices.map((i) => samples.time[i]!);
+  const sampleStacks = new Array<number | null>(indices.length);
+  const sampleTimes = new Array<number>(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    sampleStacks[k] = tables.stack(samples.stack[indices[k]!]!);
+    sampleTimes[k] = samples.time[indices[k]!]!;
+  }
   const command = profile.processes.find((process) => process.pid === entry.pid)?.command;
   return {
     name: entry.name || `thread ${entry.tid}`,
@@ -169,6 +180,49 @@ function buildThread(profile: Profile, strings: GeckoStrings, thread: number, in
     markers: buildRequestMarkers(profile, strings, indices),
     ...tables.finish(),
   };
+}
+
+/**
+ * Maps from profile ids (stack node, frame, function) to one thread's table indices, as arrays indexed by profile
+ * id instead of hash maps. They are allocated once for all threads: an entry counts only if its `owner` is the
+ * thread being built, so starting a thread clears nothing and memory does not grow with the thread count.
+ */
+class LocalIds {
+  readonly stack: ThreadIdMap;
+  readonly frame: ThreadIdMap;
+  readonly func: ThreadIdMap;
+
+  constructor(profile: Profile) {
+    this.stack = new ThreadIdMap(profile.stackParent.length);
+    this.frame = new ThreadIdMap(profile.frames.length);
+    this.func = new ThreadIdMap(profile.functions.length);
+  }
+
+  forThread(thread: number): this {
+    this.stack.owner = this.frame.owner = this.func.owner = thread;
+    return this;
+  }
+}
+
+class ThreadIdMap {
+  owner = -1;
+  private ids: Int32Array;
+  private owners: Int32Array;
+
+  constructor(size: number) {
+    this.ids = new Int32Array(size);
+    this.owners = new Int32Array(size).fill(-1);
+  }
+
+  /** The local index of profile id `id`, or -1 when the current thread has none yet. */
+  get(id: number): number {
+    return this.owners[id] === this.owner ? this.ids[id]! : -1;
+  }
+
+  set(id: number, local: number): void {
+    this.owners[id] = this.owner;
+    this.ids[id] = local;
+  }
 }
 
 /** One thread's stack, frame, func and resource tables, filled on demand from the profile's interned ids. */
@@ -197,14 +251,12 @@ class ThreadTables {
     length: 0,
   };
   private resourceTable: GeckoThread['resourceTable'] = { lib: [], name: [], host: [], type: [], length: 0 };
-  private stackIds = new Map<number, number>();
-  private frameIds = new Map<number, number>();
-  private funcIds = new Map<number, number>();
   private resourceIds = new Map<string, number>();
 
   constructor(
     private readonly profile: Profile,
     private readonly strings: GeckoStrings,
+    private readonly ids: LocalIds,
   ) {}
 
   /**
@@ -212,17 +264,25 @@ class ThreadTables {
    * unique per (caller node, frame), and so are local ones, so nodes map one to one.
    */
   stack(node: number): number | null {
+    if (node < 0) return null;
+    const known = this.ids.stack.get(node);
+    if (known >= 0) return known;
+    // A node new to the thread: walk up to the nearest caller it has, then add the missing ones outermost first.
     const missing: number[] = [];
-    let known: number | undefined;
-    for (let n = node; n >= 0 && (known = this.stackIds.get(n)) === undefined; n = this.profile.stackParent[n]!) {
+    let prefix: number | null = null;
+    for (let n = node; n >= 0; n = this.profile.stackParent[n]!) {
+      const id = this.ids.stack.get(n);
+      if (id >= 0) {
+        prefix = id;
+        break;
+      }
       missing.push(n);
     }
-    let prefix = known ?? null;
-    for (const n of missing.reverse()) {
+    for (let k = missing.length - 1; k >= 0; k--) {
       const id = this.stackTable.length++;
-      this.stackTable.frame.push(this.frame(this.profile.stackFrame[n]!));
+      this.stackTable.frame.push(this.frame(this.profile.stackFrame[missing[k]!]!));
       this.stackTable.prefix.push(prefix);
-      this.stackIds.set(n, id);
+      this.ids.stack.set(missing[k]!, id);
       prefix = id;
     }
     return prefix;
@@ -239,8 +299,8 @@ class ThreadTables {
   }
 
   private frame(frame: number): number {
-    let id = this.frameIds.get(frame);
-    if (id === undefined) {
+    let id = this.ids.frame.get(frame);
+    if (id < 0) {
       const { func, line } = this.profile.frames[frame]!;
       const table = this.frameTable;
       id = table.length++;
@@ -253,14 +313,14 @@ class ThreadTables {
       table.innerWindowID.push(null);
       table.line.push(line > 0 ? line : null);
       table.column.push(null);
-      this.frameIds.set(frame, id);
+      this.ids.frame.set(frame, id);
     }
     return id;
   }
 
   private func(func: number): number {
-    let id = this.funcIds.get(func);
-    if (id === undefined) {
+    let id = this.ids.func.get(func);
+    if (id < 0) {
       const entry = this.profile.functions[func]!;
       const file = this.profile.strings[entry.file]!;
       const table = this.funcTable;
@@ -273,7 +333,7 @@ class ThreadTables {
       table.fileName.push(this.strings.id(file));
       table.lineNumber.push(entry.firstLine > 0 ? entry.firstLine : null);
       table.columnNumber.push(null);
-      this.funcIds.set(func, id);
+      this.ids.func.set(func, id);
     }
     return id;
   }
@@ -306,29 +366,17 @@ function buildRequestMarkers(profile: Profile, strings: GeckoStrings, indices: n
   };
   const { samples } = profile;
   const intervalMs = sampleIntervalMs(profile);
-  let run: { endpoint: number; start: number; last: number; samples: number } | null = null;
-  const flush = () => {
-    if (!run || run.endpoint < 0) return;
-    const label = profile.endpoints[run.endpoint]!;
-    markers.data.push({ type: 'Request', endpoint: label, samples: run.samples });
-    markers.name.push(strings.id(label));
-    markers.startTime.push(run.start);
-    markers.endTime.push(run.last + intervalMs);
+  for (let start = 0, end = 0; start < indices.length; start = end) {
+    const endpoint = samples.endpoint[indices[start]!]!;
+    while (end < indices.length && samples.endpoint[indices[end]!] === endpoint) end++;
+    if (endpoint < 0) continue;
+    markers.data.push({ type: 'Request', endpoint: profile.endpoints[endpoint]!, samples: end - start });
+    markers.name.push(strings.id(profile.endpoints[endpoint]!));
+    markers.startTime.push(samples.time[indices[start]!]!);
+    markers.endTime.push(samples.time[indices[end - 1]!]! + intervalMs);
     markers.phase.push(MARKER_PHASE_INTERVAL);
     markers.category.push(CATEGORY_REQUEST);
     markers.length++;
-  };
-  for (const i of indices) {
-    const endpoint = samples.endpoint[i]!;
-    const time = samples.time[i]!;
-    if (run && run.endpoint === endpoint) {
-      run.last = time;
-      run.samples++;
-    } else {
-      flush();
-      run = { endpoint, start: time, last: time, samples: 1 };
-    }
   }
-  flush();
   return markers;
 }

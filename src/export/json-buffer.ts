@@ -1,70 +1,107 @@
 // Serializes large JSON documents (traces, speedscope and Firefox Profiler files of long recordings) into a
-// Buffer piece by piece: JSON.stringify of the whole value fails past V8's ~512 MiB string limit.
+// Buffer. One JSON.stringify call is the fastest way there, but its result must fit in one string (V8's limit is
+// about 512 MiB): a value too large for that is split (an object by key, an array into halves) until pieces fit.
 
-/** Values with fewer nested entries than this are stringified in one call; larger ones entry by entry. */
-const WHOLE_LIMIT = 4096;
-const CHUNK_CHARS = 1 << 20;
+export interface JsonBufferOptions {
+  /** Pieces longer than this are split like those over V8's string limit (tests use it to exercise splitting). */
+  maxPieceChars?: number;
+}
 
-export function encodeJsonBuffer(value: unknown): Buffer {
-  const out = new ChunkedOutput();
-  writeValue(out, value);
+/** Short texts are gathered into one string before encoding: one Buffer per many keys, commas and brackets. */
+const SHORT_TEXT = 1 << 16;
+
+export function encodeJsonBuffer(value: unknown, options: JsonBufferOptions = {}): Buffer {
+  const out = new JsonChunks(options.maxPieceChars);
+  out.value(value);
   return out.finish();
 }
 
-class ChunkedOutput {
+/** JSON text gathered as UTF-8 Buffers and joined once; exporters that write their own text use `write`. */
+export class JsonChunks {
   private chunks: Buffer[] = [];
   private pending: string[] = [];
   private pendingChars = 0;
 
+  constructor(private readonly maxPieceChars = Infinity) {}
+
+  /** Text that is already JSON. */
   write(text: string): void {
+    if (text.length >= SHORT_TEXT) {
+      this.flushPending();
+      this.chunks.push(Buffer.from(text, 'utf8'));
+      return;
+    }
     this.pending.push(text);
     this.pendingChars += text.length;
-    if (this.pendingChars >= CHUNK_CHARS) this.flush();
+    if (this.pendingChars >= SHORT_TEXT) this.flushPending();
+  }
+
+  /** Same output as JSON.stringify for the plain data exporters build (no toJSON, no undefined in arrays). */
+  value(value: unknown): void {
+    const text = this.stringify(value);
+    if (text !== undefined) this.write(text);
+    else if (Array.isArray(value)) {
+      this.write('[');
+      this.halves(value, 0, value.length);
+      this.write(']');
+    } else this.properties(value as Record<string, unknown>);
   }
 
   finish(): Buffer {
-    this.flush();
+    this.flushPending();
     return Buffer.concat(this.chunks);
   }
 
-  private flush(): void {
+  /** JSON.stringify's text, or undefined when an object or array is too long for one piece. */
+  private stringify(value: unknown): string | undefined {
+    const splittable = typeof value === 'object' && value !== null;
+    try {
+      const text = JSON.stringify(value);
+      return text.length <= this.maxPieceChars || !splittable ? text : undefined;
+    } catch (error) {
+      if (splittable && error instanceof RangeError && /string length/i.test(error.message)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Items [start, end) of an array known too long for one piece, without brackets: each half tried on its own. */
+  private halves(items: readonly unknown[], start: number, end: number): void {
+    if (end - start === 1) {
+      this.value(items[start] ?? null);
+      return;
+    }
+    const middle = start + Math.floor((end - start) / 2);
+    this.items(items, start, middle);
+    this.write(',');
+    this.items(items, middle, end);
+  }
+
+  private items(items: readonly unknown[], start: number, end: number): void {
+    if (end - start === 1) {
+      this.value(items[start] ?? null);
+      return;
+    }
+    const text = this.stringify(items.slice(start, end));
+    if (text !== undefined) this.write(text.slice(1, -1));
+    else this.halves(items, start, end);
+  }
+
+  private properties(value: Record<string, unknown>): void {
+    this.write('{');
+    let first = true;
+    for (const [key, item] of Object.entries(value)) {
+      if (item === undefined) continue;
+      this.write(`${first ? '' : ','}${JSON.stringify(key)}:`);
+      this.value(item);
+      first = false;
+    }
+    this.write('}');
+  }
+
+  private flushPending(): void {
+    if (this.pending.length === 0) return;
     this.chunks.push(Buffer.from(this.pending.join(''), 'utf8'));
     this.pending = [];
     this.pendingChars = 0;
   }
-}
-
-/** Same output as JSON.stringify for the plain data exporters build (no toJSON, no undefined in arrays). */
-function writeValue(out: ChunkedOutput, value: unknown): void {
-  if (typeof value !== 'object' || value === null || countEntries(value, WHOLE_LIMIT) < WHOLE_LIMIT) {
-    out.write(JSON.stringify(value));
-  } else if (Array.isArray(value)) {
-    out.write('[');
-    value.forEach((item, i) => {
-      if (i > 0) out.write(',');
-      writeValue(out, item ?? null);
-    });
-    out.write(']');
-  } else {
-    out.write('{');
-    let first = true;
-    for (const [key, item] of Object.entries(value)) {
-      if (item === undefined) continue;
-      out.write(`${first ? '' : ','}${JSON.stringify(key)}:`);
-      writeValue(out, item);
-      first = false;
-    }
-    out.write('}');
-  }
-}
-
-/** Values inside `value`, nested ones included, counting stops once it reaches `limit`. */
-function countEntries(value: unknown, limit: number): number {
-  if (typeof value !== 'object' || value === null) return 1;
-  let count = 1;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) {
-    count += countEntries(item, limit - count);
-    if (count >= limit) break;
-  }
-  return count;
 }

@@ -1,5 +1,5 @@
 // encodeJsonBuffer writes the same JSON text as JSON.stringify, for small values and for large nested ones
-// that it serializes piece by piece.
+// that it serializes piece by piece (forced here with a small piece limit, as V8's string limit would).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,5 +16,27 @@ test('small and large values encode exactly as JSON.stringify does', () => {
     { profiles: [{ samples: Array.from({ length: 9000 }, (_, i) => [i, i]), weights: [1] }], small: { x: [1] } },
     Array.from({ length: 5000 }, (_, i) => (i % 3 ? undefined : i)),
   ];
-  for (const value of values) assert.equal(encodeJsonBuffer(value).toString('utf8'), JSON.stringify(value));
+  for (const value of values) {
+    assert.equal(encodeJsonBuffer(value).toString('utf8'), JSON.stringify(value));
+    for (const maxPieceChars of [1, 50, 4000]) {
+      assert.equal(
+        encodeJsonBuffer(value, { maxPieceChars }).toString('utf8'),
+        JSON.stringify(value),
+        `${maxPieceChars}`,
+      );
+    }
+  }
+});
+
+test('pieces split down to single items and keys: one-item arrays, empty containers, long strings', () => {
+  const long = 'ü'.repeat(100_000);
+  const values: unknown[] = [
+    [[[long]]],
+    { a: [], b: {}, c: [{}], d: [long, long], e: { f: long, g: undefined } },
+    [null, undefined, [undefined], 'x'],
+    long,
+  ];
+  for (const value of values) {
+    assert.equal(encodeJsonBuffer(value, { maxPieceChars: 10 }).toString('utf8'), JSON.stringify(value));
+  }
 });
