@@ -5,7 +5,7 @@
 // older processed versions itself, so the file keeps loading as the format moves on.
 
 import type { Profile } from '../profile/index.js';
-import { encodeJsonBuffer } from './json-buffer.js';
+import { JsonChunks } from './json-buffer.js';
 import { sampleIntervalMs } from './sample-interval.js';
 import { samplesByThread } from './thread-samples.js';
 
@@ -37,7 +37,7 @@ const REQUEST_MARKER_SCHEMA = {
   ],
 };
 
-/** The thread tables of the processed format; columns are parallel arrays. */
+/** A thread of the file as written (the types describe the JSON; columns are parallel arrays). */
 export interface GeckoThread {
   name: string;
   isMainThread: boolean;
@@ -115,49 +115,56 @@ class GeckoStrings {
 export function exportGecko(profile: Profile): Buffer {
   const strings = new GeckoStrings();
   const ids = new LocalIds(profile);
-  const gecko: GeckoProfile = {
-    meta: {
-      interval: sampleIntervalMs(profile),
-      startTime: profile.meta.startTime,
-      processType: 0,
-      product: profile.meta.command || 'hotpath',
-      importedFrom: 'hotpath',
-      misc: profile.meta.pythonVersion ? `Python ${profile.meta.pythonVersion}` : 'Python',
-      platform: 'Linux',
-      stackwalk: 0,
-      symbolicated: true,
-      version: GECKO_FORMAT_VERSION,
-      preprocessedProfileVersion: GECKO_PROCESSED_VERSION,
-      categories: CATEGORIES,
-      markerSchema: [REQUEST_MARKER_SCHEMA],
-      extensions: { id: [], name: [], baseURL: [], length: 0 },
-    },
-    libs: [],
-    pages: [],
-    threads: samplesByThread(profile).map((indices, thread) => buildThread(profile, strings, ids, thread, indices)),
-    shared: { stringArray: strings.array },
+  const meta: GeckoProfile['meta'] = {
+    interval: sampleIntervalMs(profile),
+    startTime: profile.meta.startTime,
+    processType: 0,
+    product: profile.meta.command || 'hotpath',
+    importedFrom: 'hotpath',
+    misc: profile.meta.pythonVersion ? `Python ${profile.meta.pythonVersion}` : 'Python',
+    platform: 'Linux',
+    stackwalk: 0,
+    symbolicated: true,
+    version: GECKO_FORMAT_VERSION,
+    preprocessedProfileVersion: GECKO_PROCESSED_VERSION,
+    categories: CATEGORIES,
+    markerSchema: [REQUEST_MARKER_SCHEMA],
+    extensions: { id: [], name: [], baseURL: [], length: 0 },
   };
-  return encodeJsonBuffer(gecko);
+  // Written as it is built, a thread at a time, straight from typed columns: no object per sample or frame.
+  const out = new JsonChunks();
+  out.write(`{"meta":${JSON.stringify(meta)},"libs":[],"pages":[],"threads":[`);
+  samplesByThread(profile).forEach((indices, thread) => {
+    if (thread > 0) out.write(',');
+    writeThread(out, profile, strings, ids.forThread(thread), thread, indices);
+  });
+  // The string array goes last: every thread has interned its strings by now.
+  out.write('],"shared":{"stringArray":');
+  out.value(strings.array);
+  out.write('}}');
+  return out.finish();
 }
 
-function buildThread(
+function writeThread(
+  out: JsonChunks,
   profile: Profile,
   strings: GeckoStrings,
   ids: LocalIds,
   thread: number,
   indices: number[],
-): GeckoThread {
+): void {
   const entry = profile.threads[thread]!;
-  const tables = new ThreadTables(profile, strings, ids.forThread(thread));
+  const tables = new ThreadTables(profile, strings, ids);
   const { samples } = profile;
-  const sampleStacks = new Array<number | null>(indices.length);
-  const sampleTimes = new Array<number>(indices.length);
+  const stacks = new Int32Array(indices.length);
+  const times = new Float64Array(indices.length);
   for (let k = 0; k < indices.length; k++) {
-    sampleStacks[k] = tables.stack(samples.stack[indices[k]!]!);
-    sampleTimes[k] = samples.time[indices[k]!]!;
+    stacks[k] = tables.stack(samples.stack[indices[k]!]!);
+    times[k] = samples.time[indices[k]!]!;
   }
+  const markers = new RequestMarkers(profile, strings, indices);
   const command = profile.processes.find((process) => process.pid === entry.pid)?.command;
-  return {
+  const header: Omit<GeckoThread, TableName> = {
     name: entry.name || `thread ${entry.tid}`,
     isMainThread: entry.tid === entry.pid,
     processName: command ? `${command} (${entry.pid})` : `process ${entry.pid}`,
@@ -170,16 +177,54 @@ function buildThread(
     showMarkersInTimeline: true,
     pid: String(entry.pid),
     tid: entry.tid,
-    samples: {
-      stack: sampleStacks,
-      time: sampleTimes,
-      weight: null,
-      weightType: 'samples',
-      length: sampleStacks.length,
-    },
-    markers: buildRequestMarkers(profile, strings, indices),
-    ...tables.finish(),
   };
+  out.write(JSON.stringify(header).slice(0, -1));
+  writeTable(out, 'samples', indices.length, {
+    stack: (o) => o.integers(stacks, indices.length, true),
+    time: (o) => o.floats(times, indices.length),
+    weight: (o) => o.write('null'),
+    weightType: (o) => o.write('"samples"'),
+  });
+  markers.write(out);
+  tables.write(out);
+  out.write('}');
+}
+
+type TableName = 'samples' | 'markers' | 'stackTable' | 'frameTable' | 'funcTable' | 'resourceTable' | 'nativeSymbols';
+
+/** Writes each column (or other value) of one table, then its length, as a key of the object being written. */
+function writeTable(
+  out: JsonChunks,
+  name: TableName,
+  length: number,
+  columns: Record<string, (out: JsonChunks) => void>,
+): void {
+  out.write(`,"${name}":{`);
+  for (const [key, write] of Object.entries(columns)) {
+    out.write(`"${key}":`);
+    write(out);
+    out.write(',');
+  }
+  out.write(`"length":${length}}`);
+}
+
+/** A growing column of integers; -1 stands for null where the format allows null. */
+class IntColumn {
+  values = new Int32Array(1024);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Int32Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = value;
+  }
+
+  write(out: JsonChunks, negativeIsNull = false): void {
+    out.integers(this.values, this.length, negativeIsNull);
+  }
 }
 
 /**
@@ -225,32 +270,20 @@ class ThreadIdMap {
   }
 }
 
-/** One thread's stack, frame, func and resource tables, filled on demand from the profile's interned ids. */
+/**
+ * One thread's stack, frame, func and resource tables, filled on demand from the profile's interned ids. Only
+ * the columns that vary are kept; the others hold one value per row (address -1, no column, ...).
+ */
 class ThreadTables {
-  private stackTable: GeckoThread['stackTable'] = { frame: [], prefix: [], length: 0 };
-  private frameTable: GeckoThread['frameTable'] = {
-    address: [],
-    inlineDepth: [],
-    category: [],
-    subcategory: [],
-    func: [],
-    nativeSymbol: [],
-    innerWindowID: [],
-    line: [],
-    column: [],
-    length: 0,
-  };
-  private funcTable: GeckoThread['funcTable'] = {
-    name: [],
-    isJS: [],
-    relevantForJS: [],
-    resource: [],
-    fileName: [],
-    lineNumber: [],
-    columnNumber: [],
-    length: 0,
-  };
-  private resourceTable: GeckoThread['resourceTable'] = { lib: [], name: [], host: [], type: [], length: 0 };
+  private stackFrame = new IntColumn();
+  private stackPrefix = new IntColumn();
+  private frameFunc = new IntColumn();
+  private frameLine = new IntColumn();
+  private funcName = new IntColumn();
+  private funcResource = new IntColumn();
+  private funcFile = new IntColumn();
+  private funcLine = new IntColumn();
+  private resourceName = new IntColumn();
   private resourceIds = new Map<string, number>();
 
   constructor(
@@ -260,59 +293,81 @@ class ThreadTables {
   ) {}
 
   /**
-   * The thread-local stack index of a profile stack node; null for an empty stack. Profile stack nodes are
+   * The thread-local stack index of a profile stack node; -1 (null) for an empty stack. Profile stack nodes are
    * unique per (caller node, frame), and so are local ones, so nodes map one to one.
    */
-  stack(node: number): number | null {
-    if (node < 0) return null;
+  stack(node: number): number {
+    if (node < 0) return -1;
     const known = this.ids.stack.get(node);
     if (known >= 0) return known;
     // A node new to the thread: walk up to the nearest caller it has, then add the missing ones outermost first.
     const missing: number[] = [];
-    let prefix: number | null = null;
+    let prefix = -1;
     for (let n = node; n >= 0; n = this.profile.stackParent[n]!) {
-      const id = this.ids.stack.get(n);
-      if (id >= 0) {
-        prefix = id;
-        break;
-      }
+      prefix = this.ids.stack.get(n);
+      if (prefix >= 0) break;
       missing.push(n);
     }
     for (let k = missing.length - 1; k >= 0; k--) {
-      const id = this.stackTable.length++;
-      this.stackTable.frame.push(this.frame(this.profile.stackFrame[missing[k]!]!));
-      this.stackTable.prefix.push(prefix);
+      const id = this.stackFrame.length;
+      this.stackFrame.push(this.frame(this.profile.stackFrame[missing[k]!]!));
+      this.stackPrefix.push(prefix);
       this.ids.stack.set(missing[k]!, id);
       prefix = id;
     }
     return prefix;
   }
 
-  finish(): Pick<GeckoThread, 'stackTable' | 'frameTable' | 'funcTable' | 'resourceTable' | 'nativeSymbols'> {
-    return {
-      stackTable: this.stackTable,
-      frameTable: this.frameTable,
-      funcTable: this.funcTable,
-      resourceTable: this.resourceTable,
-      nativeSymbols: { libIndex: [], address: [], name: [], functionSize: [], length: 0 },
-    };
+  write(out: JsonChunks): void {
+    const frames = this.frameFunc.length;
+    const funcs = this.funcName.length;
+    const resources = this.resourceName.length;
+    writeTable(out, 'stackTable', this.stackFrame.length, {
+      frame: (o) => this.stackFrame.write(o),
+      prefix: (o) => this.stackPrefix.write(o, true),
+    });
+    writeTable(out, 'frameTable', frames, {
+      address: (o) => o.repeated('-1', frames),
+      inlineDepth: (o) => o.repeated('0', frames),
+      category: (o) => o.repeated(String(CATEGORY_PYTHON), frames),
+      subcategory: (o) => o.repeated('0', frames),
+      func: (o) => this.frameFunc.write(o),
+      nativeSymbol: (o) => o.repeated('null', frames),
+      innerWindowID: (o) => o.repeated('null', frames),
+      line: (o) => this.frameLine.write(o, true),
+      column: (o) => o.repeated('null', frames),
+    });
+    writeTable(out, 'funcTable', funcs, {
+      name: (o) => this.funcName.write(o),
+      // isJS marks "script" frames: the profiler's JS-only views then show exactly the Python code.
+      isJS: (o) => o.repeated('true', funcs),
+      relevantForJS: (o) => o.repeated('false', funcs),
+      resource: (o) => this.funcResource.write(o),
+      fileName: (o) => this.funcFile.write(o),
+      lineNumber: (o) => this.funcLine.write(o, true),
+      columnNumber: (o) => o.repeated('null', funcs),
+    });
+    writeTable(out, 'resourceTable', resources, {
+      lib: (o) => o.repeated('null', resources),
+      name: (o) => this.resourceName.write(o),
+      host: (o) => o.repeated('null', resources),
+      type: (o) => o.repeated(String(RESOURCE_TYPE_LIBRARY), resources),
+    });
+    writeTable(out, 'nativeSymbols', 0, {
+      libIndex: (o) => o.write('[]'),
+      address: (o) => o.write('[]'),
+      name: (o) => o.write('[]'),
+      functionSize: (o) => o.write('[]'),
+    });
   }
 
   private frame(frame: number): number {
     let id = this.ids.frame.get(frame);
     if (id < 0) {
       const { func, line } = this.profile.frames[frame]!;
-      const table = this.frameTable;
-      id = table.length++;
-      table.address.push(-1);
-      table.inlineDepth.push(0);
-      table.category.push(CATEGORY_PYTHON);
-      table.subcategory.push(0);
-      table.func.push(this.func(func));
-      table.nativeSymbol.push(null);
-      table.innerWindowID.push(null);
-      table.line.push(line > 0 ? line : null);
-      table.column.push(null);
+      id = this.frameFunc.length;
+      this.frameFunc.push(this.func(func));
+      this.frameLine.push(line > 0 ? line : -1);
       this.ids.frame.set(frame, id);
     }
     return id;
@@ -323,16 +378,11 @@ class ThreadTables {
     if (id < 0) {
       const entry = this.profile.functions[func]!;
       const file = this.profile.strings[entry.file]!;
-      const table = this.funcTable;
-      id = table.length++;
-      table.name.push(this.strings.id(this.profile.strings[entry.name]!));
-      // isJS marks "script" frames: the profiler's JS-only views then show exactly the Python code.
-      table.isJS.push(true);
-      table.relevantForJS.push(false);
-      table.resource.push(this.resource(file));
-      table.fileName.push(this.strings.id(file));
-      table.lineNumber.push(entry.firstLine > 0 ? entry.firstLine : null);
-      table.columnNumber.push(null);
+      id = this.funcName.length;
+      this.funcName.push(this.strings.id(this.profile.strings[entry.name]!));
+      this.funcResource.push(this.resource(file));
+      this.funcFile.push(this.strings.id(file));
+      this.funcLine.push(entry.firstLine > 0 ? entry.firstLine : -1);
       this.ids.func.set(func, id);
     }
     return id;
@@ -341,12 +391,8 @@ class ThreadTables {
   private resource(file: string): number {
     let id = this.resourceIds.get(file);
     if (id === undefined) {
-      const table = this.resourceTable;
-      id = table.length++;
-      table.lib.push(null);
-      table.name.push(this.strings.id(file));
-      table.host.push(null);
-      table.type.push(RESOURCE_TYPE_LIBRARY);
+      id = this.resourceName.length;
+      this.resourceName.push(this.strings.id(file));
       this.resourceIds.set(file, id);
     }
     return id;
@@ -354,29 +400,45 @@ class ThreadTables {
 }
 
 /** Consecutive samples of the thread with the same endpoint make one interval marker, ending one interval late. */
-function buildRequestMarkers(profile: Profile, strings: GeckoStrings, indices: number[]): GeckoThread['markers'] {
-  const markers: GeckoThread['markers'] = {
-    data: [],
-    name: [],
-    startTime: [],
-    endTime: [],
-    phase: [],
-    category: [],
-    length: 0,
-  };
-  const { samples } = profile;
-  const intervalMs = sampleIntervalMs(profile);
-  for (let start = 0, end = 0; start < indices.length; start = end) {
-    const endpoint = samples.endpoint[indices[start]!]!;
-    while (end < indices.length && samples.endpoint[indices[end]!] === endpoint) end++;
-    if (endpoint < 0) continue;
-    markers.data.push({ type: 'Request', endpoint: profile.endpoints[endpoint]!, samples: end - start });
-    markers.name.push(strings.id(profile.endpoints[endpoint]!));
-    markers.startTime.push(samples.time[indices[start]!]!);
-    markers.endTime.push(samples.time[indices[end - 1]!]! + intervalMs);
-    markers.phase.push(MARKER_PHASE_INTERVAL);
-    markers.category.push(CATEGORY_REQUEST);
-    markers.length++;
+class RequestMarkers {
+  private endpoint = new IntColumn();
+  private samples = new IntColumn();
+  private name = new IntColumn();
+  private startTime: number[] = [];
+  private endTime: number[] = [];
+
+  constructor(
+    private readonly profile: Profile,
+    strings: GeckoStrings,
+    indices: number[],
+  ) {
+    const { samples } = profile;
+    const intervalMs = sampleIntervalMs(profile);
+    for (let start = 0, end = 0; start < indices.length; start = end) {
+      const endpoint = samples.endpoint[indices[start]!]!;
+      while (end < indices.length && samples.endpoint[indices[end]!] === endpoint) end++;
+      if (endpoint < 0) continue;
+      this.endpoint.push(endpoint);
+      this.samples.push(end - start);
+      this.name.push(strings.id(profile.endpoints[endpoint]!));
+      this.startTime.push(samples.time[indices[start]!]!);
+      this.endTime.push(samples.time[indices[end - 1]!]! + intervalMs);
+    }
   }
-  return markers;
+
+  write(out: JsonChunks): void {
+    const count = this.endpoint.length;
+    // The data object's text up to its sample count, once per endpoint.
+    const dataPrefix = this.profile.endpoints.map(
+      (label) => `{"type":"Request","endpoint":${JSON.stringify(label)},"samples":`,
+    );
+    writeTable(out, 'markers', count, {
+      data: (o) => o.list(count, (i) => `${dataPrefix[this.endpoint.values[i]!]}${this.samples.values[i]}}`),
+      name: (o) => this.name.write(o),
+      startTime: (o) => o.floats(Float64Array.from(this.startTime), count),
+      endTime: (o) => o.floats(Float64Array.from(this.endTime), count),
+      phase: (o) => o.repeated(String(MARKER_PHASE_INTERVAL), count),
+      category: (o) => o.repeated(String(CATEGORY_REQUEST), count),
+    });
+  }
 }

@@ -9,6 +9,9 @@ export interface JsonBufferOptions {
 
 /** Short texts are gathered into one string before encoding: one Buffer per many keys, commas and brackets. */
 const SHORT_TEXT = 1 << 16;
+/** Numbers joined into one text at a time, and the characters `list` gathers before joining. */
+const NUMBER_BLOCK = 16_384;
+const LIST_BLOCK_CHARS = 1 << 20;
 
 export function encodeJsonBuffer(value: unknown, options: JsonBufferOptions = {}): Buffer {
   const out = new JsonChunks(options.maxPieceChars);
@@ -45,6 +48,62 @@ export class JsonChunks {
       this.halves(value, 0, value.length);
       this.write(']');
     } else this.properties(value as Record<string, unknown>);
+  }
+
+  /** A JSON array of the first `length` integers; with `negativeIsNull`, negative ones are written as null. */
+  integers(values: Int32Array, length: number, negativeIsNull = false): void {
+    this.write('[');
+    for (let start = 0; start < length; start += NUMBER_BLOCK) {
+      // Concatenation beats a typed array's join (and JSON.stringify) on integers, and writes the nulls on the way.
+      let text = start > 0 ? ',' : '';
+      for (let i = start, end = Math.min(length, start + NUMBER_BLOCK); i < end; i++) {
+        const value = values[i]!;
+        const json = negativeIsNull && value < 0 ? 'null' : String(value);
+        text += i > start ? `,${json}` : json;
+      }
+      this.write(text);
+    }
+    this.write(']');
+  }
+
+  /** A JSON array of the first `length` numbers of any kind (finite: the exporters write no others). */
+  floats(values: Float64Array, length: number): void {
+    this.write('[');
+    for (let start = 0; start < length; start += NUMBER_BLOCK) {
+      const text = JSON.stringify(Array.from(values.subarray(start, Math.min(length, start + NUMBER_BLOCK))));
+      this.write(start > 0 ? `,${text.slice(1, -1)}` : text.slice(1, -1));
+    }
+    this.write(']');
+  }
+
+  /** A JSON array of `count` copies of one JSON text (a constant column). */
+  repeated(json: string, count: number): void {
+    this.write('[');
+    const block = `${json},`.repeat(NUMBER_BLOCK);
+    for (let left = count; left > 0; left -= NUMBER_BLOCK) {
+      const text = left > NUMBER_BLOCK ? block : `${json},`.repeat(left - 1) + json;
+      this.write(text);
+    }
+    this.write(']');
+  }
+
+  /** A JSON array of `count` items, each the JSON text `item(i)`, joined a block at a time. */
+  list(count: number, item: (i: number) => string): void {
+    this.write('[');
+    let texts: string[] = [];
+    let chars = 0;
+    for (let i = 0; i < count; i++) {
+      const text = item(i);
+      texts.push(text);
+      chars += text.length;
+      if (chars >= LIST_BLOCK_CHARS || i === count - 1) {
+        const joined = texts.join(',');
+        this.write(i + 1 > texts.length ? `,${joined}` : joined);
+        texts = [];
+        chars = 0;
+      }
+    }
+    this.write(']');
   }
 
   finish(): Buffer {

@@ -5,6 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportGecko, GECKO_PROCESSED_VERSION, type GeckoProfile, type GeckoThread } from '../../src/export/gecko.js';
 import { buildExportProfile, EXPECTED, START_TIME } from '../fixtures/export-profile.js';
+import {
+  buildInterleavedProfile,
+  INTERLEAVED_INTERVAL_MS,
+  stackNames as profileStackNames,
+} from '../fixtures/interleaved-profile.js';
 
 const exported = () => JSON.parse(exportGecko(buildExportProfile()).toString()) as GeckoProfile;
 
@@ -143,4 +148,60 @@ test('consecutive samples of one endpoint in a thread make one Request interval 
     }),
   );
   assert.deepEqual(markers, EXPECTED.requests);
+});
+
+test('thousands of interleaved samples: each thread keeps every sample in order with its stack, lines and time', () => {
+  const profile = buildInterleavedProfile();
+  const gecko = JSON.parse(exportGecko(profile).toString()) as GeckoProfile;
+  const { samples } = profile;
+  assert.equal(gecko.threads.length, profile.threads.length);
+  gecko.threads.forEach((thread, t) => {
+    for (const key of ['samples', 'markers', 'stackTable', 'frameTable', 'funcTable', 'resourceTable'] as const) {
+      assertColumns(thread[key] as unknown as Record<string, unknown>, `thread ${thread.tid} ${key}`);
+    }
+    const indices = [...Array(samples.count).keys()].filter((i) => samples.thread[i] === t);
+    assert.equal(thread.tid, profile.threads[t]!.tid);
+    assert.equal(thread.samples.length, indices.length);
+    indices.forEach((i, k) => {
+      const stack = thread.samples.stack[k]!;
+      assert.equal(thread.samples.time[k], samples.time[i]);
+      assert.deepEqual(stackNames(gecko, thread, stack), profileStackNames(profile, samples.stack[i]!), `sample ${i}`);
+      if (samples.stack[i]! < 0) assert.equal(stack, null, 'an empty stack is null');
+      else {
+        const line = profile.frames[profile.stackFrame[samples.stack[i]!]!]!.line;
+        assert.equal(thread.frameTable.line[thread.stackTable.frame[stack]!], line);
+      }
+    });
+  });
+  assert.ok(
+    [...Array(samples.count).keys()].some((i) => samples.stack[i]! < 0),
+    'the fixture has empty stacks',
+  );
+});
+
+test('thousands of interleaved samples: Request markers tile each run of one endpoint and add up to its samples', () => {
+  const profile = buildInterleavedProfile();
+  const gecko = JSON.parse(exportGecko(profile).toString()) as GeckoProfile;
+  const { samples } = profile;
+  gecko.threads.forEach((thread, t) => {
+    const indices = [...Array(samples.count).keys()].filter((i) => samples.thread[i] === t);
+    const expected: [string, number, number, number][] = [];
+    for (let k = 0; k < indices.length; k++) {
+      const endpoint = samples.endpoint[indices[k]!]!;
+      if (endpoint < 0) continue;
+      const last = expected.at(-1);
+      const previous = k > 0 ? samples.endpoint[indices[k - 1]!] : undefined;
+      const time = samples.time[indices[k]!]!;
+      if (last && previous === endpoint) {
+        last[1]++;
+        last[3] = time + INTERLEAVED_INTERVAL_MS;
+      } else expected.push([profile.endpoints[endpoint]!, 1, time, time + INTERLEAVED_INTERVAL_MS]);
+    }
+    const markers = thread.markers.data.map((data, i): [string, number, number, number] => {
+      assert.equal(gecko.shared.stringArray[thread.markers.name[i]!], data.endpoint);
+      return [data.endpoint, data.samples, thread.markers.startTime[i]!, thread.markers.endTime[i]!];
+    });
+    assert.deepEqual(markers, expected, `thread ${thread.tid}`);
+    assert.ok(markers.some((m) => m[1] > 1) && markers.some((m) => m[1] === 1), 'long and one-sample runs');
+  });
 });
