@@ -11,7 +11,7 @@ import {
   u64,
   type MemoryReader,
 } from '../proc/index.js';
-import { CodeReader, type CodeReaderOptions } from './code-objects.js';
+import { CodeReader, type CodeInfo, type CodeReaderOptions } from './code-objects.js';
 import { findRuntime, readPyVersion, type PythonVersion, type RuntimeLocation } from './find-runtime.js';
 import { decodeCodeAddress, readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
 import type { PythonLayout } from './layout.js';
@@ -71,9 +71,13 @@ export class PythonProcess {
   private threadsWalkedAt = -Infinity;
   /** Each thread's stack as last read (by thread state address): its frames that went on running are not re-checked. */
   private readonly lastStacks = new Map<number, readonly PyFrame[]>();
+  /** Each thread's frame pointer and innermost code object, re-copied at the end of the next sample's prefetch. */
+  private readonly closingPlan = new Map<number, { framePointerAt: number; codeAddress: number }>();
   /** (address, length, offset) of what readFreshInnermost reads, and where it lands. */
   private readonly freshSpans: Float64Array;
   private readonly freshBytes: Buffer;
+  /** Bytes of a code object read to check it (CodeReader's header). */
+  private readonly codeHeaderSize: number;
 
   private constructor(
     readonly pid: number,
@@ -84,9 +88,9 @@ export class PythonProcess {
     codeOptions: Partial<CodeReaderOptions>,
   ) {
     this.reader = new PageCacheReader(targetReader);
-    const codeHeaderSize = layout.codeObject.size + 8;
-    this.freshSpans = new Float64Array([0, 8, 0, 0, 8, 8, 0, codeHeaderSize, 16]);
-    this.freshBytes = Buffer.alloc(16 + codeHeaderSize);
+    this.codeHeaderSize = layout.codeObject.size + 8;
+    this.freshSpans = new Float64Array([0, 8, 0, 0, 8, 8, 0, this.codeHeaderSize, 16]);
+    this.freshBytes = Buffer.alloc(16 + this.codeHeaderSize);
     this.codes = new CodeReader(this.reader, layout, codeOptions, location.symbols.get('PyCode_Type'));
   }
 
@@ -141,7 +145,7 @@ export class PythonProcess {
    * before the next call (a sampler skips idle threads' stacks altogether).
    */
   readThreads(): ThreadStateInfo[] {
-    this.reader.beginSample();
+    this.reader.beginSample(this.closingRanges());
     this.codes.nextTick();
     const now = performance.now();
     if (this.knownThreads.length > 0 && now - this.threadsWalkedAt < REWALK_THREADS_EVERY_MS) {
@@ -172,6 +176,16 @@ export class PythonProcess {
     this.pthreadTids.clear();
     const listed = new Set(threads.map((t) => t.address));
     for (const address of this.lastStacks.keys()) if (!listed.has(address)) this.lastStacks.delete(address);
+    for (const address of this.closingPlan.keys()) if (!listed.has(address)) this.closingPlan.delete(address);
+  }
+
+  /** (address, length) pairs for the prefetch to copy last: what tells, after the walk, that nothing moved. */
+  private closingRanges(): number[] {
+    const ranges: number[] = [];
+    for (const { framePointerAt, codeAddress } of this.closingPlan.values()) {
+      ranges.push(framePointerAt, 8, codeAddress, this.codeHeaderSize);
+    }
+    return ranges;
   }
 
   private readThreadStatesWithRetry(): ThreadStateInfo[] {
@@ -195,7 +209,7 @@ export class PythonProcess {
         const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
         const lastAttempt = attempt === TORN_READ_RETRIES;
         // A retry trusts nothing from before: the torn attempt may have been read mid-change.
-        this.checkCodeObjects(walk.frames, attempt === 0 ? this.lastStacks.get(thread.address) : undefined);
+        this.checkCodeObjects(thread, walk.frames, attempt === 0 ? this.lastStacks.get(thread.address) : undefined);
         if (
           !lastAttempt &&
           (performance.now() - started > SLOW_WALK_MS || !this.innermostFrameUnchanged(thread, walk.frames))
@@ -207,6 +221,12 @@ export class PythonProcess {
         const innermost = walk.frames[0];
         if (lastAttempt && innermost && !this.codes.isCurrent(innermost.code, this.targetReader)) return undefined;
         this.lastStacks.set(thread.address, walk.frames);
+        if (innermost) {
+          this.closingPlan.set(thread.address, {
+            framePointerAt: thread.framePointerAt,
+            codeAddress: innermost.code.address,
+          });
+        }
         return {
           interp: thread.interp,
           nativeThreadId: this.nativeThreadId(thread),
@@ -232,9 +252,15 @@ export class PythonProcess {
    * running and so kept that object alive. The innermost frame is always checked: it is where a function
    * compiled, run and freed in a loop shows. A replaced code object makes the walk start again.
    */
-  private checkCodeObjects(frames: readonly PyFrame[], previous: readonly PyFrame[] | undefined): void {
+  private checkCodeObjects(
+    thread: ThreadStateInfo,
+    frames: readonly PyFrame[],
+    previous: readonly PyFrame[] | undefined,
+  ): void {
     let continuing = previous?.length ?? 0;
-    for (let depth = 0; depth < frames.length; depth++) {
+    // The thread's current frame is checked after the walk, against a later copy (innermostFrameUnchanged).
+    const checkedLater = frames[0]?.frameAddress === thread.frameAddress ? 1 : 0;
+    for (let depth = 0; depth < frames.length - checkedLater; depth++) {
       const frame = frames[frames.length - 1 - depth]!;
       const before = depth < continuing ? previous![previous!.length - 1 - depth] : undefined;
       const kept =
@@ -255,24 +281,50 @@ export class PythonProcess {
   private innermostFrameUnchanged(thread: ThreadStateInfo, frames: readonly PyFrame[]): boolean {
     if (thread.frameAddress === 0) return true;
     const innermost = frames[0];
+    const closing = this.checkClosingCopies(thread, innermost);
+    if (closing !== undefined) return closing;
     if (innermost?.frameAddress !== thread.frameAddress) {
       return readCurrentFrameAddress(this.targetReader, this.layout, thread.address) === thread.frameAddress;
     }
     const fresh = this.readFreshInnermost(thread, innermost);
     if (!fresh) {
       const current = readCurrentFrameAddress(this.targetReader, this.layout, thread.address);
-      return (
-        current === thread.frameAddress &&
-        readFrameCodeAddress(this.targetReader, this.layout, current) === innermost.code.address &&
-        this.codes.isCurrent(innermost.code, this.targetReader)
-      );
+      if (
+        current !== thread.frameAddress ||
+        readFrameCodeAddress(this.targetReader, this.layout, current) !== innermost.code.address
+      ) {
+        return false;
+      }
+      if (this.codes.isCurrent(innermost.code, this.targetReader)) return true;
+      this.codes.invalidate(innermost.code.address);
+      return false;
     }
     const { framePointer, executable, codeHeader } = fresh;
     return (
       framePointer === thread.frameAddress &&
       decodeCodeAddress(this.layout, executable) === innermost.code.address &&
-      this.codes.matchesHeader(innermost.code, codeHeader)
+      this.isStillDecoded(innermost.code, codeHeader)
     );
+  }
+
+  /** Whether `header` is still the code object `code` was decoded from; if not, the next read decodes it anew. */
+  private isStillDecoded(code: CodeInfo, header: Buffer): boolean {
+    if (this.codes.matchesHeader(code, header)) return true;
+    this.codes.invalidate(code.address);
+    return false;
+  }
+
+  /**
+   * The same check from the copies the prefetch took after every page this sample used (undefined when there are
+   * none to trust): the frame pointer unchanged, and the code object still the one decoded.
+   */
+  private checkClosingCopies(thread: ThreadStateInfo, innermost: PyFrame | undefined): boolean | undefined {
+    const pointer = this.reader.closingCopy(thread.framePointerAt, 8);
+    if (!pointer) return undefined;
+    if (innermost?.frameAddress !== thread.frameAddress) return u64(pointer, 0) === thread.frameAddress;
+    const header = this.reader.closingCopy(innermost.code.address, this.codeHeaderSize);
+    if (!header) return undefined;
+    return u64(pointer, 0) === thread.frameAddress && this.isStillDecoded(innermost.code, header);
   }
 
   /**

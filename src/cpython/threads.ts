@@ -17,6 +17,8 @@ export interface ThreadStateInfo {
   nativeThreadId?: number;
   /** Innermost frame, 0 when the thread runs no Python code. */
   frameAddress: number;
+  /** Where frameAddress was read: the thread state's field, or its _PyCFrame's (3.11–3.12). */
+  framePointerAt: number;
 }
 
 function readLinkedList(reader: MemoryReader, head: number, nextOffset: number, limit: number): number[] {
@@ -53,7 +55,7 @@ export function readThreadStates(reader: MemoryReader, layout: PythonLayout, int
       interp: u64(state, t.interp),
       threadId: u64(state, t.threadId),
       nativeThreadId: t.nativeThreadId !== undefined ? u64(state, t.nativeThreadId) : undefined,
-      frameAddress: followCurrentFrame(reader, layout, u64(state, t.currentFrame)),
+      ...readFramePointer(reader, layout, address, state),
     });
     address = u64(state, t.next);
   }
@@ -85,19 +87,27 @@ export function rereadThreadStates(
       u64(state, t.threadId) === thread.threadId &&
       (t.nativeThreadId === undefined || u64(state, t.nativeThreadId) === thread.nativeThreadId);
     if (!unchanged) return undefined;
-    current.push({ ...thread, frameAddress: followCurrentFrame(reader, layout, u64(state, t.currentFrame)) });
+    current.push({ ...thread, ...readFramePointer(reader, layout, thread.address, state) });
   }
   return current;
 }
 
 /** Where a thread's innermost frame is now, read on its own: to tell whether a stack moved on while it was walked. */
 export function readCurrentFrameAddress(reader: MemoryReader, layout: PythonLayout, threadState: number): number {
-  const pointer = u64(reader.read(threadState + layout.threadState.currentFrame, 8), 0);
-  return followCurrentFrame(reader, layout, pointer);
+  const state = reader.read(threadState, layout.threadState.currentFrame + 8);
+  return readFramePointer(reader, layout, threadState, state).frameAddress;
 }
 
-/** The thread state's frame pointer, through the _PyCFrame where the version has one (3.11-3.12). */
-function followCurrentFrame(reader: MemoryReader, layout: PythonLayout, pointer: number): number {
-  if (layout.currentFrameKind !== 'cframe' || pointer === 0) return pointer;
-  return u64(reader.read(pointer + (layout.threadState.cframeCurrentFrame ?? 0), 8), 0);
+/** A thread's innermost frame from the bytes of its state, through the _PyCFrame where there is one (3.11-3.12). */
+function readFramePointer(
+  reader: MemoryReader,
+  layout: PythonLayout,
+  threadState: number,
+  state: Buffer,
+): { frameAddress: number; framePointerAt: number } {
+  const pointer = u64(state, layout.threadState.currentFrame);
+  const field = threadState + layout.threadState.currentFrame;
+  if (layout.currentFrameKind !== 'cframe' || pointer === 0) return { frameAddress: pointer, framePointerAt: field };
+  const framePointerAt = pointer + (layout.threadState.cframeCurrentFrame ?? 0);
+  return { frameAddress: u64(reader.read(framePointerAt, 8), 0), framePointerAt };
 }

@@ -5,7 +5,9 @@
 // Pages live in one reused slab, so a sample allocates no page buffers: a buffer read() returns is
 // valid until the next clear().
 // With a reader that copies scattered ranges in one call (process_vm_readv), beginSample() fetches every page the
-// previous sample used at once: a steady stack then costs one system call for all its pages.
+// previous sample used at once, followed by "closing" ranges the caller names (a thread's frame pointer, its
+// innermost code object): when nothing else reached the target since, those closing copies, taken after every
+// page, tell whether what the pages show still held at the end. A steady stack then costs one system call.
 
 import { MemoryReadError } from '../errors/index.js';
 import type { MemoryReader } from './memory-reader.js';
@@ -20,65 +22,95 @@ const MAX_PREFETCH_PAGES = 256;
 export class PageCacheReader implements MemoryReader {
   /** Page number → offset of its copy in the slab. */
   private pages = new Map<number, number>();
+  /** Pages the reads of this sample used, in the order first used: what the next sample fetches at once. */
+  private used = new Set<number>();
   private slab = Buffer.allocUnsafe(INITIAL_SLAB_PAGES * PAGE);
   /** Bytes of the slab filled since the last clear(). */
-  private used = 0;
+  private filled = 0;
   /** Reads that reached the target since construction: for the benchmark and tests. */
   targetReads = 0;
-  /** Spans (address, length, slab offset) of the pages to fetch at the start of the next sample. */
-  private prefetchSpans = new Float64Array(0);
+  private spans = new Float64Array(0);
+  /** The closing ranges of this sample's prefetch (address → slab offset and length), while they are valid. */
+  private closing = new Map<number, { offset: number; length: number }>();
+  /** targetReads right after the prefetch: a read since then makes the closing copies no longer the last. */
+  private readsAtPrefetch = -1;
 
   constructor(private readonly inner: MemoryReader) {}
 
   clear(): void {
     this.pages.clear();
-    this.used = 0;
+    this.closing.clear();
+    this.filled = 0;
   }
 
   /**
    * Starts a sample: forgets every page, then, where the reader can read scattered ranges at once, fetches again
-   * the pages the previous sample read (the thread states, frames and code objects of stacks that mostly stay).
+   * the pages the previous sample used (thread states, frames and code objects of stacks that mostly stay) and
+   * after them `closing`, (address, length) pairs to check the sample against (see closingCopy).
    */
-  beginSample(): void {
-    const spanCount = this.inner.readSpans ? this.planPrefetch() : 0;
+  beginSample(closing: readonly number[] = []): void {
+    const spanCount = this.inner.readSpans ? this.planPrefetch(closing) : 0;
     this.clear();
+    this.used.clear();
     if (spanCount === 0) return;
-    const spans = this.prefetchSpans;
+    const spans = this.spans;
+    const pageSpans = spanCount - closing.length / 2;
     this.reserve(spans[(spanCount - 1) * 3 + 2]! + spans[(spanCount - 1) * 3 + 1]!);
     this.targetReads++;
     const whole = this.inner.readSpans!(spans, spanCount, this.slab);
-    for (let i = 0; i < whole; i++) {
+    for (let i = 0; i < Math.min(whole, pageSpans); i++) {
       const [address, length, offset] = [spans[i * 3]!, spans[i * 3 + 1]!, spans[i * 3 + 2]!];
       for (let at = 0; at < length; at += PAGE) this.pages.set((address + at) / PAGE, offset + at);
-      this.used = offset + length;
     }
+    this.filled = spans[(spanCount - 1) * 3 + 2]! + spans[(spanCount - 1) * 3 + 1]!;
+    if (whole < spanCount) return;
+    for (let i = pageSpans; i < spanCount; i++) {
+      this.closing.set(spans[i * 3]!, { length: spans[i * 3 + 1]!, offset: spans[i * 3 + 2]! });
+    }
+    this.readsAtPrefetch = this.targetReads;
   }
 
   /**
-   * Turns this sample's pages, in the order they were first read, into spans (runs of pages that follow each
-   * other in both order and address); returns how many. That order is the order of dependence (a thread state,
-   * then its frames, then their code objects), kept because the kernel copies spans one after the other: a code
-   * object copied after the frame that runs it is that frame's, or a later one, never an earlier one.
+   * The copy of a closing range taken at the end of this sample's prefetch, after every page; undefined when it
+   * was not asked for, the prefetch was not whole, or a read has reached the target since (then some data used
+   * is newer than the copy, which proves nothing).
    */
-  private planPrefetch(): number {
-    const count = Math.min(this.pages.size, MAX_PREFETCH_PAGES);
-    if (this.prefetchSpans.length < count * 3) this.prefetchSpans = new Float64Array(count * 3);
-    const spans = this.prefetchSpans;
+  closingCopy(address: number, length: number): Buffer | undefined {
+    if (this.targetReads !== this.readsAtPrefetch) return undefined;
+    const range = this.closing.get(address);
+    return range?.length === length ? this.slab.subarray(range.offset, range.offset + length) : undefined;
+  }
+
+  /**
+   * Spans for the previous sample's pages, in the order they were first used, as runs of pages that follow each
+   * other in both order and address, then the closing ranges; returns how many. That order is the order of
+   * dependence (a thread state, then its frames, then their code objects), kept because the kernel copies spans
+   * one after the other: a code object copied after the frame that runs it is that frame's, or a later one.
+   */
+  private planPrefetch(closing: readonly number[]): number {
+    const pageCount = Math.min(this.used.size, MAX_PREFETCH_PAGES);
+    const maxSpans = pageCount + closing.length / 2;
+    if (this.spans.length < maxSpans * 3) this.spans = new Float64Array(maxSpans * 3);
+    const spans = this.spans;
     let spanCount = 0;
     let offset = 0;
     let previous = -1;
-    for (const page of this.pages.keys()) {
-      if (offset === count * PAGE) break;
+    for (const page of this.used) {
+      if (offset === pageCount * PAGE) break;
       if (spanCount > 0 && page === previous + 1) {
         spans[(spanCount - 1) * 3 + 1] += PAGE;
       } else {
-        spans[spanCount * 3] = page * PAGE;
-        spans[spanCount * 3 + 1] = PAGE;
-        spans[spanCount * 3 + 2] = offset;
+        spans.set([page * PAGE, PAGE, offset], spanCount * 3);
         spanCount++;
       }
       previous = page;
       offset += PAGE;
+    }
+    if (spanCount === 0) return 0;
+    for (let i = 0; i < closing.length; i += 2) {
+      spans.set([closing[i]!, closing[i + 1]!, offset], spanCount * 3);
+      spanCount++;
+      offset += closing[i + 1]!;
     }
     return spanCount;
   }
@@ -88,6 +120,7 @@ export class PageCacheReader implements MemoryReader {
     const firstPage = Math.floor(address / PAGE);
     const lastPage = Math.floor((address + length - 1) / PAGE);
     this.fillPages(firstPage, lastPage);
+    for (let page = firstPage; page <= lastPage; page++) this.used.add(page);
     const start = this.pages.get(firstPage)! + (address - firstPage * PAGE);
     if (this.isContiguous(firstPage, lastPage)) return this.slab.subarray(start, start + length);
     const joined = Buffer.allocUnsafe(length);
@@ -122,20 +155,20 @@ export class PageCacheReader implements MemoryReader {
       const offset = this.reserve(length);
       this.readThroughInto(page * PAGE, length, offset);
       for (let p = page; p <= end; p++) this.pages.set(p, offset + (p - page) * PAGE);
-      this.used += length;
+      this.filled += length;
       page = end;
     }
   }
 
   /** Where `length` more bytes go in the slab, growing it (and keeping what it holds) when full. */
   private reserve(length: number): number {
-    if (this.used + length > this.slab.length) {
+    if (this.filled + length > this.slab.length) {
       // Buffers handed out this sample keep pointing into the old slab, which is no longer written.
-      const bigger = Buffer.allocUnsafe(Math.max(this.slab.length * 2, this.used + length));
-      this.slab.copy(bigger, 0, 0, this.used);
+      const bigger = Buffer.allocUnsafe(Math.max(this.slab.length * 2, this.filled + length));
+      this.slab.copy(bigger, 0, 0, this.filled);
       this.slab = bigger;
     }
-    return this.used;
+    return this.filled;
   }
 
   private readThroughInto(address: number, length: number, offset: number): void {
