@@ -7,6 +7,8 @@ import type { RawFrame } from './sample.js';
 
 interface ThreadFrames {
   frames: readonly RawFrame[];
+  /** What they were made from, innermost first: compared by code object and line, with no lookup. */
+  source: readonly PyFrame[];
   generation: number;
 }
 
@@ -24,13 +26,13 @@ export class RawFrameCache {
     }
     const last = threads.get(threadId);
     const count = innermostFirst.length;
-    if (last && last.frames.length === count && this.sameFrames(last.frames, innermostFirst)) {
+    if (last && sameFrames(last.source, innermostFirst)) {
       last.generation = this.generation;
       return last.frames;
     }
     const frames = new Array<RawFrame>(count);
     for (let i = 0; i < count; i++) frames[i] = this.frameOf(innermostFirst[count - 1 - i]!);
-    threads.set(threadId, { frames, generation: this.generation });
+    threads.set(threadId, { frames, source: innermostFirst, generation: this.generation });
     return frames;
   }
 
@@ -41,14 +43,6 @@ export class RawFrameCache {
       if (threads.size === 0) this.threads.delete(pid);
     }
     this.generation++;
-  }
-
-  private sameFrames(outermostFirst: readonly RawFrame[], innermostFirst: readonly PyFrame[]): boolean {
-    const count = innermostFirst.length;
-    for (let i = 0; i < count; i++) {
-      if (outermostFirst[i] !== this.frameOf(innermostFirst[count - 1 - i]!)) return false;
-    }
-    return true;
   }
 
   private frameOf(frame: PyFrame): RawFrame {
@@ -64,4 +58,11 @@ export class RawFrameCache {
     }
     return raw;
   }
+}
+
+/** Same functions on the same lines (RawFrames hold nothing else). */
+function sameFrames(a: readonly PyFrame[], b: readonly PyFrame[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.code !== b[i]!.code || a[i]!.line !== b[i]!.line) return false;
+  return true;
 }

@@ -6,6 +6,7 @@
 
 import {
   readDictItems,
+  type CodeInfo,
   type ObjectReader,
   type PyFrame,
   type PythonProcess,
@@ -45,6 +46,10 @@ const REQUEST_LOCALS = [
   ['scope', 'asgi'],
 ] as const;
 type Protocol = (typeof REQUEST_LOCALS)[number][1];
+/** Django's ASGIRequest, whose `scope` attribute holds the ASGI scope. */
+const REQUEST_OBJECT_LOCAL = 'request';
+/** Bits of what a code object's locals can hold: REQUEST_LOCALS by index, then a request object. */
+const REQUEST_OBJECT_BIT = 1 << REQUEST_LOCALS.length;
 
 /** How many more times an unrouted request's dict is read, in case its route appears later. */
 const MAX_ROUTE_REREADS = 5;
@@ -57,6 +62,8 @@ const MARKER = 'hotpath';
 export class RequestContextReader {
   private readonly threads = new Map<string, ThreadRequest>();
   private readonly notRequests = new Set<string>();
+  /** Which request-holding locals each code object has (bits), looked up once per code object, not per sample. */
+  private readonly requestLocals = new WeakMap<CodeInfo, number>();
   private requestCount = 0;
 
   constructor(private readonly readers: ProcessReaders = new ProcessReaders()) {}
@@ -80,16 +87,24 @@ export class RequestContextReader {
     stack: ThreadStack,
     previous: ThreadRequest | undefined,
   ): ThreadRequest | undefined {
+    let requestObjects = false;
     for (const frame of stack.frames) {
-      for (const [name, protocol] of REQUEST_LOCALS) {
+      const locals = this.requestLocalsOf(readers, frame.code);
+      if (locals === 0) continue;
+      requestObjects ||= (locals & REQUEST_OBJECT_BIT) !== 0;
+      for (let i = 0; i < REQUEST_LOCALS.length; i++) {
+        if ((locals & (1 << i)) === 0) continue;
+        const [name, protocol] = REQUEST_LOCALS[i]!;
         const dict = this.readLocal(readers, frame, name);
         if (dict === undefined) continue;
         const found = this.recognise(readers, stack, dict, protocol, previous);
         if (found) return found;
       }
     }
+    if (!requestObjects) return undefined;
     // Django under ASGI runs views on a worker thread whose stack holds only the request object.
     for (const frame of stack.frames) {
+      if ((this.requestLocalsOf(readers, frame.code) & REQUEST_OBJECT_BIT) === 0) continue;
       const scope = this.readAsgiRequestScope(readers, frame);
       const found = scope !== undefined ? this.recognise(readers, stack, scope, 'asgi', previous) : undefined;
       if (found) return found;
@@ -99,7 +114,7 @@ export class RequestContextReader {
 
   /** The scope of a Django ASGIRequest held in a `request` local, if the frame has one. */
   private readAsgiRequestScope(readers: ProcessReaderSet, frame: PyFrame): number | undefined {
-    const request = this.readLocal(readers, frame, 'request');
+    const request = this.readLocal(readers, frame, REQUEST_OBJECT_LOCAL);
     if (request === undefined) return undefined;
     try {
       if (!readers.objects.typeName(request).endsWith('ASGIRequest')) return undefined;
@@ -111,10 +126,25 @@ export class RequestContextReader {
 
   private readLocal(readers: ProcessReaderSet, frame: PyFrame, name: string): number | undefined {
     try {
-      return readers.locals.hasLocal(frame.code, name) ? readers.locals.findLocal(frame, name) : undefined;
+      return readers.locals.findLocal(frame, name);
     } catch {
       return undefined;
     }
+  }
+
+  private requestLocalsOf(readers: ProcessReaderSet, code: CodeInfo): number {
+    let bits = this.requestLocals.get(code);
+    if (bits !== undefined) return bits;
+    let names: readonly string[];
+    try {
+      names = readers.locals.localNames(code);
+    } catch {
+      return 0; // unreadable now (torn): asked again next time
+    }
+    bits = REQUEST_LOCALS.reduce((found, [name], i) => (names.includes(name) ? found | (1 << i) : found), 0);
+    if (names.includes(REQUEST_OBJECT_LOCAL)) bits |= REQUEST_OBJECT_BIT;
+    this.requestLocals.set(code, bits);
+    return bits;
   }
 
   /** The request held in `dict`, reusing what is known when it is the same dict as last time. */
@@ -265,8 +295,8 @@ function findDjangoRoute(readers: ProcessReaderSet, stack: ThreadStack): string 
   for (let i = stack.frames.length - 1; i >= 0; i--) {
     const frame = stack.frames[i]!;
     try {
-      if (!locals.hasLocal(frame.code, 'request')) continue;
-      const request = locals.findLocal(frame, 'request');
+      if (!locals.hasLocal(frame.code, REQUEST_OBJECT_LOCAL)) continue;
+      const request = locals.findLocal(frame, REQUEST_OBJECT_LOCAL);
       if (request === undefined || !objects.typeName(request).endsWith('Request')) continue;
       const match = objects.findAttribute(request, 'resolver_match');
       if (match === undefined || objects.typeName(match) === 'NoneType') return undefined;
