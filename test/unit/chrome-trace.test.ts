@@ -8,8 +8,14 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { exportChromeTrace, type ChromeTrace, type TraceEvent } from '../../src/export/chrome-trace.js';
 import { HotpathError } from '../../src/errors/index.js';
-import { ProfileBuilder } from '../../src/profile/index.js';
+import { ProfileBuilder, type Profile } from '../../src/profile/index.js';
 import { buildExportProfile, EXPECTED } from '../fixtures/export-profile.js';
+import {
+  buildInterleavedProfile,
+  countSamples,
+  INTERLEAVED_INTERVAL_MS,
+  stackNames,
+} from '../fixtures/interleaved-profile.js';
 
 const INTERVAL_US = 10_000;
 const EPSILON = 1e-6;
@@ -163,5 +169,116 @@ test('a profile making more events than viewers load fails early with not-suppor
       error instanceof HotpathError &&
       error.kind === 'not-supported' &&
       /more than 10 trace events/.test(error.message),
+  );
+});
+
+/**
+ * Per thread row (pid:tid): each python function's self and total time, and each request's time, from the nested
+ * events, in samples (µs / interval).
+ */
+function timesPerRow(trace: ChromeTrace): Map<string, number> {
+  const times = new Map<string, number>();
+  const add = (key: string, us: number) =>
+    times.set(key, (times.get(key) ?? 0) + us / (INTERLEAVED_INTERVAL_MS * 1000));
+  for (const node of nestPerThread(trace.traceEvents)) {
+    const { event } = node;
+    const row = `${event.pid}:${event.tid}`;
+    if (event.cat === 'request') {
+      add(`${row} request ${event.name}`, event.dur!);
+      continue;
+    }
+    add(`${row} self ${event.name}`, event.dur! - node.childTime);
+    let outermost = true;
+    for (let p = node.parent; p; p = p.parent) if (p.event.name === event.name) outermost = false;
+    if (outermost) add(`${row} total ${event.name}`, event.dur!);
+  }
+  // Rounded to µs noise; a function that is never innermost has no self time, as the profile has no count for it.
+  for (const [key, value] of times) {
+    if (Math.round(value * 1e6) === 0) times.delete(key);
+    else times.set(key, Math.round(value * 1e6) / 1e6);
+  }
+  return times;
+}
+
+/** The same times counted from the profile's samples; `requestRow` names the row a thread's requests are on. */
+function expectedTimes(profile: Profile, requestRow: (thread: number) => string): Map<string, number> {
+  const { samples } = profile;
+  const row = (i: number) => `${profile.threads[samples.thread[i]!]!.pid}:${profile.threads[samples.thread[i]!]!.tid}`;
+  const times = new Map<string, number>();
+  const add = (counts: Map<string, number>) => counts.forEach((n, key) => key && times.set(key, n));
+  add(
+    countSamples(profile, (i) =>
+      samples.stack[i]! >= 0 ? `${row(i)} self ${stackNames(profile, samples.stack[i]!).at(-1)}` : '',
+    ),
+  );
+  for (let i = 0; i < samples.count; i++) {
+    for (const name of new Set(stackNames(profile, samples.stack[i]!))) {
+      const key = `${row(i)} total ${name}`;
+      times.set(key, (times.get(key) ?? 0) + 1);
+    }
+  }
+  add(
+    countSamples(profile, (i) =>
+      samples.endpoint[i]! >= 0
+        ? `${requestRow(samples.thread[i]!)} request ${profile.endpoints[samples.endpoint[i]!]}`
+        : '',
+    ),
+  );
+  return times;
+}
+
+const sorted = (times: Map<string, number>) => [...times].sort(([a], [b]) => a.localeCompare(b));
+
+test("thousands of interleaved samples, sample by sample: slices add up to each thread's samples", () => {
+  const profile = buildInterleavedProfile();
+  const trace = exported(profile);
+  assert.equal(schemaErrors(trace), '');
+  assert.equal(trace.otherData.timelineWindowMs, undefined, 'no windows: every sample in its place');
+  const rowOf = (thread: number) => `${profile.threads[thread]!.pid}:${profile.threads[thread]!.tid}`;
+  assert.deepEqual(sorted(timesPerRow(trace)), sorted(expectedTimes(profile, rowOf)));
+});
+
+test('past maxEvents, samples are grouped in the shortest window that fits; every time stays exact', () => {
+  const profile = buildInterleavedProfile();
+  const full = exported(profile).traceEvents.length;
+  const windows: number[] = [];
+  for (const maxEvents of [Math.floor(full / 2), Math.floor(full / 8), 2000]) {
+    const trace = JSON.parse(exportChromeTrace(profile, { maxEvents }).toString()) as ChromeTrace;
+    assert.equal(schemaErrors(trace), '', `${maxEvents}`);
+    assert.ok(trace.traceEvents.length <= maxEvents, `${trace.traceEvents.length} events within ${maxEvents}`);
+    const windowMs = trace.otherData.timelineWindowMs as number;
+    assert.ok(
+      Number.isInteger(Math.log2(windowMs / INTERLEAVED_INTERVAL_MS)) && windowMs >= 2 * INTERLEAVED_INTERVAL_MS,
+    );
+    windows.push(windowMs);
+    // Requests move to a row of their own per thread, named after it, with a tid no thread has.
+    const names = new Map(
+      trace.traceEvents.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args!.name]),
+    );
+    const requestRows = new Map<number, string>();
+    profile.threads.forEach((thread, i) => {
+      const row = [...names].find(
+        ([, name]) => name === `requests of ${thread.name ? `${thread.name} (${thread.tid})` : `thread ${thread.tid}`}`,
+      );
+      if (row) requestRows.set(i, row[0]);
+    });
+    assert.equal(requestRows.size, 3, 'each thread serves requests');
+    const tids = new Set(profile.threads.map((thread) => thread.tid));
+    for (const row of requestRows.values()) assert.ok(!tids.has(Number(row.split(':')[1])), row);
+    assert.deepEqual(sorted(timesPerRow(trace)), sorted(expectedTimes(profile, (thread) => requestRows.get(thread)!)));
+  }
+  assert.ok(windows[0]! <= windows[1]! && windows[1]! <= windows[2]!, `fewer events, longer windows: ${windows}`);
+  assert.ok(windows[0]! < windows[2]!);
+});
+
+test('a profile over maxEvents even as one flame graph per thread fails with a one-line reason', () => {
+  assert.throws(
+    () => exportChromeTrace(buildInterleavedProfile(), { maxEvents: 40 }),
+    (error: unknown) =>
+      error instanceof HotpathError &&
+      error.kind === 'not-supported' &&
+      /^this profile makes more than 40 trace events even as one flame graph per thread, more than trace viewers load$/.test(
+        error.message,
+      ),
   );
 });
