@@ -345,14 +345,13 @@ class TraceLayout {
         );
         if (!placed) return false;
       } else {
-        const window = sortedBy(indices.slice(start, end), (sample) => this.preorderOf(sample) + 1);
-        for (let k = 0; k < window.length; k++) {
-          if (!this.place(events, thread, stackLevels, -1, this.nodeOf(window[k]!), positionUs(slot + k))) return false;
-        }
-        const byEndpoint = sortedBy(window, (sample) => samples.endpoint[sample]! + 1);
-        for (let k = 0; k < byEndpoint.length && requestTrack >= 0; k++) {
-          const endpoint = samples.endpoint[byEndpoint[k]!]!;
-          if (!this.place(events, requestTrack, requestLevels, endpoint, -1, positionUs(slot + k))) return false;
+        const at = (k: number) => positionUs(slot + k);
+        if (!this.placeWindow(events, indices, start, end, thread, stackLevels, at)) return false;
+        if (
+          requestTrack >= 0 &&
+          !this.placeWindowRequests(events, indices, start, end, requestTrack, requestLevels, at)
+        ) {
+          return false;
         }
       }
       slot += end - start;
@@ -362,12 +361,47 @@ class TraceLayout {
     return true;
   }
 
+  /** A window's samples on the thread's track, grouped by stack; `at(k)` is the k-th slot's position. */
+  private placeWindow(
+    events: EventTable,
+    indices: number[],
+    start: number,
+    end: number,
+    track: number,
+    open: OpenLevels,
+    at: (k: number) => number,
+  ): boolean {
+    const byStack = sortedBy(indices, start, end, (s) => this.preorderOf(s) + 1, this.tree.parent.length + 1);
+    for (let k = 0; k < byStack.length; k++) {
+      if (!this.place(events, track, open, -1, this.nodeOf(byStack[k]!), at(k))) return false;
+    }
+    return true;
+  }
+
+  /** The same window's samples on the request track, grouped by endpoint (those without one leave a gap). */
+  private placeWindowRequests(
+    events: EventTable,
+    indices: number[],
+    start: number,
+    end: number,
+    track: number,
+    open: OpenLevels,
+    at: (k: number) => number,
+  ): boolean {
+    const { endpoint } = this.profile.samples;
+    const byEndpoint = sortedBy(indices, start, end, (s) => endpoint[s]! + 1, this.profile.endpoints.length + 1);
+    for (let k = 0; k < byEndpoint.length; k++) {
+      if (!this.place(events, track, open, endpoint[byEndpoint[k]!]!, -1, at(k))) return false;
+    }
+    return true;
+  }
+
   /** The end of the window that starts at `start`: samples in the same windowMs bucket from the thread's start. */
   private windowEnd(indices: number[], start: number, firstTime: number, windowMs: number): number {
     const { time } = this.profile.samples;
-    const bucket = Math.floor((time[indices[start]!]! - firstTime) / windowMs);
+    const bucketEnd = firstTime + (Math.floor((time[indices[start]!]! - firstTime) / windowMs) + 1) * windowMs;
     let end = start + 1;
-    while (end < indices.length && Math.floor((time[indices[end]!]! - firstTime) / windowMs) === bucket) end++;
+    while (end < indices.length && time[indices[end]!]! < bucketEnd) end++;
     return end;
   }
 
@@ -417,16 +451,30 @@ class TraceLayout {
 }
 
 /**
- * `samples` ordered by a non-negative integer key, ties in their order: one native numeric sort of key × count +
- * position, much faster than a comparator over a million samples.
+ * Samples indices[start..end) ordered by an integer key in [0, keyCount), ties in their order, without a
+ * comparator (too slow over a million samples): a counting sort when keys are few for the samples, else one
+ * native numeric sort of key × count + position.
  */
-function sortedBy(samples: readonly number[], keyOf: (sample: number) => number): number[] {
-  const count = samples.length;
-  const keys = new Float64Array(count);
-  for (let k = 0; k < count; k++) keys[k] = keyOf(samples[k]!) * count + k;
-  keys.sort();
-  const sorted = new Array<number>(count);
-  for (let k = 0; k < count; k++) sorted[k] = samples[keys[k]! % count]!;
+function sortedBy(
+  indices: readonly number[],
+  start: number,
+  end: number,
+  keyOf: (sample: number) => number,
+  keyCount: number,
+): Int32Array {
+  const count = end - start;
+  const keys = new Int32Array(count);
+  for (let k = 0; k < count; k++) keys[k] = keyOf(indices[start + k]!);
+  const sorted = new Int32Array(count);
+  if (keyCount <= 4 * count) {
+    const next = new Int32Array(keyCount + 1);
+    for (let k = 0; k < count; k++) next[keys[k]! + 1]!++;
+    for (let key = 1; key <= keyCount; key++) next[key]! += next[key - 1]!;
+    for (let k = 0; k < count; k++) sorted[next[keys[k]!]!++] = indices[start + k]!;
+    return sorted;
+  }
+  const ordered = Float64Array.from(keys, (key, k) => key * count + k).sort();
+  for (let k = 0; k < count; k++) sorted[k] = indices[start + (ordered[k]! % count)]!;
   return sorted;
 }
 

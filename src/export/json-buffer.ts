@@ -87,22 +87,18 @@ export class JsonChunks {
     this.write(']');
   }
 
-  /** A JSON array of `count` items, each the JSON text `item(i)`, joined a block at a time. */
+  /** A JSON array of `count` items, each the JSON text `item(i)`, concatenated a block at a time. */
   list(count: number, item: (i: number) => string): void {
     this.write('[');
-    let texts: string[] = [];
-    let chars = 0;
+    let text = '';
     for (let i = 0; i < count; i++) {
-      const text = item(i);
-      texts.push(text);
-      chars += text.length;
-      if (chars >= LIST_BLOCK_CHARS || i === count - 1) {
-        const joined = texts.join(',');
-        this.write(i + 1 > texts.length ? `,${joined}` : joined);
-        texts = [];
-        chars = 0;
+      text += i > 0 ? `,${item(i)}` : item(i);
+      if (text.length >= LIST_BLOCK_CHARS) {
+        this.write(text);
+        text = '';
       }
     }
+    this.write(text);
     this.write(']');
   }
 

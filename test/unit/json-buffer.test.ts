@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeJsonBuffer } from '../../src/export/json-buffer.js';
+import { encodeJsonBuffer, JsonChunks } from '../../src/export/json-buffer.js';
 
 test('small and large values encode exactly as JSON.stringify does', () => {
   const values: unknown[] = [
@@ -39,4 +39,42 @@ test('pieces split down to single items and keys: one-item arrays, empty contain
   for (const value of values) {
     assert.equal(encodeJsonBuffer(value, { maxPieceChars: 10 }).toString('utf8'), JSON.stringify(value));
   }
+});
+
+test('columns written from typed arrays, repeated values and item lists are the JSON of the same arrays', () => {
+  const written = (write: (out: JsonChunks) => void) => {
+    const out = new JsonChunks();
+    write(out);
+    return JSON.parse(out.finish().toString('utf8')) as unknown;
+  };
+  // Lengths around the blocks these are written in (16,384 values, 1 MiB of items).
+  for (const length of [0, 1, 16_384, 16_385, 40_000]) {
+    const ints = Int32Array.from({ length: length + 3 }, (_, i) => (i % 7 === 3 ? -1 : i * 31));
+    assert.deepEqual(
+      written((out) => out.integers(ints, length)),
+      Array.from(ints.subarray(0, length)),
+    );
+    assert.deepEqual(
+      written((out) => out.integers(ints, length, true)),
+      Array.from(ints.subarray(0, length), (v) => (v < 0 ? null : v)),
+    );
+    const floats = Float64Array.from({ length }, (_, i) => i / 3 + 1e6);
+    assert.deepEqual(
+      written((out) => out.floats(floats, length)),
+      Array.from(floats),
+    );
+    assert.deepEqual(
+      written((out) => out.repeated('null', length)),
+      Array.from({ length }, () => null),
+    );
+  }
+  const items = Array.from({ length: 30_000 }, (_, i) => ({ i, name: `größe ${'x'.repeat(i % 90)}` }));
+  assert.deepEqual(
+    written((out) => out.list(items.length, (i) => JSON.stringify(items[i]))),
+    items,
+  );
+  assert.deepEqual(
+    written((out) => out.list(0, () => 'never')),
+    [],
+  );
 });
