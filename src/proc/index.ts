@@ -6,5 +6,6 @@ export * from './vm-reader.js';
 export * from './maps.js';
 export * from './process.js';
 export * from './thread-stat-reader.js';
+export * from './memory-usage-reader.js';
 export * from './permissions.js';
 export * from './namespaces.js';

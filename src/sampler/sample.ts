@@ -27,6 +27,14 @@ export interface RawSample {
   flags?: number;
 }
 
+/** A process's resident set size at a tick, read only when asked for (`record --memory`). */
+export interface MemoryUsage {
+  pid: number;
+  /** The tick's time, the same number as in the RawSamples of that tick. */
+  time: number;
+  residentBytes: number;
+}
+
 /** Why samples were not taken, counted so users can judge how far to trust a profile. */
 export interface SampleStats {
   attempted: number;

@@ -4,8 +4,8 @@
 
 import { HotpathError } from '../errors/index.js';
 import type { PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
-import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type RawSample, type SampleStats } from './sample.js';
-import { ThreadStatReader, readCmdline } from '../proc/index.js';
+import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type MemoryUsage, type RawSample, type SampleStats } from './sample.js';
+import { MemoryUsageReader, ThreadStatReader, readCmdline } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
 import { RawFrameCache } from './raw-frame-cache.js';
 import { SourceFileTally } from './source-capture.js';
@@ -39,6 +39,11 @@ export interface SamplerOptions {
   onSource?: (file: string, lines: readonly string[]) => void;
   /** Called when a process is followed or left, e.g. to log worker churn. */
   onProcessEvent?: (event: ProcessEvent) => void;
+  /**
+   * Receives each process's resident set size at every tick, right after that tick's samples of the process
+   * (one pread of /proc/PID/statm per process per tick). Without it, nothing is read.
+   */
+  onMemoryUsage?: (usage: MemoryUsage) => void;
 }
 
 export interface SamplerProgress {
@@ -74,6 +79,7 @@ export class Sampler {
   private readonly sourceFiles = new SourceFileTally();
   private readonly threadStates = new ThreadStatReader();
   private readonly rawFrames = new RawFrameCache();
+  private readonly memoryUsage: MemoryUsageReader | undefined;
   private ticks = 0;
   startWallTime = 0;
   elapsedMs = 0;
@@ -83,6 +89,7 @@ export class Sampler {
     private readonly options: SamplerOptions,
   ) {
     this.clock = options.clock ?? systemClock();
+    this.memoryUsage = options.onMemoryUsage ? new MemoryUsageReader() : undefined;
     this.targets = new TargetSet(pids, {
       subprocesses: options.subprocesses,
       onAttach: (python) =>
@@ -121,6 +128,7 @@ export class Sampler {
       if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
         this.targets.refresh();
         this.threadStates.sweep();
+        this.memoryUsage?.sweep();
         this.rawFrames.sweep();
         lastRefresh = now;
       }
@@ -148,6 +156,7 @@ export class Sampler {
   close(): void {
     this.targets.close();
     this.threadStates.close();
+    this.memoryUsage?.close();
   }
 
   progress(): SamplerProgress {
@@ -169,6 +178,7 @@ export class Sampler {
         const threads = python.readThreads();
         this.stats.taken++;
         this.sampleThreads(python, threads, time);
+        if (this.memoryUsage) this.emitMemoryUsage(this.memoryUsage, python.pid, time);
       } catch (err) {
         const reason = err instanceof HotpathError ? err.kind : 'read-error';
         this.countDropped(reason);
@@ -207,6 +217,11 @@ export class Sampler {
       };
       this.options.onSample(sample);
     }
+  }
+
+  private emitMemoryUsage(reader: MemoryUsageReader, pid: number, time: number): void {
+    const residentBytes = reader.readResidentBytes(pid);
+    if (residentBytes !== undefined) this.options.onMemoryUsage!({ pid, time, residentBytes });
   }
 
   private isRunning(pid: number, tid: number): boolean {
