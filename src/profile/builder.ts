@@ -2,6 +2,7 @@
 // and grows the columnar sample arrays geometrically so adding a sample is amortised O(stack depth).
 // RawFrames and frame lists are also interned by identity (the sampler reuses both), so an unchanged
 // stack costs one lookup and a changed one only its frames below the callers it shares with the last.
+// With RSS readings (record --memory), each rise is shared among the samples of the tick that saw it.
 
 import {
   PROFILE_SCHEMA_VERSION,
@@ -13,7 +14,8 @@ import {
   type SampleStats,
   type ThreadEntry,
 } from './model.js';
-import type { RawFrame, RawSample } from '../sampler/sample.js';
+import type { MemoryUsage, RawFrame, RawSample } from '../sampler/sample.js';
+import { MemoryTracker, shareGrowth } from './memory-tracker.js';
 
 export type { RawFrame, RawSample } from '../sampler/sample.js';
 export class ProfileBuilder {
@@ -37,7 +39,10 @@ export class ProfileBuilder {
   private sampleThread = new Int32Array(4096);
   private sampleEndpoint = new Int32Array(4096);
   private sampleFlags = new Uint8Array(4096);
+  /** Made by the first RSS reading: without --memory a profile has no such column. */
+  private sampleGrowth: Float64Array | undefined;
   private sampleCount = 0;
+  private memory: MemoryTracker | undefined;
   private sources = new Map<string, readonly string[]>();
   private frameIdsByObject = new WeakMap<RawFrame, number>();
   private stackIdsByList = new WeakMap<readonly RawFrame[], number>();
@@ -167,6 +172,7 @@ export class ProfileBuilder {
       this.sampleThread = grow(this.sampleThread);
       this.sampleEndpoint = grow(this.sampleEndpoint);
       this.sampleFlags = grow(this.sampleFlags);
+      if (this.sampleGrowth) this.sampleGrowth = grow(this.sampleGrowth);
     }
     const i = this.sampleCount++;
     this.sampleStack[i] = stack;
@@ -184,6 +190,32 @@ export class ProfileBuilder {
       this.internEndpoint(sample.endpoint),
       sample.flags ?? 0,
     );
+  }
+
+  /**
+   * A process's RSS at a tick, given right after its samples of that tick (as the sampler's onMemoryUsage is):
+   * a rise since its previous reading is shared among those samples (see shareGrowth).
+   */
+  addMemoryUsage(usage: MemoryUsage): void {
+    this.memory ??= new MemoryTracker();
+    this.sampleGrowth ??= new Float64Array(this.sampleStack.length);
+    const growth = this.memory.add(usage);
+    if (growth === 0) return;
+    const first = this.firstSampleOfTick(usage.pid, usage.time);
+    const shares = shareGrowth(growth, this.sampleFlags.subarray(first, this.sampleCount));
+    let shared = 0;
+    shares.forEach((bytes, k) => {
+      this.sampleGrowth![first + k] += bytes;
+      shared += bytes;
+    });
+    if (shared < growth) this.memory.noteUnattributed(usage.pid, growth - shared);
+  }
+
+  /** The samples of one process at one tick were added together, last: where that run starts. */
+  private firstSampleOfTick(pid: number, time: number): number {
+    let i = this.sampleCount;
+    while (i > 0 && this.sampleTime[i - 1] === time && this.threads[this.sampleThread[i - 1]!]!.pid === pid) i--;
+    return i;
   }
 
   get size(): number {
@@ -209,7 +241,9 @@ export class ProfileBuilder {
         thread: this.sampleThread.slice(0, n),
         endpoint: this.sampleEndpoint.slice(0, n),
         flags: this.sampleFlags.slice(0, n),
+        ...(this.sampleGrowth && { memoryGrowthBytes: this.sampleGrowth.slice(0, n) }),
       },
+      ...(this.memory && { memory: this.memory.build() }),
       sources: new Map(this.sources),
       meta: { ...meta, stats: meta.stats ?? structuredClone(this.stats) },
     };

@@ -7,12 +7,16 @@ import { threadLabel, type Profile } from './model.js';
 export type FrameKey = 'line' | 'function';
 export type GroupBy = 'none' | 'thread' | 'process';
 export type CallTreeNodeKind = 'root' | 'thread' | 'process' | 'frame';
+/** What a sample weighs: 1, or the bytes of RSS growth attributed to it (profiles recorded with --memory). */
+export type SampleWeight = 'samples' | 'memory';
 
 export interface CallTreeOptions {
   /** Keeps only the samples it accepts (endpoint, thread or time-range views). */
   filter?: (sampleIndex: number) => boolean;
   groupBy?: GroupBy;
   frameKey?: FrameKey;
+  /** 'samples' by default; with 'memory', counts are bytes and samples without growth are left out. */
+  weight?: SampleWeight;
 }
 
 export interface CallTreeNode {
@@ -30,9 +34,9 @@ export interface CallTreeNode {
   readonly depth: number;
   readonly parent: CallTreeNode | null;
   readonly children: Map<number, CallTreeNode>;
-  /** Samples in this node and below. */
+  /** Samples (or their weight) in this node and below. */
   total: number;
-  /** Samples whose innermost frame is this node. */
+  /** Samples (or their weight) whose innermost frame is this node. */
   self: number;
 }
 
@@ -47,7 +51,8 @@ export function buildCallTree(profile: Profile, options: CallTreeOptions = {}): 
   const groupBy = options.groupBy ?? 'none';
   const root = createNode('root', 0, -1, 'all', '', 0, null);
   const nodeOfStack = new Map<number, CallTreeNode>();
-  for (const [pairKey, count] of countSamplesByGroupAndStack(profile, groupBy, options.filter)) {
+  const counts = countSamplesByGroupAndStack(profile, groupBy, options.filter, options.weight ?? 'samples');
+  for (const [pairKey, count] of counts) {
     const group = Math.floor(pairKey / stackSlots(profile));
     const stack = (pairKey % stackSlots(profile)) - 1;
     const top = groupBy === 'none' ? root : findOrAddGroupNode(profile, root, groupBy, group);
@@ -101,13 +106,16 @@ function countSamplesByGroupAndStack(
   profile: Profile,
   groupBy: GroupBy,
   filter: CallTreeOptions['filter'],
+  weight: SampleWeight,
 ): Map<number, number> {
   const { samples } = profile;
+  const growth = weight === 'memory' ? (samples.memoryGrowthBytes ?? new Float64Array(samples.count)) : undefined;
   const counts = new Map<number, number>();
   for (let i = 0; i < samples.count; i++) {
-    if (filter && !filter(i)) continue;
+    const amount = growth ? growth[i]! : 1;
+    if (amount === 0 || (filter && !filter(i))) continue;
     const key = groupOf(profile, groupBy, samples.thread[i]!) * stackSlots(profile) + samples.stack[i]! + 1;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    counts.set(key, (counts.get(key) ?? 0) + amount);
   }
   return counts;
 }

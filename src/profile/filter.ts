@@ -1,5 +1,6 @@
 // A view of a profile with only some of its samples (one endpoint, one thread, a time range), as a
-// Profile in its own right, so every exporter and renderer can be limited without knowing why.
+// Profile in its own right, so every exporter and renderer can be limited without knowing why. RSS series are
+// per process and kept whole.
 
 import type { Profile } from './model.js';
 
@@ -21,6 +22,7 @@ export function filterProfile(profile: Profile, keep: (sampleIndex: number) => b
       thread: pick(s.thread),
       endpoint: pick(s.endpoint),
       flags: pick(s.flags),
+      ...(s.memoryGrowthBytes && { memoryGrowthBytes: pick(s.memoryGrowthBytes) }),
     },
   };
 }

@@ -7,3 +7,6 @@ export * from './diff.js';
 export * from './filter.js';
 export * from './live-counts.js';
 export * from './endpoints.js';
+export * from './memory-series.js';
+export * from './memory-tracker.js';
+export * from './memory-growth.js';

@@ -34,6 +34,23 @@ export interface ProcessEntry {
   command: string;
 }
 
+/** A followed process's resident set size (RSS) over the recording, kept by `record --memory`. */
+export interface ProcessMemory {
+  pid: number;
+  /** Readings, thinned to a bounded number (see memory-series.ts): ms since meta.startTime, and bytes. */
+  time: Float64Array;
+  residentBytes: Float64Array;
+  /** The first, last and highest readings, exact whatever the thinning. */
+  firstBytes: number;
+  lastBytes: number;
+  peakBytes: number;
+  /** Sums of the rises and of the falls between consecutive readings. */
+  grownBytes: number;
+  freedBytes: number;
+  /** The part of grownBytes seen at ticks where no thread of the process was running: on no sample. */
+  unattributedBytes: number;
+}
+
 export interface ProfileMeta {
   /** Unix epoch milliseconds of the first sample. */
   startTime: number;
@@ -64,7 +81,14 @@ export interface Profile {
     readonly thread: Int32Array;
     readonly endpoint: Int32Array;
     readonly flags: Uint8Array;
+    /**
+     * Bytes of RSS growth attributed to each sample (see memory-tracker.ts), when recorded with --memory.
+     * Whole numbers; most are 0.
+     */
+    readonly memoryGrowthBytes?: Float64Array;
   };
+  /** One entry per process whose RSS was read (record --memory); absent otherwise. */
+  readonly memory?: readonly ProcessMemory[];
   /** Source text of files seen, for line-level views: file name → lines. */
   readonly sources: ReadonlyMap<string, readonly string[]>;
   readonly meta: ProfileMeta;
