@@ -1,5 +1,7 @@
 // hotpath's own saved profile: the interned model, lossless. Layout inside gzip: the magic "HOTPATH\0", a u32
 // (little-endian) header length, a JSON header (tables and meta), then the numeric columns it lists, back to back.
+// Recordings made with --memory add a growth column per sample and the RSS series (header `memory`, with each
+// process's number of points, and two columns of all points); files without them read as profiles without memory.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { HotpathError } from '../errors/index.js';
@@ -7,6 +9,7 @@ import {
   PROFILE_SCHEMA_VERSION,
   type FrameEntry,
   type FunctionEntry,
+  type ProcessMemory,
   type Profile,
   type ProfileMeta,
   type ProcessEntry,
@@ -43,7 +46,11 @@ interface FileHeader {
   sources: [string, readonly string[]][];
   meta: ProfileMeta;
   columns: ColumnHeader[];
+  memory?: MemoryHeader[];
 }
+
+/** A ProcessMemory without its series, which are the columns memoryTime and memoryResident. */
+type MemoryHeader = Omit<ProcessMemory, 'time' | 'residentBytes'> & { points: number };
 
 export function exportHotpathProfile(profile: Profile): Buffer {
   const columns = profileColumns(profile);
@@ -60,6 +67,9 @@ export function exportHotpathProfile(profile: Profile): Buffer {
       type: columnType(column),
       length: column.length,
     })),
+    ...(profile.memory && {
+      memory: profile.memory.map(({ time, residentBytes: _, ...totals }) => ({ ...totals, points: time.length })),
+    }),
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const headerLength = Buffer.alloc(4);
@@ -106,7 +116,22 @@ function profileColumns(profile: Profile): Record<string, Column> {
     sampleThread: samples.thread,
     sampleEndpoint: samples.endpoint,
     sampleFlags: samples.flags,
+    ...(samples.memoryGrowthBytes && { sampleMemoryGrowth: samples.memoryGrowthBytes }),
+    ...(profile.memory && {
+      memoryTime: concatFloat64(profile.memory.map((process) => process.time)),
+      memoryResident: concatFloat64(profile.memory.map((process) => process.residentBytes)),
+    }),
   };
+}
+
+function concatFloat64(parts: Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
 }
 
 function columnType(column: Column): ColumnType {
@@ -193,6 +218,7 @@ function assembleProfile(check: InputChecker, header: Record<string, unknown>, c
   checkStacks(check, stackParent, stackFrame, frames.length);
   const threads = readThreads(check, header.threads);
   const endpoints = check.array(header.endpoints, 'endpoints').map((text, i) => check.string(text, `endpoints[${i}]`));
+  const growth = columns.has('sampleMemoryGrowth') ? column('sampleMemoryGrowth', Float64Array) : undefined;
   const samples = {
     count: column('sampleStack', Int32Array).length,
     stack: column('sampleStack', Int32Array),
@@ -200,8 +226,13 @@ function assembleProfile(check: InputChecker, header: Record<string, unknown>, c
     thread: column('sampleThread', Int32Array),
     endpoint: column('sampleEndpoint', Int32Array),
     flags: column('sampleFlags', Uint8Array),
+    ...(growth && { memoryGrowthBytes: growth }),
   };
   checkSamples(check, samples, stackParent.length, threads.length, endpoints.length);
+  const memory =
+    header.memory === undefined
+      ? undefined
+      : readMemory(check, header.memory, column('memoryTime', Float64Array), column('memoryResident', Float64Array));
   return {
     schemaVersion: PROFILE_SCHEMA_VERSION,
     strings,
@@ -213,6 +244,7 @@ function assembleProfile(check: InputChecker, header: Record<string, unknown>, c
     processes: readProcesses(check, header.processes),
     endpoints,
     samples,
+    ...(memory && { memory }),
     sources: readSources(check, header.sources),
     meta: readMeta(check, header.meta),
   };
@@ -266,6 +298,45 @@ function checkSamples(
   checkIds(check, samples.thread, 'sampleThread', 0, threadCount);
   checkIds(check, samples.endpoint, 'sampleEndpoint', -1, endpointCount);
   if (!samples.time.every(Number.isFinite)) check.fail('a sample time is not a finite number');
+  if (samples.memoryGrowthBytes) {
+    if (samples.memoryGrowthBytes.length !== samples.count)
+      check.fail('the sampleMemoryGrowth column differs in length');
+    if (!samples.memoryGrowthBytes.every(isByteCount))
+      check.fail('a sample memory growth is not a whole number of bytes');
+  }
+}
+
+function isByteCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Each process's series is its `points` next values of the two memory columns, in header order. */
+function readMemory(check: InputChecker, value: unknown, times: Float64Array, bytes: Float64Array): ProcessMemory[] {
+  sameLengths(check, 'memory', [times, bytes]);
+  if (!times.every(Number.isFinite)) check.fail('a memory reading time is not a finite number');
+  if (!bytes.every(isByteCount)) check.fail('a memory reading is not a whole number of bytes');
+  let at = 0;
+  const memory = check.array(value, 'memory').map((raw, i) => {
+    const entry = check.object(raw, `memory[${i}]`);
+    const total = (name: string) => check.integer(entry[name], `memory[${i}].${name}`, 0);
+    const points = total('points');
+    if (points > times.length - at) check.fail(`memory[${i}] has more points than the memory columns hold`);
+    const process: ProcessMemory = {
+      pid: total('pid'),
+      time: times.slice(at, at + points),
+      residentBytes: bytes.slice(at, at + points),
+      firstBytes: total('firstBytes'),
+      lastBytes: total('lastBytes'),
+      peakBytes: total('peakBytes'),
+      grownBytes: total('grownBytes'),
+      freedBytes: total('freedBytes'),
+      unattributedBytes: total('unattributedBytes'),
+    };
+    at += points;
+    return process;
+  });
+  if (at !== times.length) check.fail(`${times.length - at} memory readings belong to no process`);
+  return memory;
 }
 
 function readThreads(check: InputChecker, value: unknown): ThreadEntry[] {
