@@ -1,15 +1,25 @@
 // `hotpath record`: samples one or more processes (attached by pid, or launched after `--`) and
 // writes a profile in the chosen format. Ctrl-C, SIGTERM, the duration or the target's exit end the
-// recording; in every case what was sampled is written, atomically.
+// recording; in every case what was sampled is written, atomically. With --memory, each process's RSS is read
+// every tick too, and its growth put on the samples of the lines running when it was seen.
 
 import path from 'node:path';
 import type { SamplerProgress } from '../sampler/index.js';
-import { ProfileBuilder, filterByEndpoint, type Profile } from '../profile/index.js';
+import { ProfileBuilder, filterByEndpoint, type Profile, type SampleWeight } from '../profile/index.js';
 import { renderEndpointTable } from '../render/index.js';
 import { parseCommandLine, parseEndpointPattern } from './arguments.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
 import { checkWritable, writeFileAtomic } from './atomic-write.js';
-import { OUTPUT_FORMATS, findOutputFormat, formatForFile, type OutputFormat, type OutputOptions } from './formats.js';
+import {
+  OUTPUT_FORMATS,
+  findOutputFormat,
+  formatForFile,
+  parseWeight,
+  type OutputFormat,
+  type OutputOptions,
+} from './formats.js';
+import { HotpathError } from '../errors/index.js';
+import { formatMemorySummary } from './memory-summary.js';
 import { runSession } from './session.js';
 import { MarkedRequestProfiles, siblingOutputPath, splitByEndpoint } from './request-outputs.js';
 import { formatSummary } from './summary.js';
@@ -26,6 +36,8 @@ interface RecordValues extends SamplingValues {
   title?: string;
   endpoint?: string;
   'split-endpoints'?: boolean;
+  memory?: boolean;
+  weight?: string;
 }
 
 export const RECORD_OPTIONS = {
@@ -39,6 +51,8 @@ export const RECORD_OPTIONS = {
   title: { type: 'string' },
   endpoint: { type: 'string' },
   'split-endpoints': { type: 'boolean' },
+  memory: { type: 'boolean' },
+  weight: { type: 'string' },
 } as const;
 
 export const recordCommand: Command = {
@@ -56,6 +70,11 @@ ${SAMPLING_USAGE}
   -F, --function         merge lines of a function (one frame per function)
       --nolineno         same as --function
       --title TEXT       title of the flame graph
+      --memory           also read each process's resident memory (RSS) every tick: RSS over time in
+                         the html and hotpath outputs, and its growth put on the lines running when it was
+                         seen (a sampling estimate, see docs/memory.md); prints the top lines at the end
+      --weight WEIGHT    samples (default), or memory: flamegraph and raw weighted by bytes grown
+                         (needs --memory; per-request outputs stay by samples)
 
 Web applications (WSGI: Gunicorn, Flask, Django; ASGI: uvicorn, Starlette, FastAPI):
       --endpoint REGEX   keep only samples of requests whose label ("GET /users/{id}") matches
@@ -74,6 +93,8 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   const { pids, rateHz, durationSec, sampler: samplerOptions } = resolveSampling('record', values, extraPids, command);
   const endpointPattern = parseEndpointPattern(values.endpoint);
   const format = pickFormat(values);
+  const weight = parseWeight(values.weight, format);
+  if (weight === 'memory' && !values.memory) throw new HotpathError('usage', '--weight memory needs --memory');
   const output = values.output ?? defaultOutputName(pids[0], format);
   checkWritable(output);
 
@@ -81,6 +102,8 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   const marked = new MarkedRequestProfiles();
   const { sampler, stopReason, launched, attached } = await runSession({
     ...samplerOptions,
+    // Growth goes to the GIL holder of a tick when one is known, so it is marked.
+    ...(values.memory && { markGil: true, onMemoryUsage: (usage) => builder.addMemoryUsage(usage) }),
     pids,
     command,
     onSource: (file, lines) => builder.addSource(file, lines),
@@ -116,6 +139,7 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   const profile = restrict(builder.build({ ...meta, stats: sampler.stats }));
   writeProfile(profile, format, output, values);
   writeWebOutputs(profile, marked.build(meta).map(restrict), format, output, values);
+  if (values.memory) console.error(formatMemorySummary(profile));
   if (stopReason !== 'targets-exited' || launched) return EXIT_OK;
   log('the target exited before the recording ended; wrote what was sampled');
   return exitCodeFor('target-exited');
@@ -126,7 +150,13 @@ function outputOptions(profile: Profile, values: RecordValues): OutputOptions {
     title: values.title ?? `hotpath: ${profile.meta.command}`,
     groupBy: values.threads ? 'thread' : 'none',
     frameKey: values.function || values.nolineno ? 'function' : 'line',
+    weight: weightOf(profile, values),
   };
+}
+
+/** Marked requests are profiles of their own samples, without memory data: those stay weighted by samples. */
+function weightOf(profile: Profile, values: RecordValues): SampleWeight {
+  return values.weight === 'memory' && profile.samples.memoryGrowthBytes ? 'memory' : 'samples';
 }
 
 function pickFormat(values: RecordValues): OutputFormat {

@@ -4,4 +4,4 @@ export * from './flamegraph-svg.js';
 export * from './endpoint-table.js';
 export * from './html-report.js';
 export * from './diff-flamegraph.js';
-export { formatChange, formatCount, formatPercent } from './html-client/format.js';
+export { formatBytes, formatChange, formatCount, formatPercent } from './html-client/format.js';

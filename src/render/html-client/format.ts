@@ -9,6 +9,16 @@ export function formatCount(count: number): string {
   return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
+/** Bytes in binary units: "512 B", "4.0 KiB", "12.3 MiB", "-1.5 GiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = Math.abs(bytes);
+  let unit = 0;
+  for (; value >= 1024 && unit < units.length - 1; unit++) value /= 1024;
+  const text = unit === 0 ? String(Math.round(value)) : value.toFixed(1);
+  return `${bytes < 0 ? '-' : ''}${text} ${units[unit]}`;
+}
+
 /** A fraction (0..1) as a percentage: 0.1234 → "12.34%". */
 export function formatPercent(fraction: number, digits = 2): string {
   return `${(100 * fraction).toFixed(digits)}%`;
