@@ -1,10 +1,11 @@
 // What the HTML report embeds: the profile's interned tables, its line-level call tree depth first in label
 // order, and its samples aggregated by (time bucket, thread, endpoint, tree node) with a count, which for
-// real profiles is far fewer rows than samples. Linear in samples apart from small per-bucket sorts.
+// real profiles is far fewer rows than samples. Linear in samples apart from small per-bucket sorts. Profiles
+// recorded with --memory add their RSS series and the bytes of growth of each record that has some.
 
 import { functionFile, functionName, type Profile } from '../profile/index.js';
 import { formatFrameLabel } from './html-client/format.js';
-import type { ReportData } from './html-client/page-data.js';
+import type { ReportData, ReportMemory } from './html-client/page-data.js';
 import { niceStep } from './html-client/nice-step.js';
 import { encodeColumn } from './page-columns.js';
 
@@ -15,6 +16,13 @@ export function buildReportData(profile: Profile, title: string): ReportData {
   const tree = orderStacks(profile);
   const timeline = chooseTimeline(profile);
   const { meta } = profile;
+  const { records, growth } = aggregateSamples(
+    profile,
+    tree.nodeOfStack,
+    tree.parent.length,
+    timeline.bucketMs,
+    timeline.buckets,
+  );
   return {
     kind: 'report',
     title,
@@ -44,8 +52,20 @@ export function buildReportData(profile: Profile, title: string): ReportData {
     processes: profile.processes.map((p) => [p.pid, p.command]),
     endpoints: [...profile.endpoints],
     timeline,
-    records: aggregateSamples(profile, tree.nodeOfStack, tree.parent.length, timeline.bucketMs, timeline.buckets),
+    records,
     sources: sourcesOfFunctions(profile),
+    ...(profile.memory && { memory: memoryData(profile.memory, growth) }),
+  };
+}
+
+function memoryData(memory: NonNullable<Profile['memory']>, growth: ReportMemory['growth']): ReportMemory {
+  return {
+    processes: memory.map(({ time, residentBytes, ...totals }) => ({
+      ...totals,
+      time: Array.from(time, Math.round),
+      residentBytes: Array.from(residentBytes),
+    })),
+    growth,
   };
 }
 
@@ -134,6 +154,7 @@ export function chooseTimeline(profile: Profile): { bucketMs: number; buckets: n
 /**
  * One row per distinct (bucket, thread, endpoint, node) with its sample count. Within a bucket, samples are
  * sorted by a numeric key of the other three, so equal ones are adjacent: no hash map over a million keys.
+ * The few samples with memory growth are summed per bucket and key apart, then given to their rows.
  */
 function aggregateSamples(
   profile: Profile,
@@ -141,17 +162,21 @@ function aggregateSamples(
   nodes: number,
   bucketMs: number,
   buckets: number,
-): ReportData['records'] {
+): { records: ReportData['records']; growth: ReportMemory['growth'] } {
   const { samples } = profile;
   const bucketOf = (i: number) => Math.min(buckets - 1, Math.max(0, Math.floor(samples.time[i]! / bucketMs)));
   const byBucket = groupByBucket(samples.count, buckets, bucketOf);
   const endpointSlots = profile.endpoints.length + 1;
   const keys = new Float64Array(samples.count);
+  const growthByBucket = new Map<number, Map<number, number>>();
   byBucket.order.forEach((i, k) => {
     const stack = samples.stack[i]!;
     const node = stack < 0 ? 0 : nodeOfStack[stack]!;
     keys[k] = (samples.thread[i]! * endpointSlots + samples.endpoint[i]! + 1) * nodes + node;
+    const bytes = samples.memoryGrowthBytes?.[i] ?? 0;
+    if (bytes > 0) addTo(growthByBucket, bucketOf(i), keys[k]!, bytes);
   });
+  const growth = { record: [] as number[], bytes: [] as number[] };
   const columns = {
     bucket: new Int32Array(samples.count),
     thread: new Int32Array(samples.count),
@@ -168,6 +193,11 @@ function aggregateSamples(
         continue;
       }
       const lane = Math.floor(sorted[k]! / nodes);
+      const bytes = growthByBucket.get(bucket)?.get(sorted[k]!);
+      if (bytes !== undefined) {
+        growth.record.push(rows);
+        growth.bytes.push(bytes);
+      }
       columns.bucket[rows] = bucket;
       columns.thread[rows] = Math.floor(lane / endpointSlots);
       columns.endpoint[rows] = lane % endpointSlots;
@@ -176,12 +206,24 @@ function aggregateSamples(
     }
   }
   return {
-    bucket: encodeColumn(columns.bucket.subarray(0, rows)),
-    thread: encodeColumn(columns.thread.subarray(0, rows)),
-    endpoint: encodeColumn(columns.endpoint.subarray(0, rows)),
-    node: encodeColumn(columns.node.subarray(0, rows)),
-    count: encodeColumn(columns.count.subarray(0, rows)),
+    records: {
+      bucket: encodeColumn(columns.bucket.subarray(0, rows)),
+      thread: encodeColumn(columns.thread.subarray(0, rows)),
+      endpoint: encodeColumn(columns.endpoint.subarray(0, rows)),
+      node: encodeColumn(columns.node.subarray(0, rows)),
+      count: encodeColumn(columns.count.subarray(0, rows)),
+    },
+    growth: { record: encodeColumn(growth.record), bytes: growth.bytes },
   };
+}
+
+function addTo(table: Map<number, Map<number, number>>, outer: number, inner: number, amount: number): void {
+  let row = table.get(outer);
+  if (!row) {
+    row = new Map();
+    table.set(outer, row);
+  }
+  row.set(inner, (row.get(inner) ?? 0) + amount);
 }
 
 /** Sample indices ordered by bucket (a counting sort: samples need not be in time order). */

@@ -24,6 +24,8 @@ button { font: inherit; padding: 2px 10px; cursor: pointer; }
 canvas { display: block; }
 .flame-canvas { width: 100%; cursor: pointer; }
 .timeline-canvas { width: 100%; cursor: crosshair; }
+.memory-canvas { width: 100%; }
+.memory-totals { margin: 6px 0 0; padding-left: 18px; color: var(--muted); }
 .tooltip { position: fixed; z-index: 10; pointer-events: none; max-width: 640px; padding: 4px 8px; background: rgba(20,20,30,0.92);
   color: #fff; border-radius: 4px; white-space: pre-wrap; font-size: 12px; }
 .tooltip[hidden] { display: none; }

@@ -15,6 +15,8 @@ export interface FlameSource {
   label(node: number): string;
   colour(node: number): string;
   tooltip(node: number): string;
+  /** How an amount of `total` reads, e.g. "1,234 samples" (the default) or "12.0 MiB". */
+  formatAmount?(amount: number): string;
 }
 
 export interface DrawnFrame {
@@ -194,7 +196,8 @@ export class FlameView {
     const result = findMatches(tree, total, pattern, (node) => this.source!.label(node));
     this.matched = result.matched;
     const share = total[0]! > 0 ? result.samples / total[0]! : 0;
-    this.matchedText.textContent = `Matched: ${formatPercent(share)} (${formatCount(result.samples)} samples)`;
+    const amount = this.source.formatAmount?.(result.samples) ?? `${formatCount(result.samples)} samples`;
+    this.matchedText.textContent = `Matched: ${formatPercent(share)} (${amount})`;
   }
 
   private listen(): void {

@@ -57,6 +57,28 @@ export interface ReportData {
   };
   /** Source lines of the profile's files that were captured, by file name. */
   sources: Record<string, string[]>;
+  /** RSS series and growth, for profiles recorded with --memory. */
+  memory?: ReportMemory;
+}
+
+export interface ProcessMemoryData {
+  pid: number;
+  /** Readings (thinned: each the highest of its interval), ms since the start and bytes. */
+  time: number[];
+  residentBytes: number[];
+  firstBytes: number;
+  lastBytes: number;
+  peakBytes: number;
+  grownBytes: number;
+  freedBytes: number;
+  /** Growth seen while no thread of the process was running: in no record. */
+  unattributedBytes: number;
+}
+
+export interface ReportMemory {
+  processes: ProcessMemoryData[];
+  /** Bytes of RSS growth of the records that have some: their indices, ascending, and their bytes. */
+  growth: { record: EncodedColumn; bytes: number[] };
 }
 
 export interface DiffData {

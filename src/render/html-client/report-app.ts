@@ -1,13 +1,15 @@
 /// <reference lib="dom" />
 // The HTML report page: header with the profile's meta and trust line, timeline, flame graph, endpoints,
-// functions and hot lines. A filter (one endpoint, a time range) applies to everything below the timeline;
-// every number comes from report-model.ts, this file only wires views to it.
+// functions and hot lines; for profiles recorded with --memory also the RSS chart above the timeline, a memory
+// growth table and a flame graph weighted by growth. A filter (one endpoint, a time range) applies to everything
+// below the timeline; every number comes from report-model.ts, this file only wires views to it.
 
 import { functionColour, SYNTHETIC_COLOUR } from './colours.js';
 import { element } from './dom.js';
 import { FlameView } from './flame-view.js';
-import { formatCount, formatDuration, formatPercent } from './format.js';
+import { formatBytes, formatCount, formatDuration, formatPercent } from './format.js';
 import { renderLineHeat } from './line-heat-view.js';
+import { MemoryView } from './memory-view.js';
 import type { ReportData } from './page-data.js';
 import {
   countNodes,
@@ -16,12 +18,15 @@ import {
   frameCounts,
   functionName,
   functionRows,
+  growthRows,
   nodeLabel,
   NO_FILTER,
   NO_REQUEST_LABEL,
   timelineRows,
   type EndpointRow,
   type FunctionRow,
+  type GrowthRow,
+  type NodeWeight,
   type ReportModel,
   type SampleFilter,
 } from './report-model.js';
@@ -31,6 +36,7 @@ import { TimelineView } from './timeline-view.js';
 /** How many of the hottest functions (by self samples) get a line view. */
 const HOT_FUNCTIONS = 10;
 const FUNCTION_ROWS = 500;
+const GROWTH_ROWS = 200;
 
 export function startPage(data: ReportData): ReportApp {
   const app = new ReportApp(decodeReport(data));
@@ -47,6 +53,13 @@ export class ReportApp {
   readonly timeline: TimelineView;
   readonly endpoints: SortableTable<EndpointRow>;
   readonly functions: SortableTable<FunctionRow>;
+  /** Only for profiles recorded with --memory. */
+  readonly memory: MemoryView | null = null;
+  readonly growth: SortableTable<GrowthRow> | null = null;
+  private readonly weightSelect = element('select', { id: 'flame-weight' });
+  private weight: NodeWeight = 'samples';
+  /** Bytes grown under the filter, the growth table's whole. */
+  private growthTotal = 0;
   private readonly filterBar = element('div', { id: 'filters', className: 'filters' });
   private readonly lines = element('div', { id: 'lines' });
   private filter: SampleFilter = NO_FILTER;
@@ -103,14 +116,49 @@ export class ReportApp {
       ],
       { id: 'functions', sortColumn: 2, descending: true, limit: FUNCTION_ROWS, emptyText: 'No samples.' },
     );
+    const { memory } = model.data;
+    if (memory) {
+      this.memory = new MemoryView(memory.processes, {
+        spanMs: timeline.buckets * timeline.bucketMs,
+        bucketMs: timeline.bucketMs,
+      });
+      this.growth = this.createGrowthTable();
+    }
     this.element = element('main', {}, [
       renderHeader(model.data),
+      ...(this.memory
+        ? [
+            section('Resident memory', 'RSS per process; each point the highest reading of its interval', [
+              this.memory.element,
+            ]),
+          ]
+        : []),
       section('Timeline', 'samples per second per thread; drag to select a time range', [this.timeline.element]),
-      section('Flame graph', 'hover for details, click to zoom', [this.filterBar, this.flame.element]),
+      section('Flame graph', 'hover for details, click to zoom', [
+        ...(this.memory ? [this.createWeightChoice()] : []),
+        this.filterBar,
+        this.flame.element,
+      ]),
+      ...(this.growth
+        ? [
+            section(
+              'Memory growth',
+              'RSS growth put on the line running when it was seen (self) or on its stack (total): an estimate',
+              [this.growth.element],
+            ),
+          ]
+        : []),
       section('Endpoints', 'click one to show only its samples', [this.endpointsNote(), this.endpoints.element]),
       section('Functions', 'total counts a function once per sample, even when it recurses', [this.functions.element]),
       section('Hot lines', `the ${HOT_FUNCTIONS} functions with the most self samples, line by line`, [this.lines]),
     ]);
+  }
+
+  /** What the flame graph's widths count (memory: bytes of growth; only with memory data). */
+  setWeight(weight: NodeWeight): void {
+    this.weight = this.memory ? weight : 'samples';
+    this.weightSelect.value = this.weight;
+    this.refresh();
   }
 
   setFilter(filter: SampleFilter): void {
@@ -127,14 +175,11 @@ export class ReportApp {
     const { model } = this;
     const counts = countNodes(model, this.filter);
     this.total = counts.total[0] ?? 0;
-    this.flame.setSource({
-      tree: model.tree,
-      total: counts.total,
-      label: (node) => nodeLabel(model, node),
-      colour: (node) => (node === 0 ? SYNTHETIC_COLOUR : functionColour(functionName(model, model.nodeFunc[node]!))),
-      tooltip: (node) =>
-        `${nodeLabel(model, node)}\n${formatCount(counts.total[node]!)} samples, ${this.percentOfShown(counts.total[node]!)}`,
-    });
+    const growth = this.memory ? countNodes(model, this.filter, 'memory') : null;
+    this.growthTotal = growth?.total[0] ?? 0;
+    if (this.weight === 'memory' && growth) this.showGrowthFlame(growth.total);
+    else this.showSampleFlame(counts.total);
+    if (growth) this.growth!.setRows(growthRows(model, growth.self, growth.total));
     const functions = functionRows(model, counts.self, counts.total);
     this.functions.setRows(functions);
     const endpoints = endpointRows(model, this.filter.range);
@@ -149,7 +194,78 @@ export class ReportApp {
     );
     this.timeline.setRows(timelineRows(model, this.filter.endpoint));
     this.timeline.setRange(this.filter.range);
+    this.memory?.setRange(this.filter.range);
     this.renderFilterBar();
+  }
+
+  private showSampleFlame(total: Float64Array): void {
+    const { model } = this;
+    this.flame.setSource({
+      tree: model.tree,
+      total,
+      label: (node) => nodeLabel(model, node),
+      colour: (node) => this.nodeColour(node),
+      tooltip: (node) =>
+        `${nodeLabel(model, node)}\n${formatCount(total[node]!)} samples, ${this.percentOfShown(total[node]!)}`,
+    });
+  }
+
+  private showGrowthFlame(total: Float64Array): void {
+    const { model } = this;
+    this.flame.setSource({
+      tree: model.tree,
+      total,
+      label: (node) => nodeLabel(model, node),
+      colour: (node) => this.nodeColour(node),
+      tooltip: (node) =>
+        `${nodeLabel(model, node)}\n${formatBytes(total[node]!)} grown, ${this.shareOfGrowth(total[node]!)}`,
+      formatAmount: (bytes) => `${formatBytes(bytes)} grown`,
+    });
+  }
+
+  private nodeColour(node: number): string {
+    return node === 0 ? SYNTHETIC_COLOUR : functionColour(functionName(this.model, this.model.nodeFunc[node]!));
+  }
+
+  private shareOfGrowth(bytes: number): string {
+    return formatPercent(this.growthTotal > 0 ? bytes / this.growthTotal : 0);
+  }
+
+  private createWeightChoice(): HTMLElement {
+    for (const [value, text] of [
+      ['samples', 'CPU samples'],
+      ['memory', 'Memory growth (bytes)'],
+    ] as const) {
+      const option = element('option', { text });
+      option.value = value;
+      this.weightSelect.append(option);
+    }
+    this.weightSelect.addEventListener('change', () => this.setWeight(this.weightSelect.value as NodeWeight));
+    return element('div', { className: 'toolbar' }, [element('label', {}, ['Width: ', this.weightSelect])]);
+  }
+
+  private createGrowthTable(): SortableTable<GrowthRow> {
+    return new SortableTable<GrowthRow>(
+      [
+        { title: 'Function', value: (row) => row.name },
+        {
+          title: 'Line',
+          value: (row) => `${row.file}:${String(row.line).padStart(8, '0')}`,
+          text: (row) => (row.line > 0 ? `${row.file}:${row.line}` : row.file),
+        },
+        { title: 'Grown (self)', value: (row) => row.self, text: (row) => formatBytes(row.self), numeric: true },
+        { title: 'Self %', value: (row) => row.self, text: (row) => this.shareOfGrowth(row.self), numeric: true },
+        { title: 'Grown (total)', value: (row) => row.total, text: (row) => formatBytes(row.total), numeric: true },
+        { title: 'Total %', value: (row) => row.total, text: (row) => this.shareOfGrowth(row.total), numeric: true },
+      ],
+      {
+        id: 'memory-growth',
+        sortColumn: 2,
+        descending: true,
+        limit: GROWTH_ROWS,
+        emptyText: 'No growth was seen while this code was running.',
+      },
+    );
   }
 
   private percentOfShown(count: number): string {

@@ -1,6 +1,7 @@
 // The HTML report's numbers, pure: decodes the embedded profile and derives, for the current filter (an
 // endpoint, a time range), the call tree counts, the function table, the endpoint table, per-line heat and
-// the timeline. The page code only draws what these return.
+// the timeline, and for profiles recorded with --memory the same counts in bytes of growth and the growth table.
+// The page code only draws what these return.
 
 import { decodeColumn } from './columns.js';
 import { buildFlameTree, outermostByKey, sumTotals, type FlameTree } from './flame-model.js';
@@ -31,7 +32,12 @@ export interface ReportModel {
   };
   /** Record indices grouped by endpoint (+ 1): those of endpoint e are order[start[e]] .. order[start[e + 1] - 1]. */
   readonly recordsByEndpoint: { readonly order: Int32Array; readonly start: Int32Array };
+  /** Bytes of memory growth per record; null when the profile has no memory data. */
+  readonly recordGrowth: Float64Array | null;
 }
+
+/** What the flame graph's widths count: samples, or bytes of memory growth. */
+export type NodeWeight = 'samples' | 'memory';
 
 /** Which samples a view shows; null means no restriction. */
 export interface SampleFilter {
@@ -53,6 +59,7 @@ export function decodeReport(data: ReportData): ReportModel {
   const nodeFunc = nodeFrame.map((frame) => (frame < 0 ? -1 : frameFunc[frame]!));
   const funcName = decodeColumn(data.functions.name);
   const recordEndpoint = decodeColumn(data.records.endpoint);
+  const recordCount = decodeColumn(data.records.count);
   return {
     data,
     tree,
@@ -70,10 +77,17 @@ export function decodeReport(data: ReportData): ReportModel {
       thread: decodeColumn(data.records.thread),
       endpoint: recordEndpoint,
       node: decodeColumn(data.records.node),
-      count: decodeColumn(data.records.count),
+      count: recordCount,
     },
     recordsByEndpoint: groupIndices(recordEndpoint, data.endpoints.length + 1),
+    recordGrowth: data.memory ? decodeGrowth(data.memory.growth, recordCount.length) : null,
   };
+}
+
+function decodeGrowth(growth: NonNullable<ReportData['memory']>['growth'], records: number): Float64Array {
+  const bytes = new Float64Array(records);
+  decodeColumn(growth.record).forEach((record, k) => (bytes[record] = growth.bytes[k]!));
+  return bytes;
 }
 
 /** Indices 0..n-1 grouped by their value (a counting sort), with where each value's group starts. */
@@ -95,17 +109,24 @@ function accepts(model: ReportModel, filter: SampleFilter, record: number): bool
   return bucket >= filter.range[0] && bucket <= filter.range[1];
 }
 
-/** Samples whose innermost frame is each node (the root's: samples with an empty stack). */
-export function countNodeSelf(model: ReportModel, filter: SampleFilter): Float64Array {
+/** Samples (or bytes grown) whose innermost frame is each node (the root's: samples with an empty stack). */
+export function countNodeSelf(model: ReportModel, filter: SampleFilter, weight: NodeWeight = 'samples'): Float64Array {
   const self = new Float64Array(model.tree.size);
-  const { node, count } = model.records;
-  for (let r = 0; r < node.length; r++) if (accepts(model, filter, r)) self[node[r]!] += count[r]!;
+  const { node } = model.records;
+  const amount = weight === 'memory' ? (model.recordGrowth ?? new Float64Array(node.length)) : model.records.count;
+  for (let r = 0; r < node.length; r++) {
+    if (amount[r] !== 0 && accepts(model, filter, r)) self[node[r]!] += amount[r]!;
+  }
   return self;
 }
 
-/** Self and total per node for a filter; total[0] is the number of samples shown. */
-export function countNodes(model: ReportModel, filter: SampleFilter): { self: Float64Array; total: Float64Array } {
-  const self = countNodeSelf(model, filter);
+/** Self and total per node for a filter; total[0] is the number of samples (or bytes grown) shown. */
+export function countNodes(
+  model: ReportModel,
+  filter: SampleFilter,
+  weight: NodeWeight = 'samples',
+): { self: Float64Array; total: Float64Array } {
+  const self = countNodeSelf(model, filter, weight);
   return { self, total: sumTotals(model.tree, self) };
 }
 
@@ -156,6 +177,36 @@ export function functionRows(model: ReportModel, self: ArrayLike<number>, total:
       total: funcTotal[func]!,
     });
   }
+  return rows;
+}
+
+export interface GrowthRow {
+  frame: number;
+  name: string;
+  file: string;
+  line: number;
+  /** Bytes grown while this line was the innermost frame. */
+  self: number;
+  /** Bytes grown with this line anywhere on the stack, once per sample. */
+  total: number;
+}
+
+/** One row per line (function and line) with memory growth under it, from node counts in bytes; unsorted. */
+export function growthRows(model: ReportModel, self: ArrayLike<number>, total: ArrayLike<number>): GrowthRow[] {
+  const counts = frameCounts(model, self, total);
+  const rows: GrowthRow[] = [];
+  counts.total.forEach((bytes, frame) => {
+    if (bytes === 0) return;
+    const func = model.frameFunc[frame]!;
+    rows.push({
+      frame,
+      name: functionName(model, func),
+      file: functionFile(model, func),
+      line: model.frameLine[frame]!,
+      self: counts.self[frame]!,
+      total: bytes,
+    });
+  });
   return rows;
 }
 

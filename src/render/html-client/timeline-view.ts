@@ -20,8 +20,9 @@ export interface TimelineOptions {
   onSelect: (range: [number, number]) => void;
 }
 
-const LABEL_WIDTH = 240;
-const RIGHT_PAD = 8;
+/** Shared with the memory chart, so both time axes line up. */
+export const LABEL_WIDTH = 240;
+export const RIGHT_PAD = 8;
 const ROW_HEIGHT = 24;
 /** Room for a row's peak rate ("1,000/s") at the right of its label. */
 const PEAK_WIDTH = 60;
