@@ -55,6 +55,12 @@ interface HotpathResult {
 }
 
 /** Runs `hotpath record …` to its end; `whileRunning` may act once it samples (e.g. signal the target). */
+/** `record -f raw` of the target for SECONDS into `output`, following its children with `subprocesses`. */
+function recordRaw(target: { pid: number }, output: string, { subprocesses = false } = {}): Promise<HotpathResult> {
+  const follow = subprocesses ? ['-s'] : [];
+  return record([...follow, '-f', 'raw', '-d', String(SECONDS), '-o', output, '--pid', String(target.pid)]);
+}
+
 async function record(args: string[], whileRunning?: () => void): Promise<HotpathResult> {
   const child = spawn(process.execPath, [hotpathBin, 'record', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -163,17 +169,7 @@ for (const python of pythons) {
     test('(a) short-lived children exit mid-sample, followed with --subprocesses', async (t) => {
       const target = await startTorture(t, python, 'short_lived.py');
       const output = tempOutput(t, 'short.txt');
-      const result = await record([
-        '-s',
-        '-f',
-        'raw',
-        '-d',
-        String(SECONDS),
-        '-o',
-        output,
-        '--pid',
-        String(target.pid),
-      ]);
+      const result = await recordRaw(target, output, { subprocesses: true });
       assertCleanEnd(result);
       const stacks = readStacks(output);
       const childSamples = assertNamesIn(stacks, '<string>', ['short_lived_child_work', '<module>']);
@@ -184,17 +180,7 @@ for (const python of pythons) {
     test('(b) forked children vanish mid-sample', async (t) => {
       const target = await startTorture(t, python, 'forker.py');
       const output = tempOutput(t, 'fork.txt');
-      const result = await record([
-        '-s',
-        '-f',
-        'raw',
-        '-d',
-        String(SECONDS),
-        '-o',
-        output,
-        '--pid',
-        String(target.pid),
-      ]);
+      const result = await recordRaw(target, output, { subprocesses: true });
       assertCleanEnd(result);
       const file = path.join(tortureDir, 'forker.py');
       const names = ['forked_child_work', 'fork_one', 'parent_loop', 'reap', '<module>'];
@@ -229,17 +215,7 @@ for (const python of pythons) {
     test('(c) followed children that exec into /bin/sleep are left, the parent is still sampled', async (t) => {
       const target = await startTorture(t, python, 'exec_away.py', ['children']);
       const output = tempOutput(t, 'exec-children.txt');
-      const result = await record([
-        '-s',
-        '-f',
-        'raw',
-        '-d',
-        String(SECONDS),
-        '-o',
-        output,
-        '--pid',
-        String(target.pid),
-      ]);
+      const result = await recordRaw(target, output, { subprocesses: true });
       assertCleanEnd(result);
       const file = path.join(tortureDir, 'exec_away.py');
       const names = ['child_then_exec', 'exec_into_sleep', 'fork_children', '<module>'];
@@ -249,7 +225,7 @@ for (const python of pythons) {
     test('(d) threads start and end at a high rate', async (t) => {
       const target = await startTorture(t, python, 'thread_churn.py');
       const output = tempOutput(t, 'threads.txt');
-      const result = await record(['-f', 'raw', '-d', String(SECONDS), '-o', output, '--pid', String(target.pid)]);
+      const result = await recordRaw(target, output);
       assertCleanEnd(result);
       const file = path.join(tortureDir, 'thread_churn.py');
       const samples = assertNamesIn(readStacks(output), file, [
@@ -265,7 +241,7 @@ for (const python of pythons) {
     test('(e) a 1,000-deep recursion: every stack has all 1,000 frames, in order', async (t) => {
       const target = await startTorture(t, python, 'deep.py');
       const output = tempOutput(t, 'deep.txt');
-      const result = await record(['-f', 'raw', '-d', String(SECONDS), '-o', output, '--pid', String(target.pid)]);
+      const result = await recordRaw(target, output);
       assertCleanEnd(result);
       const file = path.join(tortureDir, 'deep.py');
       const stacks = readStacks(output);
@@ -284,7 +260,7 @@ for (const python of pythons) {
     test("(f) code objects freed and reused: a name never comes with another function's line", async (t) => {
       const target = await startTorture(t, python, 'code_churn.py');
       const output = tempOutput(t, 'churn.txt');
-      const result = await record(['-f', 'raw', '-d', String(SECONDS), '-o', output, '--pid', String(target.pid)]);
+      const result = await recordRaw(target, output);
       assertCleanEnd(result);
       let churnSamples = 0;
       const wrong: string[] = [];
@@ -350,7 +326,7 @@ for (const python of pythons) {
     test('(g) under memory pressure', async (t) => {
       const target = await startTorture(t, python, 'memory_pressure.py');
       const output = tempOutput(t, 'pressure.txt');
-      const result = await record(['-f', 'raw', '-d', String(SECONDS), '-o', output, '--pid', String(target.pid)]);
+      const result = await recordRaw(target, output);
       assertCleanEnd(result);
       const file = path.join(tortureDir, 'memory_pressure.py');
       const names = ['pressure_allocate_large', 'pressure_allocate_small', 'pressure_loop', '<module>'];
