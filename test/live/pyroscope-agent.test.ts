@@ -6,7 +6,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { LINE, UNICODE_NAME, knownPy, type ReadyInfo } from '../support/known-script.js';
@@ -14,7 +13,7 @@ import type { PprofFrame } from '../support/pprof-decoder.js';
 import { startPyroscopeReceiver, type ReceivedUpload } from '../support/pyroscope-receiver.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
-import { driveLoad, startGunicorn, venvRunner } from '../support/web-servers.js';
+import { driveLoad, findFreePort, startGunicorn, venvRunner } from '../support/web-servers.js';
 
 const python =
   listPythons().find((p) => p.label === '3.12') ??
@@ -258,15 +257,3 @@ test(
     );
   },
 );
-
-/** A port nothing listens on (free a moment ago). */
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

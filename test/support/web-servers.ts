@@ -121,7 +121,7 @@ async function waitForWorkers(target: SpawnedTarget, count: number): Promise<num
 }
 
 /** A port that was free a moment ago (uvicorn with several workers cannot report the one it bound). */
-function findFreePort(): Promise<number> {
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
