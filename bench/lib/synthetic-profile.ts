@@ -16,8 +16,8 @@ const PROCESSES = 2;
 const THREADS_PER_PROCESS = 4;
 const ENDPOINTS = 20;
 
-/** A small, fast, seeded generator (mulberry32): the same profile on every machine. */
-function seededRandom(seed: number): () => number {
+/** A small, fast, seeded generator (mulberry32): the same profile on every machine (and test fixture). */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
