@@ -1,7 +1,7 @@
 // `hotpath record --memory` on a real target whose memory grows on a known line (test/targets/memory_growth.py):
 // the RSS series rises, the growth lands on the leaking line of leak_here with most of the bytes, burn_cpu gets
 // little or none; the summary, `convert --weight memory` and the HTML report (in Chromium) say the same. Without
-// --memory a recording has no memory data at all.
+// --memory a recording has no memory data at all, and the sampler opens no statm file.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -19,6 +19,7 @@ import {
   type Profile,
 } from '../../src/profile/index.js';
 import type { ReportApp } from '../../src/render/html-client/report-app.js';
+import { Sampler, type MemoryUsage } from '../../src/sampler/index.js';
 import { chromiumSkipReason, openBrowser } from '../support/browser.js';
 import { listPythons, repoRoot, type TestPython } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
@@ -174,6 +175,62 @@ test(
     const refused = await hotpath(['convert', output, '--weight', 'memory', '-f', 'raw', '-o', `${output}.txt`]);
     assert.equal(refused.status, EXIT_CODES.usage.code);
     assert.match(refused.stderr, /has no memory growth/);
+  },
+);
+
+/** Our descriptors that point at the target's statm. */
+function openStatmFiles(pid: number): number {
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${pid}/statm`;
+    } catch {
+      return false; // the descriptor readdir itself used
+    }
+  }).length;
+}
+
+/** Samples the target until 20 ticks were read; says how many statm files were open then, and the readings. */
+async function sampleTarget(pid: number, withMemory: boolean): Promise<{ statmFiles: number; usages: MemoryUsage[] }> {
+  const usages: MemoryUsage[] = [];
+  const enough = new AbortController();
+  let statmFiles = -1;
+  let samples = 0;
+  const sampler = new Sampler([pid], {
+    rateHz: 100,
+    includeIdle: true,
+    gilOnly: false,
+    subprocesses: false,
+    onSample: () => {
+      if (++samples < 20 || enough.signal.aborted) return;
+      statmFiles = openStatmFiles(pid);
+      enough.abort();
+    },
+    ...(withMemory && { onMemoryUsage: (usage: MemoryUsage) => usages.push(usage) }),
+  });
+  try {
+    sampler.attach();
+    await sampler.run(enough.signal);
+  } finally {
+    sampler.close();
+  }
+  return { statmFiles, usages };
+}
+
+test(
+  'the sampler reads statm only when asked for, once per tick, and closes it',
+  {
+    skip: pythons.length === 0 && 'no venvs',
+  },
+  async (t) => {
+    const target = await spawnTarget(pythons[0]!.executable, [SCRIPT], { owner: t });
+    const without = await sampleTarget(target.pid, false);
+    assert.deepEqual(without, { statmFiles: 0, usages: [] });
+    const { statmFiles, usages } = await sampleTarget(target.pid, true);
+    assert.equal(statmFiles, 1);
+    assert.ok(usages.length >= 19, `${usages.length} readings`);
+    assert.ok(usages.every((usage) => usage.pid === target.pid && usage.residentBytes > MIB));
+    assert.equal(new Set(usages.map((usage) => usage.time)).size, usages.length, 'one reading per tick');
+    assert.equal(openStatmFiles(target.pid), 0, 'closed with the sampler');
   },
 );
 
