@@ -41,13 +41,21 @@ export function systemClock(): Clock {
 }
 
 /**
+ * A sampler that was kept off the CPU for up to this long takes the samples it missed at once, so that a busy
+ * machine still gets the rate asked for (and samples keep counting time); after a longer stall (a suspended
+ * process, a blocked event loop) it skips ahead rather than burst.
+ */
+export const CATCH_UP_MS = 20;
+
+/**
  * Sample times at `rateHz` from `start`, each jittered by up to ±`jitter` of an interval so the
  * sampler does not alias with periodic work in the target. Deadlines are absolute, so a late sample
- * does not shift the ones after it; if we fall more than one interval behind, we skip ahead.
+ * does not shift the ones after it; missed ones are caught up (CATCH_UP_MS) or, far behind, skipped.
  */
 export class SampleSchedule {
   private index = 0;
   readonly intervalMs: number;
+  private readonly maxBacklog: number;
 
   constructor(
     rateHz: number,
@@ -56,12 +64,13 @@ export class SampleSchedule {
     private readonly random: () => number = Math.random,
   ) {
     this.intervalMs = 1000 / rateHz;
+    this.maxBacklog = Math.max(1, Math.floor(CATCH_UP_MS / this.intervalMs));
   }
 
   next(now: number): number {
     this.index++;
     const due = Math.floor((now - this.start) / this.intervalMs);
-    if (due - this.index > 1) this.index = due + 1;
+    if (due - this.index > this.maxBacklog) this.index = due + 1;
     const offset = (this.random() * 2 - 1) * this.jitter * this.intervalMs;
     return this.start + this.index * this.intervalMs + offset;
   }

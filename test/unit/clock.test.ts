@@ -1,4 +1,4 @@
-// The sample schedule: absolute deadlines, bounded jitter, skipping ahead when far behind.
+// The sample schedule: absolute deadlines, bounded jitter, missed samples caught up, skipping ahead when far behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SampleSchedule } from '../../src/sampler/clock.js';
@@ -21,4 +21,13 @@ test('far behind (a stalled event loop) skips missed samples instead of bursting
   const schedule = new SampleSchedule(100, 0, 0, () => 0.5);
   schedule.next(0);
   assert.equal(schedule.next(505), 510);
+});
+
+test('a few missed samples are caught up at once, so the rate asked for is kept', () => {
+  const schedule = new SampleSchedule(1000, 0, 0, () => 0.5);
+  schedule.next(0);
+  // Off the CPU for 5 ms (under CATCH_UP_MS): the 4 missed deadlines are due at once, then the grid goes on.
+  const deadlines = [1, 2, 3, 4, 5].map(() => schedule.next(5.2));
+  assert.deepEqual(deadlines, [2, 3, 4, 5, 6]);
+  assert.equal(schedule.next(6), 7);
 });
