@@ -71,13 +71,13 @@ export class PythonProcess {
   private threadsWalkedAt = -Infinity;
   /** Each thread's stack as last read (by thread state address): its frames that went on running are not re-checked. */
   private readonly lastStacks = new Map<number, readonly PyFrame[]>();
-  /** Each thread's frame pointer and innermost code object, re-copied at the end of the next sample's prefetch. */
-  private readonly closingPlan = new Map<number, { framePointerAt: number; codeAddress: number }>();
+  /** Where each thread's frame pointer is (by thread state), copied again at the end of the next sample's prefetch. */
+  private readonly closingPlan = new Map<number, number>();
+  /** Whether this sample's thread states all came from its prefetch (no read reached the target for them). */
+  private threadsFromSnapshot = false;
   /** (address, length, offset) of what readFreshInnermost reads, and where it lands. */
   private readonly freshSpans: Float64Array;
   private readonly freshBytes: Buffer;
-  /** Bytes of a code object read to check it (CodeReader's header). */
-  private readonly codeHeaderSize: number;
 
   private constructor(
     readonly pid: number,
@@ -88,9 +88,9 @@ export class PythonProcess {
     codeOptions: Partial<CodeReaderOptions>,
   ) {
     this.reader = new PageCacheReader(targetReader);
-    this.codeHeaderSize = layout.codeObject.size + 8;
-    this.freshSpans = new Float64Array([0, 8, 0, 0, 8, 8, 0, this.codeHeaderSize, 16]);
-    this.freshBytes = Buffer.alloc(16 + this.codeHeaderSize);
+    const codeHeaderSize = layout.codeObject.size + 8;
+    this.freshSpans = new Float64Array([0, 8, 0, 0, 8, 8, 0, codeHeaderSize, 16]);
+    this.freshBytes = Buffer.alloc(16 + codeHeaderSize);
     this.codes = new CodeReader(this.reader, layout, codeOptions, location.symbols.get('PyCode_Type'));
   }
 
@@ -147,14 +147,18 @@ export class PythonProcess {
   readThreads(): ThreadStateInfo[] {
     this.reader.beginSample(this.closingRanges());
     this.codes.nextTick();
+    this.threadsFromSnapshot = false;
     const now = performance.now();
     if (this.knownThreads.length > 0 && now - this.threadsWalkedAt < REWALK_THREADS_EVERY_MS) {
+      const readsBefore = this.reader.targetReads;
       try {
         const threads = rereadThreadStates(this.reader, this.layout, this.knownThreads);
+        this.threadsFromSnapshot = this.reader.targetReads === readsBefore;
         if (threads) return threads;
       } catch (err) {
         if (!isTornRead(err)) throw err;
       }
+      this.threadsFromSnapshot = false;
     }
     const threads = this.readThreadStatesWithRetry();
     this.knownThreads = threads;
@@ -182,9 +186,7 @@ export class PythonProcess {
   /** (address, length) pairs for the prefetch to copy last: what tells, after the walk, that nothing moved. */
   private closingRanges(): number[] {
     const ranges: number[] = [];
-    for (const { framePointerAt, codeAddress } of this.closingPlan.values()) {
-      ranges.push(framePointerAt, 8, codeAddress, this.codeHeaderSize);
-    }
+    for (const framePointerAt of this.closingPlan.values()) ranges.push(framePointerAt, 8);
     return ranges;
   }
 
@@ -206,14 +208,13 @@ export class PythonProcess {
     for (let attempt = 0; attempt <= TORN_READ_RETRIES; attempt++) {
       try {
         const started = performance.now();
+        const readsBefore = this.reader.targetReads;
         const walk = walkFrames(this.reader, this.layout, this.codes, thread.frameAddress);
+        const fromSnapshot = attempt === 0 && this.threadsFromSnapshot && this.reader.targetReads === readsBefore;
         const lastAttempt = attempt === TORN_READ_RETRIES;
         // A retry trusts nothing from before: the torn attempt may have been read mid-change.
-        this.checkCodeObjects(thread, walk.frames, attempt === 0 ? this.lastStacks.get(thread.address) : undefined);
-        if (
-          !lastAttempt &&
-          (performance.now() - started > SLOW_WALK_MS || !this.innermostFrameUnchanged(thread, walk.frames))
-        ) {
+        this.checkCodeObjects(walk.frames, attempt === 0 ? this.lastStacks.get(thread.address) : undefined);
+        if (!lastAttempt && !this.isOneMoment(thread, walk.frames, fromSnapshot, started)) {
           throw new InvalidDataError('the stack moved on while it was read');
         }
         // The last attempt is kept even if the thread moved on (better sampled than dropped), but never with an
@@ -221,12 +222,7 @@ export class PythonProcess {
         const innermost = walk.frames[0];
         if (lastAttempt && innermost && !this.codes.isCurrent(innermost.code, this.targetReader)) return undefined;
         this.lastStacks.set(thread.address, walk.frames);
-        if (innermost) {
-          this.closingPlan.set(thread.address, {
-            framePointerAt: thread.framePointerAt,
-            codeAddress: innermost.code.address,
-          });
-        }
+        this.closingPlan.set(thread.address, thread.framePointerAt);
         return {
           interp: thread.interp,
           nativeThreadId: this.nativeThreadId(thread),
@@ -252,15 +248,9 @@ export class PythonProcess {
    * running and so kept that object alive. The innermost frame is always checked: it is where a function
    * compiled, run and freed in a loop shows. A replaced code object makes the walk start again.
    */
-  private checkCodeObjects(
-    thread: ThreadStateInfo,
-    frames: readonly PyFrame[],
-    previous: readonly PyFrame[] | undefined,
-  ): void {
+  private checkCodeObjects(frames: readonly PyFrame[], previous: readonly PyFrame[] | undefined): void {
     let continuing = previous?.length ?? 0;
-    // The thread's current frame is checked after the walk, against a later copy (innermostFrameUnchanged).
-    const checkedLater = frames[0]?.frameAddress === thread.frameAddress ? 1 : 0;
-    for (let depth = 0; depth < frames.length - checkedLater; depth++) {
+    for (let depth = 0; depth < frames.length; depth++) {
       const frame = frames[frames.length - 1 - depth]!;
       const before = depth < continuing ? previous![previous!.length - 1 - depth] : undefined;
       const kept =
@@ -281,8 +271,6 @@ export class PythonProcess {
   private innermostFrameUnchanged(thread: ThreadStateInfo, frames: readonly PyFrame[]): boolean {
     if (thread.frameAddress === 0) return true;
     const innermost = frames[0];
-    const closing = this.checkClosingCopies(thread, innermost);
-    if (closing !== undefined) return closing;
     if (innermost?.frameAddress !== thread.frameAddress) {
       return readCurrentFrameAddress(this.targetReader, this.layout, thread.address) === thread.frameAddress;
     }
@@ -315,16 +303,20 @@ export class PythonProcess {
   }
 
   /**
-   * The same check from the copies the prefetch took after every page this sample used (undefined when there are
-   * none to trust): the frame pointer unchanged, and the code object still the one decoded.
+   * Whether the stack read belongs to one moment. Read wholly from this sample's prefetch (one system call, in
+   * dependency order), it does when the frame pointer copied again at the end of that call is unchanged; the
+   * check is then the same for every function, whatever ran in the previous sample. Otherwise the walk must not
+   * have been interrupted and the innermost frame must still be in place, read afresh.
    */
-  private checkClosingCopies(thread: ThreadStateInfo, innermost: PyFrame | undefined): boolean | undefined {
-    const pointer = this.reader.closingCopy(thread.framePointerAt, 8);
-    if (!pointer) return undefined;
-    if (innermost?.frameAddress !== thread.frameAddress) return u64(pointer, 0) === thread.frameAddress;
-    const header = this.reader.closingCopy(innermost.code.address, this.codeHeaderSize);
-    if (!header) return undefined;
-    return u64(pointer, 0) === thread.frameAddress && this.isStillDecoded(innermost.code, header);
+  private isOneMoment(
+    thread: ThreadStateInfo,
+    frames: readonly PyFrame[],
+    fromSnapshot: boolean,
+    started: number,
+  ): boolean {
+    const closing = fromSnapshot ? this.reader.closingCopy(thread.framePointerAt, 8) : undefined;
+    if (closing) return u64(closing, 0) === thread.frameAddress;
+    return performance.now() - started <= SLOW_WALK_MS && this.innermostFrameUnchanged(thread, frames);
   }
 
   /**

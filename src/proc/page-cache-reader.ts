@@ -5,9 +5,9 @@
 // Pages live in one reused slab, so a sample allocates no page buffers: a buffer read() returns is
 // valid until the next clear().
 // With a reader that copies scattered ranges in one call (process_vm_readv), beginSample() fetches every page the
-// previous sample used at once, followed by "closing" ranges the caller names (a thread's frame pointer, its
-// innermost code object): when nothing else reached the target since, those closing copies, taken after every
-// page, tell whether what the pages show still held at the end. A steady stack then costs one system call.
+// previous sample used at once, followed by "closing" ranges the caller names (a thread's frame pointer): taken
+// after every page, those copies tell whether what the pages show still held at the end of the call. A steady
+// stack then costs one system call.
 
 import { MemoryReadError } from '../errors/index.js';
 import type { MemoryReader } from './memory-reader.js';
@@ -32,8 +32,6 @@ export class PageCacheReader implements MemoryReader {
   private spans = new Float64Array(0);
   /** The closing ranges of this sample's prefetch (address → slab offset and length), while they are valid. */
   private closing = new Map<number, { offset: number; length: number }>();
-  /** targetReads right after the prefetch: a read since then makes the closing copies no longer the last. */
-  private readsAtPrefetch = -1;
 
   constructor(private readonly inner: MemoryReader) {}
 
@@ -67,16 +65,14 @@ export class PageCacheReader implements MemoryReader {
     for (let i = pageSpans; i < spanCount; i++) {
       this.closing.set(spans[i * 3]!, { length: spans[i * 3 + 1]!, offset: spans[i * 3 + 2]! });
     }
-    this.readsAtPrefetch = this.targetReads;
   }
 
   /**
    * The copy of a closing range taken at the end of this sample's prefetch, after every page; undefined when it
-   * was not asked for, the prefetch was not whole, or a read has reached the target since (then some data used
-   * is newer than the copy, which proves nothing).
+   * was not asked for or the prefetch was not whole. It proves something only about data that came from the
+   * prefetch: a caller checks that no read reached the target (targetReads) while it read what it compares.
    */
   closingCopy(address: number, length: number): Buffer | undefined {
-    if (this.targetReads !== this.readsAtPrefetch) return undefined;
     const range = this.closing.get(address);
     return range?.length === length ? this.slab.subarray(range.offset, range.offset + length) : undefined;
   }
