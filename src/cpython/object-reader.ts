@@ -23,9 +23,24 @@ const TPFLAGS_HEAPTYPE = 1 << 9;
 const TPFLAGS_DICT_SUBCLASS = 1 << 29;
 /** Longest str read as a value (a path, a method, a thread name). */
 const MAX_STR_CHARS = 4096;
+/** Dict key texts remembered by address, at most (cleared when full). */
+const MAX_KEY_TEXTS = 10_000;
+
+/** A str key as decoded, with what tells another str at its address apart: type, length and hash. */
+interface KeyText {
+  type: number;
+  length: number;
+  hash: number;
+  text: string;
+}
 
 export class ObjectReader {
   private readonly types = new Map<number, TypeFacts>();
+  /**
+   * Dict keys are mostly the same str objects from one dict to the next (a request's environ keys are the
+   * server's constants): decoded once, then recognised from their header.
+   */
+  private readonly keyTexts = new Map<number, KeyText>();
 
   constructor(
     readonly reader: MemoryReader,
@@ -140,12 +155,33 @@ export class ObjectReader {
     const result = new Map<string, number>();
     for (const { key, value } of items) {
       try {
-        if (this.typeName(key) === 'str') result.set(readUnicode(this.reader, this.layout, key), value);
+        const text = this.readKeyText(key);
+        if (text !== undefined) result.set(text, value);
       } catch {
         // a key that does not decode is left out
       }
     }
     return result;
+  }
+
+  /** The text of a str key, undefined when the key is not a str. */
+  private readKeyText(key: number): string | undefined {
+    if (!isPlausiblePointer(key)) throw new InvalidDataError('bad key pointer');
+    const u = this.layout.unicodeObject;
+    // PyASCIIObject: ob_type, then length and, right after it, the hash (always computed for a dict key).
+    const header = this.reader.read(key, u.length + 16);
+    const type = u64(header, this.layout.pyObject.obType);
+    const length = i64(header, u.length);
+    const hash = i64(header, u.length + 8);
+    const known = this.keyTexts.get(key);
+    if (known && known.type === type && known.length === length && known.hash === hash && hash !== -1) {
+      return known.text;
+    }
+    if (this.typeFacts(type).name !== 'str') return undefined;
+    const text = readUnicode(this.reader, this.layout, key);
+    if (this.keyTexts.size >= MAX_KEY_TEXTS) this.keyTexts.clear();
+    this.keyTexts.set(key, { type, length, hash, text });
+    return text;
   }
 
   private readAttributeItems(object: number): DictItem[] {

@@ -1,8 +1,9 @@
 // The dict decoder on hand-built memory: combined and split tables, general and unicode-keyed entries,
-// both keys layouts (3.9–3.10 and 3.11+), deleted entries, and sizes that must be refused.
+// both keys layouts (3.9–3.10 and 3.11+), deleted entries, sizes that must be refused, and str keys recognised by address.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readDictItems } from '../../src/cpython/dicts.js';
+import { ObjectReader } from '../../src/cpython/object-reader.js';
 import { layout as v39 } from '../../src/cpython/layouts/v3-9.js';
 import { layout as v312 } from '../../src/cpython/layouts/v3-12.js';
 import { layout as v313 } from '../../src/cpython/layouts/v3-13.js';
@@ -133,4 +134,49 @@ test('sizes read from memory are checked before anything is allocated', () => {
   placeDict(torn, v39, 1);
   torn.place(KEYS, words(64, { [v39.dictKeys.size]: 12, [v39.dictKeys.nentries]: 1 }));
   assert.throws(() => readDictItems(torn, v39, DICT), InvalidDataError, 'dk_size must be a power of two');
+});
+
+/** Writes a compact ASCII str of `layout` (type STR_TYPE, the given hash) into `bytes`. */
+function writeStr(bytes: Buffer, layout: PythonLayout, text: string, hash: number): void {
+  const u = layout.unicodeObject;
+  bytes.fill(0);
+  bytes.writeBigUInt64LE(BigInt(STR_TYPE), layout.pyObject.obType);
+  bytes.writeBigInt64LE(BigInt(text.length), u.length);
+  bytes.writeBigInt64LE(BigInt(hash), u.length + 8);
+  bytes.writeUInt32LE((1 << u.kindShift) | (1 << u.compactBit) | (1 << u.asciiBit), u.state);
+  bytes.write(text, u.asciiobjectSize, 'latin1');
+}
+
+/** A type object named `name` (its tp_name string placed after it) with `flags`. */
+function placeType(memory: PlacedMemory, layout: PythonLayout, address: number, name: string, flags: number): void {
+  const t = layout.typeObject;
+  const bytes = words(1100, { [t.tpName]: address + 1024, [t.tpFlags]: flags });
+  bytes.write(`${name}\0`, 1024, 'latin1');
+  memory.place(address, bytes);
+}
+
+const STR_TYPE = 0x40000;
+const DICT_TYPE = 0x41000;
+
+test('str keys are decoded once, and decoded again when another str takes the address', () => {
+  const layout = v313;
+  const d = layout.dictObject;
+  const memory = new PlacedMemory();
+  memory.place(DICT, words(64, { [layout.pyObject.obType]: DICT_TYPE, [d.maUsed]: 2, [d.maKeys]: KEYS }));
+  placeKeys311(memory, layout, 1, [
+    [0x1000, 0x1100],
+    [0x2000, 0x2100],
+  ]);
+  placeType(memory, layout, DICT_TYPE, 'dict', 1 << 29);
+  placeType(memory, layout, STR_TYPE, 'str', 0);
+  const [first, second] = [Buffer.alloc(128), Buffer.alloc(128)];
+  writeStr(first, layout, 'REQUEST_METHOD', 11);
+  writeStr(second, layout, 'PATH_INFO', 22);
+  memory.place(0x1000, first);
+  memory.place(0x2000, second);
+  const objects = new ObjectReader(memory, layout);
+  assert.deepEqual([...objects.readStrKeyedDict(DICT).keys()], ['REQUEST_METHOD', 'PATH_INFO']);
+  // 0x2000 now holds another str, as after a free and a new allocation at the same address.
+  writeStr(second, layout, 'QUERY_STRING', 33);
+  assert.deepEqual([...objects.readStrKeyedDict(DICT).keys()], ['REQUEST_METHOD', 'QUERY_STRING']);
 });
