@@ -1,5 +1,6 @@
 // The dict decoder on hand-built memory: combined and split tables, general and unicode-keyed entries,
-// both keys layouts (3.9–3.10 and 3.11+), deleted entries, sizes that must be refused, and str keys recognised by address.
+// both keys layouts (3.9–3.10 and 3.11+), deleted entries, sizes that must be refused, and str keys
+// recognised by their address.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readDictItems } from '../../src/cpython/dicts.js';
