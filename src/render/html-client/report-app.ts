@@ -177,8 +177,15 @@ export class ReportApp {
     this.total = counts.total[0] ?? 0;
     const growth = this.memory ? countNodes(model, this.filter, 'memory') : null;
     this.growthTotal = growth?.total[0] ?? 0;
-    if (this.weight === 'memory' && growth) this.showGrowthFlame(growth.total);
-    else this.showSampleFlame(counts.total);
+    if (this.weight === 'memory' && growth) {
+      this.showFlame(
+        growth.total,
+        (bytes) => `${formatBytes(bytes)} grown, ${this.shareOfGrowth(bytes)}`,
+        (bytes) => `${formatBytes(bytes)} grown`,
+      );
+    } else {
+      this.showFlame(counts.total, (count) => `${formatCount(count)} samples, ${this.percentOfShown(count)}`);
+    }
     if (growth) this.growth!.setRows(growthRows(model, growth.self, growth.total));
     const functions = functionRows(model, counts.self, counts.total);
     this.functions.setRows(functions);
@@ -198,28 +205,20 @@ export class ReportApp {
     this.renderFilterBar();
   }
 
-  private showSampleFlame(total: Float64Array): void {
+  /** The flame graph over `total` (samples or bytes grown per node), each node's amount told by `describe`. */
+  private showFlame(
+    total: Float64Array,
+    describe: (amount: number) => string,
+    formatAmount?: (amount: number) => string,
+  ): void {
     const { model } = this;
     this.flame.setSource({
       tree: model.tree,
       total,
       label: (node) => nodeLabel(model, node),
       colour: (node) => this.nodeColour(node),
-      tooltip: (node) =>
-        `${nodeLabel(model, node)}\n${formatCount(total[node]!)} samples, ${this.percentOfShown(total[node]!)}`,
-    });
-  }
-
-  private showGrowthFlame(total: Float64Array): void {
-    const { model } = this;
-    this.flame.setSource({
-      tree: model.tree,
-      total,
-      label: (node) => nodeLabel(model, node),
-      colour: (node) => this.nodeColour(node),
-      tooltip: (node) =>
-        `${nodeLabel(model, node)}\n${formatBytes(total[node]!)} grown, ${this.shareOfGrowth(total[node]!)}`,
-      formatAmount: (bytes) => `${formatBytes(bytes)} grown`,
+      tooltip: (node) => `${nodeLabel(model, node)}\n${describe(total[node]!)}`,
+      formatAmount,
     });
   }
 
