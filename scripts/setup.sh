@@ -8,6 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-full}"
 
+# >>> C compiler: for the native memory reader (src/proc/native/vm-read.c), which npm ci and the build compile ----
+if ! command -v cc >/dev/null 2>&1; then
+  (apt-get update && apt-get install -y gcc) ||
+    echo "setup: could not install a C compiler; hotpath will read /proc/PID/mem (slower), its test will fail" >&2
+fi
+# <<< C compiler -------------------------------------------------------------------------------------------------
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
