@@ -2,11 +2,11 @@
 // files without them still read (as profiles without memory), and inconsistent memory data is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { HotpathError } from '../../src/errors/index.js';
-import { exportHotpathProfile, HOTPATH_PROFILE_MAGIC, importHotpathProfile } from '../../src/export/hotpath-profile.js';
+import { exportHotpathProfile, importHotpathProfile } from '../../src/export/hotpath-profile.js';
 import { ProfileBuilder, SAMPLE_IDLE, type Profile, type RawFrame } from '../../src/profile/index.js';
 import { buildExportProfile } from '../fixtures/export-profile.js';
+import { repack, unpack } from '../support/hotpath-file.js';
 
 const MIB = 1024 * 1024;
 const frame = (name: string, line: number): RawFrame => ({ name, file: 'leak.py', line, firstLine: 1 });
@@ -23,20 +23,6 @@ function buildMemoryProfile(): Profile {
     builder.addMemoryUsage({ pid: 9, time, residentBytes: 10 * MIB - (tick % 2) * 4096 });
   }
   return builder.build({ startTime: 1e12, durationMs: 3000, rateHz: 100, pythonVersion: '3.12.1', command: 'x' });
-}
-
-function unpack(file: Buffer): { header: Record<string, unknown>; body: Buffer } {
-  const bytes = gunzipSync(file);
-  const start = HOTPATH_PROFILE_MAGIC.length + 4;
-  const length = bytes.readUInt32LE(HOTPATH_PROFILE_MAGIC.length);
-  return { header: JSON.parse(bytes.toString('utf8', start, start + length)), body: bytes.subarray(start + length) };
-}
-
-function repack(header: Record<string, unknown>, body: Buffer): Buffer {
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length);
-  return gzipSync(Buffer.concat([HOTPATH_PROFILE_MAGIC, length, json, body]));
 }
 
 const isBadInput = (pattern: RegExp) => (error: unknown) =>

@@ -3,29 +3,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { HotpathError } from '../../src/errors/index.js';
-import { exportHotpathProfile, HOTPATH_PROFILE_MAGIC, importHotpathProfile } from '../../src/export/hotpath-profile.js';
+import { exportHotpathProfile, importHotpathProfile } from '../../src/export/hotpath-profile.js';
 import { ProfileBuilder } from '../../src/profile/index.js';
 import { buildExportProfile } from '../fixtures/export-profile.js';
+import { repack, unpack } from '../support/hotpath-file.js';
 
 const isBadInput = (pattern: RegExp) => (error: unknown) =>
   error instanceof HotpathError && error.kind === 'bad-input-file' && pattern.test(error.message);
-
-/** The file's inner payload split into header JSON and column bytes, to forge inconsistent files. */
-function unpack(file: Buffer): { header: Record<string, unknown>; body: Buffer } {
-  const bytes = gunzipSync(file);
-  const start = HOTPATH_PROFILE_MAGIC.length + 4;
-  const length = bytes.readUInt32LE(HOTPATH_PROFILE_MAGIC.length);
-  return { header: JSON.parse(bytes.toString('utf8', start, start + length)), body: bytes.subarray(start + length) };
-}
-
-function repack(header: Record<string, unknown>, body: Buffer): Buffer {
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length);
-  return gzipSync(Buffer.concat([HOTPATH_PROFILE_MAGIC, length, json, body]));
-}
 
 test('a profile reads back deep-equal, typed arrays, sources map and stats included', () => {
   const profile = buildExportProfile();

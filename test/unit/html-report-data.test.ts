@@ -3,15 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  buildCallTree,
-  buildFunctionTotals,
-  callTreeNodeLabel,
-  functionName,
-  ProfileBuilder,
-  type CallTreeNode,
-  type Profile,
-} from '../../src/profile/index.js';
+import { buildFunctionTotals, functionName, ProfileBuilder, type Profile } from '../../src/profile/index.js';
 import { buildReportData, chooseTimeline } from '../../src/render/html-report-data.js';
 import { encodeColumn } from '../../src/render/page-columns.js';
 import { decodeColumn } from '../../src/render/html-client/columns.js';
@@ -27,36 +19,12 @@ import {
   nodeLabel,
   timelineRows,
   type ReportModel,
-  type SampleFilter,
 } from '../../src/render/html-client/report-model.js';
 import { buildHandProfile, buildWebAppProfile, frame } from '../support/flame-profiles.js';
+import { callTreeTotals, modelTotals } from '../support/report-totals.js';
 
 function decode(profile: Profile): ReportModel {
   return decodeReport(JSON.parse(JSON.stringify(buildReportData(profile, 'test'))));
-}
-
-/** Totals by root-to-node label path, from the client model. */
-function modelTotals(model: ReportModel, filter: SampleFilter): Map<string, number> {
-  const { total } = countNodes(model, filter);
-  const paths: string[] = [];
-  const result = new Map<string, number>();
-  for (let node = 0; node < model.tree.size; node++) {
-    const parent = model.tree.parent[node]!;
-    paths[node] = parent < 0 ? 'all' : `${paths[parent]};${nodeLabel(model, node)}`;
-    if (total[node]! > 0) result.set(paths[node]!, total[node]!);
-  }
-  return result;
-}
-
-/** The same from the profile layer's call tree. */
-function callTreeTotals(profile: Profile, filter?: (i: number) => boolean): Map<string, number> {
-  const result = new Map<string, number>();
-  const visit = (node: CallTreeNode, path: string) => {
-    if (node.total > 0) result.set(path, node.total);
-    for (const child of node.children.values()) visit(child, `${path};${callTreeNodeLabel(child)}`);
-  };
-  visit(buildCallTree(profile, { filter }).root, 'all');
-  return result;
 }
 
 test('the tree is embedded depth first in label order, with the timeline at the sampling resolution', () => {

@@ -2,26 +2,12 @@
 // node, per line and per filter equal to the profile layer's call tree weighted by memory growth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  buildCallTree,
-  callTreeNodeLabel,
-  ProfileBuilder,
-  SAMPLE_IDLE,
-  type CallTreeNode,
-  type Profile,
-  type RawFrame,
-} from '../../src/profile/index.js';
+import { ProfileBuilder, SAMPLE_IDLE, type Profile, type RawFrame } from '../../src/profile/index.js';
 import { buildReportData } from '../../src/render/html-report-data.js';
-import {
-  countNodes,
-  decodeReport,
-  growthRows,
-  nodeLabel,
-  type ReportModel,
-  type SampleFilter,
-} from '../../src/render/html-client/report-model.js';
+import { countNodes, decodeReport, growthRows, type ReportModel } from '../../src/render/html-client/report-model.js';
 import { describeProcess } from '../../src/render/html-client/memory-view.js';
 import { formatBytes } from '../../src/render/html-client/format.js';
+import { callTreeTotals, modelTotals } from '../support/report-totals.js';
 
 const MIB = 1024 * 1024;
 const f = (name: string, line: number): RawFrame => ({ name, file: 'app.py', line, firstLine: 1 });
@@ -60,28 +46,6 @@ function decode(profile: Profile): ReportModel {
   return decodeReport(JSON.parse(JSON.stringify(buildReportData(profile, 'memory'))));
 }
 
-function modelGrowth(model: ReportModel, filter: SampleFilter): Map<string, number> {
-  const { total } = countNodes(model, filter, 'memory');
-  const paths: string[] = [];
-  const result = new Map<string, number>();
-  for (let node = 0; node < model.tree.size; node++) {
-    const parent = model.tree.parent[node]!;
-    paths[node] = parent < 0 ? 'all' : `${paths[parent]};${nodeLabel(model, node)}`;
-    if (total[node]! > 0) result.set(paths[node]!, total[node]!);
-  }
-  return result;
-}
-
-function callTreeGrowth(profile: Profile, filter?: (i: number) => boolean): Map<string, number> {
-  const result = new Map<string, number>();
-  const visit = (node: CallTreeNode, path: string) => {
-    if (node.total > 0) result.set(path, node.total);
-    for (const child of node.children.values()) visit(child, `${path};${callTreeNodeLabel(child)}`);
-  };
-  visit(buildCallTree(profile, { filter, weight: 'memory' }).root, 'all');
-  return result;
-}
-
 test('the RSS series and totals are embedded as recorded', () => {
   const profile = buildMemoryProfile();
   const data = buildReportData(profile, 'memory');
@@ -106,15 +70,18 @@ test('growth per node equals the memory-weighted call tree for no filter, an end
   const inRange = (i: number) => profile.samples.time[i]! >= 500 && profile.samples.time[i]! < 1500;
   const range = [50, 149] as const;
   assert.equal(model.data.timeline.bucketMs, 10);
-  assert.deepEqual(modelGrowth(model, { endpoint: null, range: null }), callTreeGrowth(profile));
   assert.deepEqual(
-    modelGrowth(model, { endpoint: leak + 1, range: null }),
-    callTreeGrowth(profile, (i) => profile.samples.endpoint[i] === leak),
+    modelTotals(model, { endpoint: null, range: null }, 'memory'),
+    callTreeTotals(profile, undefined, 'memory'),
   );
-  assert.deepEqual(modelGrowth(model, { endpoint: null, range }), callTreeGrowth(profile, inRange));
   assert.deepEqual(
-    modelGrowth(model, { endpoint: leak + 1, range }),
-    callTreeGrowth(profile, (i) => inRange(i) && profile.samples.endpoint[i] === leak),
+    modelTotals(model, { endpoint: leak + 1, range: null }, 'memory'),
+    callTreeTotals(profile, (i) => profile.samples.endpoint[i] === leak, 'memory'),
+  );
+  assert.deepEqual(modelTotals(model, { endpoint: null, range }, 'memory'), callTreeTotals(profile, inRange, 'memory'));
+  assert.deepEqual(
+    modelTotals(model, { endpoint: leak + 1, range }, 'memory'),
+    callTreeTotals(profile, (i) => inRange(i) && profile.samples.endpoint[i] === leak, 'memory'),
   );
 });
 
