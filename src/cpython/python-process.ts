@@ -167,6 +167,22 @@ export class PythonProcess {
     return threads;
   }
 
+  /**
+   * The OS thread ids of the threads as last read, so that a sampler can see they all sit idle before reading any
+   * memory; undefined when the thread lists are due to be walked again (a thread may have started since) or an id
+   * is not known yet.
+   */
+  threadIdsBetweenWalks(now = performance.now()): number[] | undefined {
+    if (this.knownThreads.length === 0 || now - this.threadsWalkedAt >= REWALK_THREADS_EVERY_MS) return undefined;
+    const tids: number[] = [];
+    for (const thread of this.knownThreads) {
+      const tid = thread.nativeThreadId ?? this.pthreadTids.get(thread.threadId);
+      if (tid === undefined) return undefined;
+      tids.push(tid);
+    }
+    return tids;
+  }
+
   /** The OS thread id of a thread from readThreads, or undefined when it could not be determined. */
   nativeThreadId(thread: ThreadStateInfo): number | undefined {
     if (thread.nativeThreadId !== undefined) return thread.nativeThreadId;

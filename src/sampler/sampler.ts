@@ -174,10 +174,16 @@ export class Sampler {
     this.ticks++;
     for (const python of [...this.targets.processes.values()]) {
       this.stats.attempted++;
+      // Activity of this tick by thread id: read once, whether the process turns out quiet or is sampled.
+      const activity = new Map<number, boolean>();
       try {
-        const threads = python.readThreads();
-        this.stats.taken++;
-        this.sampleThreads(python, threads, time);
+        if (this.isQuiet(python, activity)) {
+          this.stats.taken++;
+        } else {
+          const threads = python.readThreads();
+          this.stats.taken++;
+          this.sampleThreads(python, threads, time, activity);
+        }
         if (this.memoryUsage) this.emitMemoryUsage(this.memoryUsage, python.pid, time);
       } catch (err) {
         const reason = err instanceof HotpathError ? err.kind : 'read-error';
@@ -187,8 +193,29 @@ export class Sampler {
     }
   }
 
+  /**
+   * A process none of whose threads (as last read) is running has nothing to sample when idle threads are not
+   * kept: not one byte of its memory is read. Fills `activity` with what it found.
+   */
+  private isQuiet(python: PythonProcess, activity: Map<number, boolean>): boolean {
+    if (this.options.includeIdle) return false;
+    const tids = python.threadIdsBetweenWalks();
+    if (!tids) return false;
+    for (const tid of tids) {
+      const running = this.isRunning(python.pid, tid);
+      activity.set(tid, running);
+      if (running) return false;
+    }
+    return true;
+  }
+
   /** Reads the stacks of the threads wanted (not those idle, unless asked) and emits a sample for each. */
-  private sampleThreads(python: PythonProcess, threads: ThreadStateInfo[], time: number): void {
+  private sampleThreads(
+    python: PythonProcess,
+    threads: ThreadStateInfo[],
+    time: number,
+    activity: ReadonlyMap<number, boolean>,
+  ): void {
     const gilHolders =
       this.options.gilOnly || this.options.markGil
         ? new Set(threads.map((t) => python.readGilHolder(t.interp)))
@@ -198,7 +225,7 @@ export class Sampler {
       const holdsGil = gilHolders?.has(thread.address) ?? false;
       if (this.options.gilOnly && !holdsGil) continue;
       const tid = python.nativeThreadId(thread);
-      const idle = tid !== undefined && !this.isRunning(python.pid, tid);
+      const idle = tid !== undefined && !(activity.get(tid) ?? this.isRunning(python.pid, tid));
       if (idle && !this.options.includeIdle) continue;
       const stack = python.readStack(thread);
       if (!stack) this.countDropped('torn-read');

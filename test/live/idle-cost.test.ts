@@ -1,0 +1,44 @@
+// What sampling costs a process whose threads all sleep: after one sample has read its thread list, later ticks
+// read none of its memory (only each thread's schedstat) until the list is due to be walked again; with --idle,
+// every tick reads it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { Sampler } from '../../src/sampler/index.js';
+import { listPythons, repoRoot } from '../support/pythons.js';
+import { spawnTarget } from '../support/spawn-target.js';
+
+const quietTarget = path.join(repoRoot, 'test/targets/recording-target.py');
+
+async function sampleQuietTarget(includeIdle: boolean): Promise<{ ticks: number; samples: number; reads: number }> {
+  const python = listPythons().at(-1)!;
+  const target = await spawnTarget(python.executable, [quietTarget]);
+  try {
+    let samples = 0;
+    // 150 ms: within one thread-list walk period (200 ms) after the first tick.
+    const sampler = new Sampler([target.pid], {
+      rateHz: 500,
+      includeIdle,
+      gilOnly: false,
+      subprocesses: false,
+      durationMs: 150,
+      onSample: () => samples++,
+    });
+    const [attached] = sampler.attach();
+    const readsAtAttach = attached!.reader.targetReads;
+    await sampler.run(new AbortController().signal);
+    sampler.close();
+    return { ticks: sampler.progress().ticks, samples, reads: attached!.reader.targetReads - readsAtAttach };
+  } finally {
+    await target.stop();
+  }
+}
+
+test('a process whose threads all sleep is not read between thread-list walks', async () => {
+  const quiet = await sampleQuietTarget(false);
+  assert.ok(quiet.ticks >= 20, `only ${quiet.ticks} ticks`);
+  assert.equal(quiet.samples, 0, 'every thread sleeps');
+  assert.ok(quiet.reads <= 10, `${quiet.reads} reads of target memory in ${quiet.ticks} ticks`);
+  const kept = await sampleQuietTarget(true);
+  assert.ok(kept.samples > 0 && kept.reads >= kept.ticks, `with --idle: ${kept.reads} reads in ${kept.ticks} ticks`);
+});
