@@ -249,7 +249,7 @@ export class PythonProcess {
         };
       } catch (err) {
         if (!isTornRead(err)) throw err;
-        if (!processExists(this.pid) || isAddressSpaceGone(err)) throw this.explainReadFailure(err);
+        if (!processExists(this.pid) || isAddressSpaceGone(err) || this.hasExecd()) throw this.explainReadFailure(err);
         this.reader.clear();
         this.codes.nextTick();
         thread = this.rereadThreadState(thread) ?? thread;
@@ -399,13 +399,23 @@ export class PythonProcess {
 
   private explainReadFailure(err: unknown): Error {
     if (!processExists(this.pid)) return new HotpathError('target-exited', `process ${this.pid} exited`);
-    if (isAddressSpaceGone(err)) {
+    if (isAddressSpaceGone(err) || this.hasExecd()) {
       return new HotpathError(
         'target-exited',
         `process ${this.pid} replaced its program (exec): it is not the Python attached to`,
       );
     }
     return err instanceof Error ? err : new Error(String(err));
+  }
+
+  /** Whether the process replaced its program: a reader that reads by pid would read the new one's memory. */
+  private hasExecd(): boolean {
+    try {
+      this.targetReader.checkAddressSpace?.();
+      return false;
+    } catch (err) {
+      return isAddressSpaceGone(err);
+    }
   }
 
   /**

@@ -15,6 +15,8 @@ export interface MemoryReader {
    * (process_vm_readv); returns how many leading ranges arrived whole. Readers without it read range by range.
    */
   readSpans?(spans: Float64Array, count: number, into: Buffer): number;
+  /** Throws MemoryReadError ESRCH, as /proc/PID/mem reads do, once the process has replaced its program (exec). */
+  checkAddressSpace?(): void;
   close(): void;
 }
 

@@ -42,6 +42,8 @@ export class VmReader implements MemoryReader {
   private readonly single = new Float64Array(3);
   private readonly probe = Buffer.allocUnsafe(1);
   private execCheckedAt = performance.now();
+  /** An address read before: where the exec check probes /proc/PID/mem. */
+  private lastAddress = 0;
 
   constructor(
     readonly pid: number,
@@ -71,7 +73,7 @@ export class VmReader implements MemoryReader {
    */
   readSpans(spans: Float64Array, count: number, into: Buffer): number {
     if (!this.binding) return 0;
-    this.checkAddressSpace(spans[0]!);
+    this.checkAddressSpaceNow(spans[0]!);
     let done = 0;
     while (done < count) {
       const batch = Math.min(count - done, MAX_SPANS_PER_READ);
@@ -92,16 +94,21 @@ export class VmReader implements MemoryReader {
     this.fallback.close();
   }
 
-  /** process_vm_readv reads whatever the pid runs now: after an exec, fail as /proc/PID/mem does. */
-  private checkAddressSpace(address: number): void {
-    const now = performance.now();
-    if (now - this.execCheckedAt < EXEC_CHECK_EVERY_MS) return;
-    this.execCheckedAt = now;
+  /** Throws MemoryReadError ESRCH once the process has replaced its program, probing /proc/PID/mem now. */
+  checkAddressSpace(): void {
+    this.execCheckedAt = performance.now();
     try {
-      this.fallback.readInto(address, 1, this.probe, 0);
+      this.fallback.readInto(this.lastAddress, 1, this.probe, 0);
     } catch (err) {
       if (err instanceof MemoryReadError && err.code === 'ESRCH') throw err;
     }
+  }
+
+  /** process_vm_readv reads whatever the pid runs now: after an exec, fail as /proc/PID/mem does. */
+  private checkAddressSpaceNow(address: number): void {
+    if (this.lastAddress === 0) this.lastAddress = address;
+    if (performance.now() - this.execCheckedAt >= EXEC_CHECK_EVERY_MS) this.checkAddressSpace();
+    this.lastAddress = address;
   }
 }
 

@@ -94,7 +94,12 @@ test('once the target execs another program, reads report its address space gone
     assert.ok(Date.now() < deadline, 'the target did not exec');
     await new Promise((resolve) => setImmediate(resolve));
   }
-  // The check against /proc/PID/mem runs at most every 200 ms: poll until it has.
+  // Asked, the reader knows at once (what a failed sample asks before trying again)...
+  assert.throws(
+    () => reader.checkAddressSpace!(),
+    (err: unknown) => err instanceof MemoryReadError && err.code === 'ESRCH',
+  );
+  // ...and reads fail by themselves, from the check against /proc/PID/mem that runs at most every 200 ms.
   let gone: unknown;
   while (!gone && Date.now() < deadline) {
     try {
