@@ -73,7 +73,7 @@ export class VmReader implements MemoryReader {
    */
   readSpans(spans: Float64Array, count: number, into: Buffer): number {
     if (!this.binding) return 0;
-    this.checkAddressSpaceNow(spans[0]!);
+    this.checkAddressSpaceAtTimes(spans[0]!);
     let done = 0;
     while (done < count) {
       const batch = Math.min(count - done, MAX_SPANS_PER_READ);
@@ -104,8 +104,8 @@ export class VmReader implements MemoryReader {
     }
   }
 
-  /** process_vm_readv reads whatever the pid runs now: after an exec, fail as /proc/PID/mem does. */
-  private checkAddressSpaceNow(address: number): void {
+  /** process_vm_readv reads whatever the pid runs now: every EXEC_CHECK_EVERY_MS, make sure that is still the program. */
+  private checkAddressSpaceAtTimes(address: number): void {
     if (this.lastAddress === 0) this.lastAddress = address;
     if (performance.now() - this.execCheckedAt >= EXEC_CHECK_EVERY_MS) this.checkAddressSpace();
     this.lastAddress = address;
