@@ -230,8 +230,9 @@ async function checkDump(python: Python, target: Target): Promise<void> {
 
 async function checkRecord(python: Python, target: Target, dir: string): Promise<void> {
   const output = path.join(dir, 'profile.txt');
-  // -i: the extra threads sleep, so they are idle; -t: one group per thread, to tell their stacks apart.
-  const args = ['record', '-f', 'raw', '-d', '3', '-r', '200', '-i', '-t', '-o', output, '--pid', String(target.pid)];
+  // -i: the extra threads sleep, so they are idle; -t: one group per thread, to tell their stacks apart. 1,000
+  // samples: on a loaded machine the sampler takes missed samples in bursts, which count for fewer than their number.
+  const args = ['record', '-f', 'raw', '-d', '4', '-r', '250', '-i', '-t', '-o', output, '--pid', String(target.pid)];
   const result = await runHotpath(args);
   assert.equal(result.code, 0, result.stderr);
   const text = fs.readFileSync(output, 'utf8');
