@@ -129,6 +129,11 @@ export class PythonProcess {
     this.reader.close();
   }
 
+  /** Bytes read from the target now, past the per-sample page cache: to tell whether something changed meanwhile. */
+  readFresh(address: number, length: number): Buffer {
+    return this.targetReader.read(address, length);
+  }
+
   /** Every thread's stack, innermost frame first. Threads whose stack could not be read are omitted. */
   readStacks(onDropped?: (reason: string) => void): ThreadStack[] {
     const stacks: ThreadStack[] = [];

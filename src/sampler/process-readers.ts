@@ -7,6 +7,8 @@ export interface ProcessReaderSet {
   objects: ObjectReader;
   locals: LocalsReader;
   threadNames: ThreadNameReader;
+  /** Reads past the page cache (PythonProcess.readFresh). */
+  readFresh(address: number, length: number): Buffer;
 }
 
 export class ProcessReaders {
@@ -20,6 +22,7 @@ export class ProcessReaders {
         objects,
         locals: new LocalsReader(objects),
         threadNames: new ThreadNameReader(objects, python.location.runtimeAddress),
+        readFresh: (address, length) => python.readFresh(address, length),
       };
       this.sets.set(python, set);
     }

@@ -165,6 +165,7 @@ export class RequestContextReader {
     if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
     if (this.notRequests.has(identity)) return undefined;
     const info = this.readRequestInfo(readers, stack, dict, protocol);
+    if (!isUnchanged(readers, dict, identity)) return undefined;
     if (!info) {
       if (this.notRequests.size >= MAX_TRACKED_THREADS) this.notRequests.clear();
       this.notRequests.add(identity);
@@ -221,6 +222,21 @@ function dictIdentity(objects: ObjectReader, dict: number): string {
     hash = Math.imul(hash, 0x01000193) ^ Math.floor(value / 2 ** 31);
   }
   return `${dict}:${hash >>> 0}`;
+}
+
+/**
+ * A dict being filled while it was read (a server building the environ) can pair keys with the wrong values: its
+ * version tag, read afresh afterwards, must still be the one it was recognised by. Versions without a tag (3.14+)
+ * have nothing as cheap to compare.
+ */
+function isUnchanged(readers: ProcessReaderSet, dict: number, identity: string): boolean {
+  const tagOffset = readers.objects.layout.dictObject.maVersionTag;
+  if (tagOffset === undefined) return true;
+  try {
+    return `${dict}:${u64(readers.readFresh(dict + tagOffset, 8), 0)}` === identity;
+  } catch {
+    return false;
+  }
 }
 
 function readWsgiRequest(
