@@ -414,7 +414,7 @@ export class PythonProcess {
   }
 
   /** Whether the process replaced its program: a reader that reads by pid would read the new one's memory. */
-  private hasExecd(): boolean {
+  hasExecd(): boolean {
     try {
       this.targetReader.checkAddressSpace?.();
       return false;

@@ -186,7 +186,8 @@ export class Sampler {
         }
         if (this.memoryUsage) this.emitMemoryUsage(this.memoryUsage, python.pid, time);
       } catch (err) {
-        const reason = err instanceof HotpathError ? err.kind : 'read-error';
+        // Memory of a program the process exec'd into may decode into anything before the reader notices.
+        const reason = err instanceof HotpathError ? err.kind : python.hasExecd() ? 'target-exited' : 'read-error';
         this.countDropped(reason);
         if (reason === 'target-exited') this.targets.drop(python.pid, 'exited');
       }
