@@ -106,9 +106,8 @@ export class VmReader implements MemoryReader {
 
   /** process_vm_readv reads whatever the pid runs now: every EXEC_CHECK_EVERY_MS, make sure that is still the program. */
   private checkAddressSpaceAtTimes(address: number): void {
-    if (this.lastAddress === 0) this.lastAddress = address;
-    if (performance.now() - this.execCheckedAt >= EXEC_CHECK_EVERY_MS) this.checkAddressSpace();
     this.lastAddress = address;
+    if (performance.now() - this.execCheckedAt >= EXEC_CHECK_EVERY_MS) this.checkAddressSpace();
   }
 }
 
