@@ -63,6 +63,13 @@ export class PythonProcess {
   readonly codes: CodeReader;
   /** Every read goes through a per-sample page cache: a sample costs a few page reads, not one per struct. */
   readonly reader: PageCacheReader;
+  /**
+   * A second page cache that never prefetches: its pages are read when first needed, after the stack, in the
+   * order the reads depend on each other. A graph of objects read through it (a request's dict, its keys, their
+   * strings) and checked against a version tag afterwards is consistent with itself; prefetched pages are
+   * copied in the previous sample's order, so a dict's keys could be older than the dict that points to them.
+   */
+  readonly onDemandReader: PageCacheReader;
   private pthreadTidOffset: number | undefined | null = null;
   /** OS thread ids found through pthread_t (before 3.11), until the thread lists change. */
   private readonly pthreadTids = new Map<number, number | undefined>();
@@ -88,6 +95,7 @@ export class PythonProcess {
     codeOptions: Partial<CodeReaderOptions>,
   ) {
     this.reader = new PageCacheReader(targetReader);
+    this.onDemandReader = new PageCacheReader(targetReader, false);
     const codeHeaderSize = layout.codeObject.size + 8;
     this.freshSpans = new Float64Array([0, 8, 0, 0, 8, 8, 0, codeHeaderSize, 16]);
     this.freshBytes = Buffer.alloc(16 + codeHeaderSize);
@@ -151,6 +159,7 @@ export class PythonProcess {
    */
   readThreads(): ThreadStateInfo[] {
     this.reader.beginSample(this.closingRanges());
+    this.onDemandReader.beginSample();
     this.codes.nextTick();
     this.threadsFromSnapshot = false;
     const now = performance.now();

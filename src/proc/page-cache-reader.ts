@@ -33,7 +33,14 @@ export class PageCacheReader implements MemoryReader {
   /** The closing ranges of this sample's prefetch (address → slab offset and length), while they are valid. */
   private closing = new Map<number, { offset: number; length: number }>();
 
-  constructor(private readonly inner: MemoryReader) {}
+  /**
+   * With `prefetch` false, beginSample only forgets: every page is read when first needed, so pages arrive in the
+   * order the reads depend on each other, all after the call (see PythonProcess.onDemandReader).
+   */
+  constructor(
+    private readonly inner: MemoryReader,
+    private readonly prefetch = true,
+  ) {}
 
   clear(): void {
     this.pages.clear();
@@ -47,7 +54,7 @@ export class PageCacheReader implements MemoryReader {
    * after them `closing`, (address, length) pairs to check the sample against (see closingCopy).
    */
   beginSample(closing: readonly number[] = []): void {
-    const spanCount = this.inner.readSpans ? this.planPrefetch(closing) : 0;
+    const spanCount = this.prefetch && this.inner.readSpans ? this.planPrefetch(closing) : 0;
     this.clear();
     this.used.clear();
     if (spanCount === 0) return;

@@ -5,6 +5,8 @@ import { LocalsReader, ObjectReader, ThreadNameReader, type PythonProcess } from
 
 export interface ProcessReaderSet {
   objects: ObjectReader;
+  /** Objects read through PythonProcess.onDemandReader: for a request's dict and what hangs off it. */
+  onDemandObjects: ObjectReader;
   locals: LocalsReader;
   threadNames: ThreadNameReader;
   /** Reads past the page cache (PythonProcess.readFresh). */
@@ -20,6 +22,7 @@ export class ProcessReaders {
       const objects = new ObjectReader(python.reader, python.layout);
       set = {
         objects,
+        onDemandObjects: new ObjectReader(python.onDemandReader, python.layout),
         locals: new LocalsReader(objects),
         threadNames: new ThreadNameReader(objects, python.location.runtimeAddress),
         readFresh: (address, length) => python.readFresh(address, length),

@@ -7,6 +7,7 @@
 import {
   readDictItems,
   type CodeInfo,
+  type LocalsReader,
   type ObjectReader,
   type PyFrame,
   type PythonProcess,
@@ -117,8 +118,9 @@ export class RequestContextReader {
     const request = this.readLocal(readers, frame, REQUEST_OBJECT_LOCAL);
     if (request === undefined) return undefined;
     try {
-      if (!readers.objects.typeName(request).endsWith('ASGIRequest')) return undefined;
-      return readers.objects.findAttribute(request, 'scope');
+      const objects = readers.onDemandObjects;
+      if (!objects.typeName(request).endsWith('ASGIRequest')) return undefined;
+      return objects.findAttribute(request, 'scope');
     } catch {
       return undefined;
     }
@@ -147,7 +149,10 @@ export class RequestContextReader {
     return bits;
   }
 
-  /** The request held in `dict`, reusing what is known when it is the same dict as last time. */
+  /**
+   * The request held in `dict`, reusing what is known when it is the same dict as last time. A dict not known yet
+   * is read on demand (PythonProcess.onDemandReader), from its identity on, then its identity is read again fresh.
+   */
   private recognise(
     readers: ProcessReaderSet,
     stack: ThreadStack,
@@ -158,11 +163,12 @@ export class RequestContextReader {
     let identity: string;
     try {
       identity = dictIdentity(readers.objects, dict);
+      const same = previous?.dict === dict && previous.identity === identity;
+      if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
+      identity = dictIdentity(readers.onDemandObjects, dict);
     } catch {
       return undefined;
     }
-    const same = previous?.dict === dict && previous.identity === identity;
-    if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
     if (this.notRequests.has(identity)) return undefined;
     const info = this.readRequestInfo(readers, stack, dict, protocol);
     if (!isUnchanged(readers, dict, identity)) return undefined;
@@ -198,10 +204,13 @@ export class RequestContextReader {
     dict: number,
     protocol: Protocol,
   ): RequestInfo | undefined {
+    const objects = readers.onDemandObjects;
     try {
-      if (!readers.objects.isDict(dict)) return undefined;
-      const items = readers.objects.readStrKeyedDict(dict);
-      return protocol === 'wsgi' ? readWsgiRequest(readers, stack, items) : readAsgiRequest(readers, stack, items);
+      if (!objects.isDict(dict)) return undefined;
+      const items = objects.readStrKeyedDict(dict);
+      return protocol === 'wsgi'
+        ? readWsgiRequest(objects, readers.locals, stack, items)
+        : readAsgiRequest(objects, readers.locals, stack, items);
     } catch {
       return undefined;
     }
@@ -240,17 +249,17 @@ function isUnchanged(readers: ProcessReaderSet, dict: number, identity: string):
 }
 
 function readWsgiRequest(
-  readers: ProcessReaderSet,
+  objects: ObjectReader,
+  locals: LocalsReader,
   stack: ThreadStack,
   environ: Map<string, number>,
 ): RequestInfo | undefined {
-  const { objects } = readers;
   const methodObject = environ.get('REQUEST_METHOD');
   if (methodObject === undefined) return undefined;
   const method = objects.readStr(methodObject, 16);
   const path = readOptionalStr(objects, environ.get('PATH_INFO')) ?? '/';
   const query = readOptionalStr(objects, environ.get('QUERY_STRING')) ?? '';
-  const route = findFlaskRoute(objects, environ.get('werkzeug.request')) ?? findDjangoRoute(readers, stack);
+  const route = findFlaskRoute(objects, environ.get('werkzeug.request')) ?? findDjangoRoute(objects, locals, stack);
   return {
     method,
     path: normalisePath(path),
@@ -261,18 +270,18 @@ function readWsgiRequest(
 }
 
 function readAsgiRequest(
-  readers: ProcessReaderSet,
+  objects: ObjectReader,
+  locals: LocalsReader,
   stack: ThreadStack,
   scope: Map<string, number>,
 ): RequestInfo | undefined {
-  const { objects } = readers;
   const typeObject = scope.get('type');
   const type = typeObject !== undefined ? objects.readStr(typeObject, 16) : undefined;
   if (type !== 'http' && type !== 'websocket') return undefined;
   const method = type === 'websocket' ? 'WS' : readOptionalStr(objects, scope.get('method'));
   const path = readOptionalStr(objects, scope.get('path'));
   if (method === undefined || path === undefined) return undefined;
-  const route = findStarletteRoute(objects, scope.get('route')) ?? findDjangoRoute(readers, stack);
+  const route = findStarletteRoute(objects, scope.get('route')) ?? findDjangoRoute(objects, locals, stack);
   const queryObject = scope.get('query_string');
   const query = queryObject !== undefined ? objects.readBytes(queryObject).toString('latin1') : '';
   return {
@@ -306,8 +315,7 @@ function findFlaskRoute(objects: ObjectReader, request: number | undefined): str
 }
 
 /** Django: a `request` local (WSGIRequest, ASGIRequest) whose resolver_match.route is a path pattern, not a regex. */
-function findDjangoRoute(readers: ProcessReaderSet, stack: ThreadStack): string | undefined {
-  const { objects, locals } = readers;
+function findDjangoRoute(objects: ObjectReader, locals: LocalsReader, stack: ThreadStack): string | undefined {
   for (let i = stack.frames.length - 1; i >= 0; i--) {
     const frame = stack.frames[i]!;
     try {
