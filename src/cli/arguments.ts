@@ -31,10 +31,11 @@ export function parseCommandLine<T>(argv: readonly string[], options: Options): 
   return { values: parsed.values as T, extraPids, command };
 }
 
+/** A pid in decimal, or in hex with 0x (py-spy takes both). */
 export function parsePid(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const pid = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(pid) || pid <= 0) {
+  const pid = Number(text.trim());
+  if (!/^(\d+|0x[0-9a-f]+)$/i.test(text.trim()) || !Number.isSafeInteger(pid) || pid <= 0) {
     throw new HotpathError('usage', `--pid takes a process id, not "${text}"`);
   }
   return pid;

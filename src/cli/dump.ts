@@ -16,6 +16,7 @@ interface DumpValues {
   native?: boolean;
   locals?: boolean;
   'no-locals'?: boolean;
+  'full-filenames'?: boolean;
   help?: boolean;
 }
 
@@ -67,6 +68,7 @@ Options:
   -s, --subprocesses    also dump child processes
   -l, --locals          show each frame's local variables (short repr-like values)
       --no-locals       read no locals at all: no request per thread either
+      --full-filenames  accepted for py-spy compatibility: file names are always whole paths
   -n, --native          native (C) frames: not supported yet`,
   run: runDump,
 };
@@ -79,6 +81,7 @@ async function runDump(argv: readonly string[]): Promise<number> {
     native: { type: 'boolean', short: 'n' },
     locals: { type: 'boolean', short: 'l' },
     'no-locals': { type: 'boolean' },
+    'full-filenames': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {

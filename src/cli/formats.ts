@@ -37,7 +37,7 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = [
 ];
 
 export function findOutputFormat(name: string): OutputFormat {
-  const format = OUTPUT_FORMATS.find((f) => f.name === name);
+  const format = OUTPUT_FORMATS.find((f) => f.name === name.toLowerCase());
   if (!format) {
     throw new HotpathError(
       'usage',

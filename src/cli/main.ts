@@ -52,8 +52,25 @@ function usage(): string {
   ].join('\n');
 }
 
+/** py-spy's own commands, which win a shortened name they share with others (`d` is dump, as in py-spy). */
+const PY_SPY_COMMANDS = ['record', 'top', 'dump'];
+
+/** A command by its name or, as py-spy allows, a prefix of it (`r`, `rec`); undefined when none or ambiguous. */
+function findCommand(name: string): Command | undefined {
+  const exact = COMMANDS.find((c) => c.name === name);
+  if (exact) return exact;
+  const candidates = COMMANDS.filter((c) => c.name.startsWith(name));
+  if (candidates.length === 1) return candidates[0];
+  const fromPySpy = candidates.filter((c) => PY_SPY_COMMANDS.includes(c.name));
+  return fromPySpy.length === 1 ? fromPySpy[0] : undefined;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined && findCommand(rest[0])) {
+    console.log(findCommand(rest[0])!.usage);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 2 : 0;
@@ -62,7 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(`hotpath ${version()}`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const command = name.startsWith('-') ? undefined : findCommand(name);
   if (!command) {
     console.error(`hotpath: unknown command "${name}"; run hotpath --help`);
     return exitCodeFor('usage');

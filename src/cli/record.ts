@@ -68,7 +68,7 @@ ${SAMPLING_USAGE}
                          or implied by the -o extension)
   -t, --threads          split the output by thread
   -F, --function         merge lines of a function (one frame per function)
-      --nolineno         same as --function
+      --nolineno         merge lines of a function and show no line numbers
       --title TEXT       title of the flame graph
       --memory           also read each process's resident memory (RSS) every tick: RSS over time in
                          the html and hotpath outputs, and its growth put on the lines running when it was
@@ -140,6 +140,7 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   writeProfile(profile, format, output, values);
   writeWebOutputs(profile, marked.build(meta).map(restrict), format, output, values);
   if (values.memory) console.error(formatMemorySummary(profile));
+  if (launched?.child.exitCode) log(`the program exited with status ${launched.child.exitCode}`);
   if (stopReason !== 'targets-exited' || launched) return EXIT_OK;
   log('the target exited before the recording ended; wrote what was sampled');
   return exitCodeFor('target-exited');
@@ -149,7 +150,7 @@ function outputOptions(profile: Profile, values: RecordValues): OutputOptions {
   return {
     title: values.title ?? `hotpath: ${profile.meta.command}`,
     groupBy: values.threads ? 'thread' : 'none',
-    frameKey: values.function || values.nolineno ? 'function' : 'line',
+    frameKey: values.nolineno ? 'function-no-line' : values.function ? 'function' : 'line',
     weight: weightOf(profile, values),
   };
 }

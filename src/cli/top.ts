@@ -2,6 +2,7 @@
 // On a terminal it redraws in place (q quits; 1-4 choose the sort column); otherwise it prints a frame
 // per refresh, which is also what tests read.
 
+import { HotpathError } from '../errors/index.js';
 import { LiveCounts } from '../profile/live-counts.js';
 import { renderTopView, type TopSortKey } from '../render/top-view.js';
 import { parseCommandLine, parsePositiveNumber } from './arguments.js';
@@ -12,6 +13,8 @@ import { runSession } from './session.js';
 
 interface TopValues extends SamplingValues {
   refresh?: string;
+  delay?: string;
+  'full-filenames'?: boolean;
 }
 
 const SORT_KEYS: Record<string, TopSortKey> = { '1': 'own', '2': 'total', '3': 'ownTime', '4': 'totalTime' };
@@ -24,7 +27,8 @@ hotpath top [options] -- python app.py [args]
 
 Options:
 ${SAMPLING_USAGE}
-      --refresh SECONDS  time between redraws (default 1)
+      --refresh SECONDS  time between redraws (default 1); --delay is py-spy's name for it
+      --full-filenames   show whole file paths in the Function column
 Keys: q quits; 1-4 sort by %Own, %Total, OwnTime, TotalTime.`,
   run: runTop,
 };
@@ -33,13 +37,19 @@ async function runTop(argv: readonly string[]): Promise<number> {
   const { values, extraPids, command } = parseCommandLine<TopValues>(argv, {
     ...SAMPLING_OPTIONS,
     refresh: { type: 'string' },
+    delay: { type: 'string' },
+    'full-filenames': { type: 'boolean' },
   });
   if (values.help) {
     console.log(topCommand.usage);
     return EXIT_OK;
   }
   const { pids, rateHz, sampler } = resolveSampling('top', values, extraPids, command);
-  const refreshMs = parsePositiveNumber('--refresh', values.refresh, 1)! * 1000;
+  if (values.refresh !== undefined && values.delay !== undefined)
+    throw new HotpathError('usage', 'give --refresh or --delay, not both (they are the same option)');
+  const refreshMs =
+    parsePositiveNumber(values.delay !== undefined ? '--delay' : '--refresh', values.refresh ?? values.delay, 1)! *
+    1000;
   const counts = new LiveCounts();
   const abort = new AbortController();
   const screen = new TopScreen(abort);
@@ -53,6 +63,7 @@ async function runTop(argv: readonly string[]): Promise<number> {
         sortBy: screen.sortBy,
         width: process.stdout.columns ?? 160,
         height: process.stdout.rows ?? 50,
+        fullFilenames: values['full-filenames'] ?? false,
       }),
     );
   try {

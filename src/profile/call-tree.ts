@@ -3,8 +3,11 @@
 
 import { threadLabel, type Profile } from './model.js';
 
-/** 'line': one node per function and line, as py-spy draws (default); 'function': lines of a function merged. */
-export type FrameKey = 'line' | 'function';
+/**
+ * 'line': one node per function and line, as py-spy draws (default); 'function': lines of a function merged,
+ * labelled with its first line (py-spy's -F); 'function-no-line': merged and labelled without a line (--nolineno).
+ */
+export type FrameKey = 'line' | 'function' | 'function-no-line';
 export type GroupBy = 'none' | 'thread' | 'process';
 export type CallTreeNodeKind = 'root' | 'thread' | 'process' | 'frame';
 /** What a sample weighs: 1, or the bytes of RSS growth attributed to it (profiles recorded with --memory). */
@@ -29,7 +32,7 @@ export interface CallTreeNode {
   readonly name: string;
   /** Source file; '' for synthetic nodes. */
   readonly file: string;
-  /** Executing line ('line'), the function's first line ('function'); 0 when unknown or synthetic. */
+  /** Executing line ('line'), the function's first line ('function'); 0 when unknown, synthetic or not wanted. */
   readonly line: number;
   readonly depth: number;
   readonly parent: CallTreeNode | null;
@@ -181,7 +184,7 @@ function findOrAddFrameChild(profile: Profile, frameKey: FrameKey, parent: CallT
     func,
     profile.strings[entry.name]!,
     profile.strings[entry.file]!,
-    frameKey === 'line' ? line : entry.firstLine,
+    frameKey === 'line' ? line : frameKey === 'function' ? entry.firstLine : 0,
     parent,
   );
   parent.children.set(key, child);

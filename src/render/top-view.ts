@@ -12,6 +12,8 @@ export interface TopViewOptions {
   sortBy: TopSortKey;
   width: number;
   height: number;
+  /** Whole paths in the Function column, as py-spy's --full-filenames; file names only by default. */
+  fullFilenames?: boolean;
 }
 
 const SORTERS: Record<TopSortKey, (f: LiveFunctionCounts) => number> = {
@@ -46,7 +48,7 @@ export function renderTopView(snapshot: LiveSnapshot, options: TopViewOptions): 
     const row =
       `${percent(f.ownWindow, window).padStart(7)} ${percent(f.totalWindow, window).padStart(7)} ` +
       `${seconds(f.ownAll, interval).padStart(8)} ${seconds(f.totalAll, interval).padStart(10)}  ` +
-      `${f.name} (${path.basename(f.file)})`;
+      `${f.name} (${options.fullFilenames ? f.file : path.basename(f.file)})`;
     lines.push(row.slice(0, options.width));
   }
   return lines;
