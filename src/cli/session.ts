@@ -24,11 +24,11 @@ export interface SessionResult {
 }
 
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
-  const launched = options.command.length > 0 ? launchTarget(options.command) : undefined;
+  const launched = options.command.length > 0 ? await launchTarget(options.command) : undefined;
   const abort = options.abort ?? new AbortController();
   const removeSignalHandlers = installStopSignals(abort, launched);
   try {
-    if (launched) await waitUntilAttachable(launched);
+    if (launched) await waitUntilAttachable(launched, options.subprocesses);
     const sampler = new Sampler(launched ? [launched.pid] : options.pids, options);
     const attached = sampler.attach();
     options.onStart?.(attached, launched, sampler);
