@@ -1,5 +1,5 @@
 // Exports a profile in speedscope's file format: shared frames (function, file, line) and one "sampled"
-// profile per thread, consecutive identical stacks merged into one weighted sample.
+// profile per thread, one entry per sample as py-spy writes it (scripts that count entries count samples).
 
 import { stackFrames, type Profile, type ThreadEntry } from '../profile/index.js';
 import { encodeJsonBuffer } from './json-buffer.js';
@@ -101,32 +101,27 @@ function buildFrame(profile: Profile, frame: number): SpeedscopeFrame {
 }
 
 /**
- * Weights are milliseconds (count × interval), so speedscope shows time; with an unknown rate (e.g. a profile
- * imported from collapsed stacks) they are plain sample counts.
+ * Weights are milliseconds (the sampling interval), so speedscope shows time; with an unknown rate (e.g. a
+ * profile imported from collapsed stacks) each weighs 1. A stack's frame list is built once and shared.
  */
 function buildThreadProfile(profile: Profile, entry: ThreadEntry, indices: number[]): SpeedscopeSampledProfile {
   const { samples } = profile;
   const intervalMs = profile.meta.rateHz > 0 ? 1000 / profile.meta.rateHz : 0;
-  const stacks: number[] = [];
-  const counts: number[] = [];
-  for (const i of indices) {
-    const stack = samples.stack[i]!;
-    if (stacks.length > 0 && stacks[stacks.length - 1] === stack) counts[counts.length - 1]!++;
-    else {
-      stacks.push(stack);
-      counts.push(1);
-    }
-  }
-  const weights = counts.map((count) => (intervalMs > 0 ? count * intervalMs : count));
+  const framesOfStack = new Map<number, number[]>();
+  const stackOf = (stack: number): number[] => {
+    let frames = framesOfStack.get(stack);
+    if (!frames) framesOfStack.set(stack, (frames = stackFrames(profile, stack)));
+    return frames;
+  };
   const start = intervalMs > 0 && indices.length > 0 ? samples.time[indices[0]!]! : 0;
   return {
     type: 'sampled',
     name: speedscopeProfileName(entry),
     unit: intervalMs > 0 ? 'milliseconds' : 'none',
     startValue: start,
-    endValue: start + weights.reduce((sum, weight) => sum + weight, 0),
-    samples: stacks.map((stack) => stackFrames(profile, stack)),
-    weights,
+    endValue: start + indices.length * (intervalMs > 0 ? intervalMs : 1),
+    samples: indices.map((i) => stackOf(samples.stack[i]!)),
+    weights: indices.map(() => (intervalMs > 0 ? intervalMs : 1)),
   };
 }
 

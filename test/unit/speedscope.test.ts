@@ -75,12 +75,13 @@ test('the file has the schema, shared frames with name/file/line and one sampled
   assert.equal(file.activeProfileIndex, 0, 'the busiest thread opens first');
 });
 
-test('stacks are root first, consecutive identical stacks merge, and weights are milliseconds', () => {
+test('stacks are root first, one entry per sample (as py-spy writes them), and weights are milliseconds', () => {
   const file = exported();
   const worker = file.profiles[1] as SpeedscopeSampledProfile;
   const names = (stack: number[]) => stack.map((frame) => file.shared.frames[frame]!.name);
   assert.deepEqual(names(worker.samples[2]!), ['main', 'handle_request', 'fib', 'fib', 'fib']);
-  assert.deepEqual(worker.weights, [10, 10, 20], 'two identical fib samples merged into one of 20 ms');
+  assert.deepEqual(names(worker.samples[3]!), names(worker.samples[2]!));
+  assert.deepEqual(worker.weights, [10, 10, 10, 10], 'two identical fib samples in a row stay two entries');
   assert.equal(worker.startValue, 0);
   assert.equal(worker.endValue, 40);
   for (const profile of file.profiles as SpeedscopeSampledProfile[]) {
@@ -121,7 +122,7 @@ test('a profile with an unknown rate exports weights as counts and reads back th
   const unknownRate: Profile = { ...original, meta: { ...original.meta, rateHz: 0 } };
   const file = JSON.parse(exportSpeedscope(unknownRate).toString()) as SpeedscopeFile;
   assert.ok(file.profiles.every((p) => p.unit === 'none'));
-  assert.deepEqual((file.profiles[1] as SpeedscopeSampledProfile).weights, [1, 1, 2]);
+  assert.deepEqual((file.profiles[1] as SpeedscopeSampledProfile).weights, [1, 1, 1, 1]);
   assert.deepEqual(countsFromProfile(importSpeedscope(file)), expectedCounts());
 });
 
@@ -186,9 +187,9 @@ test('malformed files fail with bad-input-file and say what is wrong', () => {
     [{ ...valid, $schema: 'x' }, /\$schema/],
     [{ ...valid, shared: {} }, /shared\.frames is not an array/],
     [{ ...valid, profiles: [{ ...valid.profiles[0], samples: [[999]], weights: [10] }] }, /samples\[0\]\[0\] is 999/],
-    [{ ...valid, profiles: [{ ...valid.profiles[0], weights: [1] }] }, /4 samples but 1 weights/],
+    [{ ...valid, profiles: [{ ...valid.profiles[0], weights: [1] }] }, /5 samples but 1 weights/],
     [
-      { ...valid, profiles: [{ ...valid.profiles[0], weights: [1e12, 10, 10, 10] }] },
+      { ...valid, profiles: [{ ...valid.profiles[0], weights: [1e12, 10, 10, 10, 10] }] },
       /more samples than hotpath loads/,
     ],
     [
