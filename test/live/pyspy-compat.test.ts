@@ -1,0 +1,135 @@
+// Commands as py-spy users type them (its docs, tutorials and its own CLI tests), run against real Python:
+// shortened command names, hex pids, format names in any case, py-spy's option names, a launcher script that
+// starts Python later, one speedscope entry per sample, --nolineno, and a command that cannot start.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT_CODES } from '../../src/cli/exit-codes.js';
+import type { SpeedscopeFile, SpeedscopeSampledProfile } from '../../src/export/speedscope.js';
+import { listPythons, repoRoot } from '../support/pythons.js';
+import { spawnTarget } from '../support/spawn-target.js';
+
+const hotpathBin = path.join(repoRoot, 'bin/hotpath.js');
+const python = listPythons().find((p) => p.label === '3.12') ?? listPythons().at(-1);
+const targets = path.join(repoRoot, 'test/targets/pyspy');
+const noPython = !python && 'no venvs (run scripts/setup.sh)';
+
+function hotpath(args: string[]): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [hotpathBin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tempDir(t: TestContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-pyspy-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function startSleeper(t: TestContext) {
+  return spawnTarget(python!.executable, [path.join(targets, 'sleeper.py')], { owner: t });
+}
+
+test(
+  'py-spy spellings: r/d/t for record/dump/top, help <command>, a hex pid, -f in any case',
+  { skip: noPython },
+  async (t) => {
+    const target = await startSleeper(t);
+    const dir = tempDir(t);
+
+    const help = hotpath(['help', 'record']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^hotpath record \[options\] --pid PID/);
+
+    const dump = hotpath(['d', '-p', `0x${target.pid.toString(16)}`, '--full-filenames']);
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.match(dump.stdout, new RegExp(`^Process ${target.pid}:`));
+    assert.match(dump.stdout, /nap_forever \(.*sleeper\.py:8\)/);
+
+    const output = path.join(dir, 'out.json');
+    const record = hotpath(['r', '-p', String(target.pid), '-d', '0.3', '--idle', '-f', 'SpeedScope', '-o', output]);
+    assert.equal(record.status, 0, record.stderr);
+    assert.equal((JSON.parse(fs.readFileSync(output, 'utf8')) as SpeedscopeFile).exporter, 'hotpath');
+
+    const top = hotpath(['t', '-p', String(target.pid), '-d', '0.5', '--idle', '--delay', '0.2', '--full-filenames']);
+    assert.equal(top.status, 0, top.stderr);
+    assert.ok(top.stdout.includes(`nap_forever (${path.join(targets, 'sleeper.py')})`), top.stdout);
+
+    const shared = hotpath(['re', '--help']);
+    assert.match(shared.stdout, /^hotpath record /, "re could be record or report: py-spy's command wins");
+    const unknown = hotpath(['zz', '-p', String(target.pid)]);
+    assert.equal(unknown.status, EXIT_CODES.usage.code);
+    assert.match(unknown.stderr, /^hotpath: unknown command "zz"/);
+  },
+);
+
+test('speedscope has one entry per sample, as py-spy writes it', { skip: noPython }, async (t) => {
+  const target = await startSleeper(t);
+  const output = path.join(tempDir(t), 'sleep.json');
+  const run = hotpath([
+    'record',
+    '-p',
+    String(target.pid),
+    '-d',
+    '0.5',
+    '--idle',
+    '--format',
+    'speedscope',
+    '-o',
+    output,
+  ]);
+  assert.equal(run.status, 0, run.stderr);
+  const taken = Number(/(\d+) samples from/.exec(run.stderr)![1]);
+  const file = JSON.parse(fs.readFileSync(output, 'utf8')) as SpeedscopeFile;
+  const [profile] = file.profiles as SpeedscopeSampledProfile[];
+  assert.equal(file.profiles.length, 1);
+  assert.ok(taken >= 2);
+  assert.equal(profile!.samples.length, taken, 'entries counted one by one equal the samples taken');
+  const leaves = profile!.samples.map((stack) => file.shared.frames[stack.at(-1)!]!);
+  assert.ok(leaves.every((frame) => frame.name === 'nap_forever' && frame.line === 8));
+  assert.ok(
+    profile!.weights.every((weight) => weight === 10),
+    'each weighs one 100 Hz interval, in ms',
+  );
+});
+
+test(
+  '--nolineno: one frame per function, labelled without a line; -F keeps its first line',
+  { skip: noPython },
+  async (t) => {
+    const target = await startSleeper(t);
+    const dir = tempDir(t);
+    const collapsed = (flag: string): string => {
+      const output = path.join(dir, `${flag}.txt`);
+      const run = hotpath(['record', '-p', String(target.pid), '-d', '0.3', '--idle', flag, '-f', 'raw', '-o', output]);
+      assert.equal(run.status, 0, run.stderr);
+      return fs.readFileSync(output, 'utf8');
+    };
+    const file = path.join(targets, 'sleeper.py');
+    assert.match(collapsed('--nolineno'), new RegExp(`^<module> \\(${file}\\);nap_forever \\(${file}\\) \\d+\\n$`));
+    assert.match(collapsed('-F'), new RegExp(`^<module> \\(${file}:1\\);nap_forever \\(${file}:6\\) \\d+\\n$`));
+  },
+);
+
+test('record -s -- a launcher script: the Python process it starts is followed', { skip: noPython }, async (t) => {
+  const dir = tempDir(t);
+  const pidFile = path.join(dir, 'child.pid');
+  t.after(() => {
+    const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : 0;
+    if (pid > 0) spawnSync('kill', ['-9', String(pid)]);
+  });
+  const output = path.join(dir, 'launched.txt');
+  const script = `${python!.executable} ${path.join(targets, 'launched_child.py')} ${pidFile}; true`;
+  const run = hotpath(['record', '-s', '-d', '1', '-f', 'raw', '-o', output, '--', 'bash', '-c', script]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(fs.readFileSync(output, 'utf8'), /spin_while_parent_lives \(.*launched_child\.py:\d+\) \d+/);
+});
+
+test('a command that cannot start: one line, exit 2, no stack trace', () => {
+  const run = hotpath(['record', '-d', '1', '-o', path.join(os.tmpdir(), 'never.svg'), '--', '/nonexistent/python3']);
+  assert.equal(run.status, EXIT_CODES.usage.code);
+  assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+  assert.match(run.stderr, /^hotpath: error: cannot start \/nonexistent\/python3: ENOENT/);
+});
