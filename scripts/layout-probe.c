@@ -369,6 +369,33 @@ static void print_instance_dicts(void) {
   group_end();
 }
 
+/* Coroutines: where a coroutine's frame is, and where a suspended frame's value stack ends, whose top is what
+ * the coroutine awaits (what _PyGen_yf peeks at). */
+static void print_generators(void) {
+  group_begin("genObject");
+#if PY_MINOR_VERSION <= 10
+  field("frame", offsetof(PyGenObject, gi_frame));
+#else
+  field("frame", offsetof(PyGenObject, gi_iframe));
+#endif
+  group_end();
+#if PY_MINOR_VERSION == 9
+  print_string("valueStackKind", "stacktop-pointer");
+  group_begin("valueStack");
+  field("top", offsetof(PyFrameObject, f_stacktop));
+#elif PY_MINOR_VERSION == 10
+  print_string("valueStackKind", "valuestack-depth");
+  group_begin("valueStack");
+  field("top", offsetof(PyFrameObject, f_stackdepth));
+  field("base", offsetof(PyFrameObject, f_valuestack));
+#else
+  print_string("valueStackKind", "localsplus-count");
+  group_begin("valueStack");
+  field("top", offsetof(_PyInterpreterFrame, stacktop));
+#endif
+  group_end();
+}
+
 static void print_layout(void) {
   printf("{\n");
   printf("  version: [%d, %d],\n", PY_MAJOR_VERSION, PY_MINOR_VERSION);
@@ -381,6 +408,7 @@ static void print_layout(void) {
   print_objects();
   print_dict();
   print_instance_dicts();
+  print_generators();
   printf("}");
 }
 

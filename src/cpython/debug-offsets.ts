@@ -4,7 +4,7 @@
 
 import { HotpathError, InvalidDataError } from '../errors/index.js';
 import { u64, type MemoryReader } from '../proc/index.js';
-import type { PythonLayout } from './layout.js';
+import type { PythonLayout, ValueStackKind } from './layout.js';
 import { findLayoutProblems } from './layout-problems.js';
 
 const COOKIE = 'xdebugpy';
@@ -277,6 +277,13 @@ interface Supplement {
   ownerCStack: number;
   /** Py_TAG_BITS of _PyStackRef (Include/internal/pycore_stackref.h); absent while f_executable was a plain pointer. */
   executableTagMask?: number;
+  /** gi_iframe: in 3.13 after PyObject_HEAD, three pointers, a _PyErr_StackItem (two pointers), a pointer and four
+   * chars, rounded up to a pointer (_PyGenObject_HEAD in Include/cpython/genobject.h). */
+  genObjectFrame: Derived;
+  /** How a suspended frame's value stack ends (Include/internal/pycore_frame.h), and where. */
+  valueStackKind: ValueStackKind;
+  /** 3.13: stacktop, the int right after instr_ptr. */
+  valueStackTop: Derived;
   /** Members that differ in free-threaded (Py_GIL_DISABLED) builds. */
   freeThreaded?: Partial<Omit<Supplement, 'freeThreaded'>>;
 }
@@ -318,6 +325,9 @@ const SUPPLEMENT_3_13: Supplement = {
   digitBits: 30,
   // FRAME_OWNED_BY_CSTACK = 3
   ownerCStack: 3,
+  genObjectFrame: ['pyobject.size', 56],
+  valueStackKind: 'localsplus-count',
+  valueStackTop: ['interpreter_frame.instr_ptr', 8],
   freeThreaded: { managedDictOffset: -8 },
 };
 
@@ -329,6 +339,10 @@ const SUPPLEMENT_3_14: Supplement = {
   // FRAME_OWNED_BY_INTERPRETER = 3, FRAME_OWNED_BY_CSTACK = 4
   ownerCStack: 3,
   executableTagMask: 3,
+  // 3.14's own table has the generator frame and the stack pointer (a tagged _PyStackRef pointer past the top).
+  genObjectFrame: ['gen_object.gi_iframe', 0],
+  valueStackKind: 'stacktop-pointer',
+  valueStackTop: ['interpreter_frame.stackpointer', 0],
   freeThreaded: { managedDictOffset: -8, unicodeState: UNICODE_STATE_AFTER_INTERNED_BYTE, executableTagMask: 1 },
 };
 
@@ -587,5 +601,8 @@ function buildLayout(table: DebugOffsetsTable, supplement: Supplement): PythonLa
     cellObject: { obRef: m('pyobject.size') },
     moduleObject: { mdDict: m('pyobject.size') },
     floatObject: { obFval: m('float_object.ob_fval') },
+    genObject: { frame: derive(table, supplement.genObjectFrame) },
+    valueStackKind: supplement.valueStackKind,
+    valueStack: { top: derive(table, supplement.valueStackTop) },
   };
 }

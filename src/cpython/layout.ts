@@ -70,6 +70,15 @@ export type LongKind =
   /** 3.12+: lv_tag = ndigits << 3 | sign bits. */
   | 'lv-tag';
 
+/** Where a suspended frame's value stack ends: its top item is what a suspended coroutine awaits (_PyGen_yf). */
+export type ValueStackKind =
+  /** 3.9: PyFrameObject.f_stacktop points just past the top; 3.14+: _PyInterpreterFrame.stackpointer does. */
+  | 'stacktop-pointer'
+  /** 3.10: PyFrameObject.f_valuestack points at the stack's base, f_stackdepth counts its items. */
+  | 'valuestack-depth'
+  /** 3.11–3.13: _PyInterpreterFrame.stacktop counts the slots from localsplus up to the top. */
+  | 'localsplus-count';
+
 export interface PythonLayout {
   /** [major, minor] this layout describes. */
   version: readonly [number, number];
@@ -217,6 +226,20 @@ export interface PythonLayout {
     inlineValuesFlag?: number;
   };
   cellObject?: { obRef: number };
+  /** Generator and coroutine objects (a coroutine's frame, for the coroutines a suspended task awaits). */
+  genObject?: {
+    /** ≤3.10: gi_frame, a PyFrameObject pointer; 3.11+: gi_iframe, the frame embedded in the object. */
+    frame: number;
+  };
+  /** How a suspended frame's value stack is found (with valueStack). */
+  valueStackKind?: ValueStackKind;
+  /** The value stack of a suspended frame, relative to the frame. */
+  valueStack?: {
+    /** f_stacktop (3.9, a pointer), f_stackdepth (3.10, an int), stacktop (3.11–3.13, an int), stackpointer (3.14+) */
+    top: number;
+    /** 3.10: f_valuestack */
+    base?: number;
+  };
   moduleObject?: { mdDict: number };
   floatObject?: { obFval: number };
 }

@@ -110,4 +110,12 @@ export const layout: PythonLayout = {
   floatObject: {
     obFval: 16,
   },
+  genObject: {
+    frame: 16,
+  },
+  valueStackKind: 'valuestack-depth',
+  valueStack: {
+    top: 80,
+    base: 64,
+  },
 };

@@ -121,4 +121,11 @@ export const layout: PythonLayout = {
   floatObject: {
     obFval: 16,
   },
+  genObject: {
+    frame: 80,
+  },
+  valueStackKind: 'localsplus-count',
+  valueStack: {
+    top: 64,
+  },
 };

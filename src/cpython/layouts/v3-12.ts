@@ -125,4 +125,11 @@ export const layout: PythonLayout = {
   floatObject: {
     obFval: 16,
   },
+  genObject: {
+    frame: 72,
+  },
+  valueStackKind: 'localsplus-count',
+  valueStack: {
+    top: 64,
+  },
 };

@@ -110,4 +110,11 @@ export const layout: PythonLayout = {
   floatObject: {
     obFval: 16,
   },
+  genObject: {
+    frame: 16,
+  },
+  valueStackKind: 'stacktop-pointer',
+  valueStack: {
+    top: 72,
+  },
 };
