@@ -26,7 +26,9 @@ export async function launchTarget(command: readonly string[]): Promise<Launched
 
 function startHint(err: NodeJS.ErrnoException): string | undefined {
   if (err.code === 'ENOENT') return 'no such program: give its path, or one on PATH (e.g. -- python3 app.py)';
-  if (err.code === 'EACCES') return 'the file is not executable: run it through its interpreter (-- python3 app.py)';
+  if (err.code === 'EACCES') {
+    return 'this user may not run it: check its execute bit and that every folder on its path can be entered';
+  }
   return undefined;
 }
 
