@@ -102,6 +102,22 @@ class FrameWindow {
   }
 }
 
+/**
+ * One frame decoded on its own, e.g. a suspended coroutine's, which is on no thread's chain (undefined for a shim or a
+ * frame not started). Its code object is checked against the target once per sample, so a reused address is re-read.
+ */
+export function readFrame(
+  reader: MemoryReader,
+  layout: PythonLayout,
+  codes: CodeReader,
+  address: number,
+): PyFrame | undefined {
+  if (!isPlausiblePointer(address)) throw new InvalidDataError('bad frame pointer');
+  const bytes = reader.read(address, layout.interpreterFrame.size);
+  const frame = decodeFrame(layout, codes, address, bytes, 0);
+  return frame && !codes.check(frame.code) ? decodeFrame(layout, codes, address, bytes, 0) : frame;
+}
+
 /** The code object a frame runs, read on its own: to tell whether a frame was reused while a stack was read. */
 export function readFrameCodeAddress(reader: MemoryReader, layout: PythonLayout, frame: number): number {
   return decodeCodeAddress(layout, u64(reader.read(frame + layout.interpreterFrame.executable, 8), 0));

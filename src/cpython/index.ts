@@ -5,6 +5,7 @@ export * from './find-runtime.js';
 export * from './runtime-cache.js';
 export * from './code-objects.js';
 export * from './frames.js';
+export * from './await-chain.js';
 export * from './threads.js';
 export * from './python-process.js';
 export { SUPPORTED_RANGE, selectLayout } from './select-layout.js';

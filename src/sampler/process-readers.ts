@@ -1,13 +1,17 @@
 // Per-process object, locals and thread-name readers, created on first use and dropped with the
 // process (a WeakMap, so a detached process takes its caches with it).
 
-import { LocalsReader, ObjectReader, ThreadNameReader, type PythonProcess } from '../cpython/index.js';
+import { LocalsReader, ObjectReader, ThreadNameReader, type CodeReader, type PythonProcess } from '../cpython/index.js';
 
 export interface ProcessReaderSet {
   objects: ObjectReader;
   /** Objects read through PythonProcess.onDemandReader: for a request's dict and what hangs off it. */
   onDemandObjects: ObjectReader;
+  /** Starts reading a graph of objects from `root` through onDemandObjects (PageCacheReader.beginFrom). */
+  beginGraph(root: number): void;
   locals: LocalsReader;
+  /** The process's code objects (PythonProcess.codes), for frames that are on no thread's stack. */
+  codes: CodeReader;
   threadNames: ThreadNameReader;
   /** Reads past the page cache (PythonProcess.readFresh). */
   readFresh(address: number, length: number): Buffer;
@@ -23,7 +27,9 @@ export class ProcessReaders {
       set = {
         objects,
         onDemandObjects: new ObjectReader(python.onDemandReader, python.layout),
+        beginGraph: (root) => python.onDemandReader.beginFrom(root),
         locals: new LocalsReader(objects),
+        codes: python.codes,
         threadNames: new ThreadNameReader(objects, python.location.runtimeAddress),
         readFresh: (address, length) => python.readFresh(address, length),
       };

@@ -2,7 +2,8 @@
 // a WSGI `environ` (Gunicorn, Flask, Django) or an ASGI `scope` (uvicorn, Starlette, FastAPI). Only the
 // method, the route or normalised path, and whether the hotpath marker is present are ever kept: no
 // header value, cookie, query value or body. Each request's dict is read in full once, then recognised
-// by its address and version tag at one small read per sample.
+// by its address and version tag at one small read per sample. A thread pool thread with no request of its own
+// (anyio's, under sync FastAPI endpoints) gets the request of the task that awaits its work item.
 
 import {
   readDictItems,
@@ -15,6 +16,7 @@ import {
 } from '../cpython/index.js';
 import { u64 } from '../proc/index.js';
 import { ProcessReaders, type ProcessReaderSet } from './process-readers.js';
+import { ThreadPoolRequests } from './thread-pool-requests.js';
 
 export interface RequestLabel {
   /** "GET /users/{id}" */
@@ -49,8 +51,10 @@ const REQUEST_LOCALS = [
 type Protocol = (typeof REQUEST_LOCALS)[number][1];
 /** Django's ASGIRequest, whose `scope` attribute holds the ASGI scope. */
 const REQUEST_OBJECT_LOCAL = 'request';
-/** Bits of what a code object's locals can hold: REQUEST_LOCALS by index, then a request object. */
+/** Bits of what a code object's locals can hold: REQUEST_LOCALS by index, then a request object, then a work item. */
 const REQUEST_OBJECT_BIT = 1 << REQUEST_LOCALS.length;
+/** anyio's worker loop, whose work item a request's task awaits. */
+const WORKER_LOOP_BIT = REQUEST_OBJECT_BIT << 1;
 
 /** How many more times an unrouted request's dict is read, in case its route appears later. */
 const MAX_ROUTE_REREADS = 5;
@@ -65,6 +69,7 @@ export class RequestContextReader {
   private readonly notRequests = new Set<string>();
   /** Which request-holding locals each code object has (bits), looked up once per code object, not per sample. */
   private readonly requestLocals = new WeakMap<CodeInfo, number>();
+  private readonly threadPool = new ThreadPoolRequests();
   private requestCount = 0;
 
   constructor(private readonly readers: ProcessReaders = new ProcessReaders()) {}
@@ -72,9 +77,10 @@ export class RequestContextReader {
   /** The request `stack`'s thread is serving, or undefined outside a request. */
   label(python: PythonProcess, stack: ThreadStack): RequestLabel | undefined {
     const threadKey = `${python.pid}:${stack.threadId}`;
-    const current = this.findRequest(this.readers.of(python), stack, this.threads.get(threadKey));
+    const current = this.findRequest(this.readers.of(python), stack, threadKey, this.threads.get(threadKey));
     if (!current) {
       this.threads.delete(threadKey);
+      this.threadPool.forget(threadKey);
       return undefined;
     }
     if (this.threads.size >= MAX_TRACKED_THREADS) this.threads.clear();
@@ -86,19 +92,28 @@ export class RequestContextReader {
   private findRequest(
     readers: ProcessReaderSet,
     stack: ThreadStack,
+    threadKey: string,
     previous: ThreadRequest | undefined,
   ): ThreadRequest | undefined {
     let requestObjects = false;
+    let workerLoop: PyFrame | undefined;
     for (const frame of stack.frames) {
       const locals = this.requestLocalsOf(readers, frame.code);
       if (locals === 0) continue;
       requestObjects ||= (locals & REQUEST_OBJECT_BIT) !== 0;
+      if ((locals & WORKER_LOOP_BIT) !== 0) workerLoop ??= frame;
       for (let i = 0; i < REQUEST_LOCALS.length; i++) {
         if ((locals & (1 << i)) === 0) continue;
         const [name, protocol] = REQUEST_LOCALS[i]!;
         const dict = this.readLocal(readers, frame, name);
         if (dict === undefined) continue;
         const found = this.recognise(readers, stack, dict, protocol, previous);
+        if (found) return found;
+      }
+    }
+    if (workerLoop) {
+      for (const scope of this.threadPool.findScopes(readers, threadKey, workerLoop)) {
+        const found = this.recognise(readers, stack, scope, 'asgi', previous);
         if (found) return found;
       }
     }
@@ -145,13 +160,15 @@ export class RequestContextReader {
     }
     bits = REQUEST_LOCALS.reduce((found, [name], i) => (names.includes(name) ? found | (1 << i) : found), 0);
     if (names.includes(REQUEST_OBJECT_LOCAL)) bits |= REQUEST_OBJECT_BIT;
+    if (this.threadPool.isWorkerLoop(code, names)) bits |= WORKER_LOOP_BIT;
     this.requestLocals.set(code, bits);
     return bits;
   }
 
   /**
    * The request held in `dict`, reusing what is known when it is the same dict as last time. A dict not known yet
-   * is read on demand (PythonProcess.onDemandReader), from its identity on, then its identity is read again fresh.
+   * is read as a graph rooted at it (PythonProcess.onDemandReader), from its identity on, then its identity is read
+   * again fresh.
    */
   private recognise(
     readers: ProcessReaderSet,
@@ -165,6 +182,7 @@ export class RequestContextReader {
       identity = dictIdentity(readers.objects, dict);
       const same = previous?.dict === dict && previous.identity === identity;
       if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
+      readers.beginGraph(dict);
       identity = dictIdentity(readers.onDemandObjects, dict);
     } catch {
       return undefined;

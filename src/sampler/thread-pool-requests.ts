@@ -1,0 +1,112 @@
+// Finds the request a thread pool thread works for when its own stack holds none: an anyio worker thread (Starlette's
+// run_in_threadpool, so every sync `def` FastAPI endpoint) runs a work item whose future the request's asyncio task
+// awaits, suspended with the request's coroutines, whose frames hold the ASGI `scope`.
+
+import {
+  findTaskAwaiting,
+  isStillAwaiting,
+  readAwaitChain,
+  readAwaitedObject,
+  readTaskCoroutine,
+  type AwaitingTask,
+  type CodeInfo,
+  type PyFrame,
+} from '../cpython/index.js';
+import { u64 } from '../proc/index.js';
+import type { ProcessReaderSet } from './process-readers.js';
+
+/** anyio's worker loop, WorkerThread.run in anyio/_backends/_asyncio.py; its `future` local is the work item's. */
+const WORKER_FILE_SUFFIX = '/anyio/_backends/_asyncio.py';
+const WORKER_FUNCTION = 'run';
+const FUTURE_LOCAL = 'future';
+const SCOPE_LOCAL = 'scope';
+const MAX_TRACKED_THREADS = 10_000;
+
+interface WorkItem {
+  future: number;
+  task: AwaitingTask;
+  /** The coroutines the task awaits, outermost first, down to the innermost one with a scope. */
+  coroutines: number[];
+  /** Dicts in the `scope` locals of those coroutines' frames, innermost first. */
+  scopes: number[];
+}
+
+export class ThreadPoolRequests {
+  private readonly items = new Map<string, WorkItem>();
+
+  /** True for frames of anyio's worker loop (`localNames` are the code object's). */
+  isWorkerLoop(code: CodeInfo, localNames: readonly string[]): boolean {
+    return (
+      code.name === WORKER_FUNCTION &&
+      code.filename.replaceAll('\\', '/').endsWith(WORKER_FILE_SUFFIX) &&
+      localNames.includes(FUTURE_LOCAL)
+    );
+  }
+
+  /**
+   * Dicts in `scope` locals (innermost first) of the task that awaits the work item `frame`, a worker loop frame,
+   * runs; empty when no task awaits it. While the task awaits the same future its coroutines stay suspended, so what
+   * was found holds as long as the task and every coroutine down to the scope still point where they did.
+   */
+  findScopes(readers: ProcessReaderSet, threadKey: string, frame: PyFrame): readonly number[] {
+    const future = readLocal(readers, frame, FUTURE_LOCAL);
+    const known = this.items.get(threadKey);
+    if (future !== undefined && known?.future === future && isUnchanged(readers, known)) return known.scopes;
+    this.items.delete(threadKey);
+    const item = future !== undefined ? readWorkItem(readers, future) : undefined;
+    if (!item) return [];
+    if (this.items.size >= MAX_TRACKED_THREADS) this.items.clear();
+    this.items.set(threadKey, item);
+    return item.scopes;
+  }
+
+  forget(threadKey: string): void {
+    this.items.delete(threadKey);
+  }
+}
+
+function readWorkItem(readers: ProcessReaderSet, future: number): WorkItem | undefined {
+  const objects = readers.onDemandObjects;
+  try {
+    const task = findTaskAwaiting(objects, future);
+    if (!task) return undefined;
+    const chain = readAwaitChain(objects, readers.codes, readTaskCoroutine(objects, task), future);
+    if (!chain) return undefined;
+    const scopes: number[] = [];
+    let innermost = -1;
+    for (let i = chain.frames.length - 1; i >= 0; i--) {
+      const scope = readLocal(readers, chain.frames[i]!, SCOPE_LOCAL);
+      if (scope === undefined || !objects.isDict(scope)) continue;
+      scopes.push(scope);
+      innermost = Math.max(innermost, i);
+    }
+    // What was read holds only if the task awaited the future throughout: still so, read past every cache.
+    if (scopes.length === 0 || u64(readers.readFresh(task.task + task.waiterOffset, 8), 0) !== future) return undefined;
+    return { future, task, coroutines: chain.coroutines.slice(0, innermost + 1), scopes };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same task still awaits the same future through the same coroutines (a few reads, from the prefetch). */
+function isUnchanged(readers: ProcessReaderSet, item: WorkItem): boolean {
+  const objects = readers.objects;
+  try {
+    if (!isStillAwaiting(objects, item.task, item.future)) return false;
+    if (readTaskCoroutine(objects, item.task) !== item.coroutines[0]) return false;
+    for (let i = 0; i + 1 < item.coroutines.length; i++) {
+      if (readAwaitedObject(objects, item.coroutines[i]!) !== item.coroutines[i + 1]) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readLocal(readers: ProcessReaderSet, frame: PyFrame, name: string): number | undefined {
+  try {
+    return readers.locals.hasLocal(frame.code, name) ? readers.locals.findLocal(frame, name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
