@@ -64,10 +64,10 @@ export class PythonProcess {
   /** Every read goes through a per-sample page cache: a sample costs a few page reads, not one per struct. */
   readonly reader: PageCacheReader;
   /**
-   * A second page cache that never prefetches: its pages are read when first needed, after the stack, in the
-   * order the reads depend on each other. A graph of objects read through it (a request's dict, its keys, their
-   * strings) and checked against a version tag afterwards is consistent with itself; prefetched pages are
-   * copied in the previous sample's order, so a dict's keys could be older than the dict that points to them.
+   * A second page cache, for a graph of objects read after the stack from a root (a request's dict, its keys,
+   * their strings) and checked against the root's version tag afterwards: `beginFrom(root)` copies the root's page
+   * before any other, so no part of the graph is older than the root. The sample's own prefetch copies pages in
+   * the previous sample's order, where a dict's keys could come before the dict that points to them.
    */
   readonly onDemandReader: PageCacheReader;
   private pthreadTidOffset: number | undefined | null = null;
@@ -95,7 +95,7 @@ export class PythonProcess {
     codeOptions: Partial<CodeReaderOptions>,
   ) {
     this.reader = new PageCacheReader(targetReader);
-    this.onDemandReader = new PageCacheReader(targetReader, false);
+    this.onDemandReader = new PageCacheReader(targetReader);
     const codeHeaderSize = layout.codeObject.size + 8;
     this.freshSpans = new Float64Array([0, 8, 0, 0, 8, 8, 0, codeHeaderSize, 16]);
     this.freshBytes = Buffer.alloc(16 + codeHeaderSize);
@@ -159,7 +159,7 @@ export class PythonProcess {
    */
   readThreads(): ThreadStateInfo[] {
     this.reader.beginSample(this.closingRanges());
-    this.onDemandReader.beginSample();
+    this.onDemandReader.clear();
     this.codes.nextTick();
     this.threadsFromSnapshot = false;
     const now = performance.now();

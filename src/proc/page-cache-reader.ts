@@ -33,19 +33,14 @@ export class PageCacheReader implements MemoryReader {
   /** The closing ranges of this sample's prefetch (address → slab offset and length), while they are valid. */
   private closing = new Map<number, { offset: number; length: number }>();
 
-  /**
-   * With `prefetch` false, beginSample only forgets: every page is read when first needed, so pages arrive in the
-   * order the reads depend on each other, all after the call (see PythonProcess.onDemandReader).
-   */
-  constructor(
-    private readonly inner: MemoryReader,
-    private readonly prefetch = true,
-  ) {}
+  constructor(private readonly inner: MemoryReader) {}
 
+  /** Forgets every page (not which pages were used: see beginFrom). */
   clear(): void {
     this.pages.clear();
     this.closing.clear();
     this.filled = 0;
+    if (this.used.size > MAX_PREFETCH_PAGES) this.used.clear();
   }
 
   /**
@@ -54,7 +49,21 @@ export class PageCacheReader implements MemoryReader {
    * after them `closing`, (address, length) pairs to check the sample against (see closingCopy).
    */
   beginSample(closing: readonly number[] = []): void {
-    const spanCount = this.prefetch && this.inner.readSpans ? this.planPrefetch(closing) : 0;
+    this.fetchUsedPages(undefined, closing);
+  }
+
+  /**
+   * Forgets every page, then fetches in one call the page holding `root` and, after it, the pages used since the
+   * last beginFrom or beginSample: what the previous graph of objects read from a root of the same kind used (a
+   * request's dict, its keys, their strings). Every page is copied after the root's, so a graph whose root is
+   * checked afterwards (a dict's version tag read again) is consistent with itself.
+   */
+  beginFrom(root: number): void {
+    this.fetchUsedPages(Math.floor(root / PAGE), []);
+  }
+
+  private fetchUsedPages(firstPage: number | undefined, closing: readonly number[]): void {
+    const spanCount = this.inner.readSpans ? this.planPrefetch(firstPage, closing) : 0;
     this.clear();
     this.used.clear();
     if (spanCount === 0) return;
@@ -85,20 +94,22 @@ export class PageCacheReader implements MemoryReader {
   }
 
   /**
-   * Spans for the previous sample's pages, in the order they were first used, as runs of pages that follow each
-   * other in both order and address, then the closing ranges; returns how many. That order is the order of
-   * dependence (a thread state, then its frames, then their code objects), kept because the kernel copies spans
-   * one after the other: a code object copied after the frame that runs it is that frame's, or a later one.
+   * Spans for `firstPage` if given, then the previous sample's pages in the order they were first used, as runs of
+   * pages that follow each other in both order and address, then the closing ranges; returns how many. That order
+   * is the order of dependence (a thread state, then its frames, then their code objects), kept because the kernel
+   * copies spans one after the other: a code object copied after the frame that runs it is that frame's, or a
+   * later one.
    */
-  private planPrefetch(closing: readonly number[]): number {
-    const pageCount = Math.min(this.used.size, MAX_PREFETCH_PAGES);
+  private planPrefetch(firstPage: number | undefined, closing: readonly number[]): number {
+    const { pages, count } = this.pagesToFetch(firstPage);
+    const pageCount = Math.min(count, MAX_PREFETCH_PAGES);
     const maxSpans = pageCount + closing.length / 2;
     if (this.spans.length < maxSpans * 3) this.spans = new Float64Array(maxSpans * 3);
     const spans = this.spans;
     let spanCount = 0;
     let offset = 0;
     let previous = -1;
-    for (const page of this.used) {
+    for (const page of pages) {
       if (offset === pageCount * PAGE) break;
       if (spanCount > 0 && page === previous + 1) {
         spans[(spanCount - 1) * 3 + 1] += PAGE;
@@ -116,6 +127,12 @@ export class PageCacheReader implements MemoryReader {
       offset += closing[i + 1]!;
     }
     return spanCount;
+  }
+
+  private pagesToFetch(firstPage: number | undefined): { pages: Iterable<number>; count: number } {
+    if (firstPage === undefined) return { pages: this.used, count: this.used.size };
+    const pages = [firstPage, ...[...this.used].filter((page) => page !== firstPage)];
+    return { pages, count: pages.length };
   }
 
   read(address: number, length: number): Buffer {

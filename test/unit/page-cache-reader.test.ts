@@ -161,3 +161,21 @@ test('a prefetched page that became unreadable leaves it and the pages after it 
   assert.throws(() => cache.read(BASE + 127 * PAGE, 8), MemoryReadError);
   assert.deepEqual(cache.read(BASE + 60 * PAGE, 8), expected(BASE + 61 * PAGE, 8), 'read on demand');
 });
+
+test('beginFrom fetches the root page first, then the pages used since the last begin, in first-use order', () => {
+  const memory = new SpanMemory();
+  const cache = new PageCacheReader(memory);
+  // A graph read last time: its root on page 7, then pages 30 and 7 again and 12.
+  for (const address of [BASE + 7 * PAGE + 64, BASE + 30 * PAGE, BASE + 7 * PAGE + 900, BASE + 12 * PAGE]) {
+    cache.read(address, 16);
+  }
+  cache.clear(); // a new sample: pages forgotten, the graph's pages remembered
+  memory.generation = 1;
+  cache.beginFrom(BASE + 12 * PAGE + 256);
+  assert.deepEqual(memory.spanCalls, [[BASE + 12 * PAGE, BASE + 7 * PAGE, BASE + 30 * PAGE]], 'root page first, once');
+  const readsAfterPrefetch = memory.reads.length;
+  assert.deepEqual(cache.read(BASE + 30 * PAGE, 8), expected(BASE + 30 * PAGE, 8, 1), 'fresh data');
+  assert.equal(memory.reads.length, readsAfterPrefetch, 'served from the prefetch');
+  cache.beginFrom(BASE + 99 * PAGE);
+  assert.deepEqual(memory.spanCalls.at(-1), [BASE + 99 * PAGE, BASE + 30 * PAGE], 'only what the last graph used');
+});
