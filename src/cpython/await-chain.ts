@@ -126,7 +126,7 @@ export function readAwaitedObject(objects: ObjectReader, coroutine: number): num
 }
 
 /** The frame of a coroutine: pointed at (≤3.10) or embedded in the object (3.11+). */
-function readCoroutineFrame(objects: ObjectReader, coroutine: number): number {
+export function readCoroutineFrame(objects: ObjectReader, coroutine: number): number {
   const gen = objects.layout.genObject;
   if (!gen) throw new InvalidDataError('coroutine layout unknown');
   if (!isPlausiblePointer(coroutine)) throw new InvalidDataError('bad coroutine pointer');

@@ -7,6 +7,8 @@ import {
   isStillAwaiting,
   readAwaitChain,
   readAwaitedObject,
+  readCoroutineFrame,
+  readFrameCodeAddress,
   readTaskCoroutine,
   type AwaitingTask,
   type CodeInfo,
@@ -22,13 +24,20 @@ const FUTURE_LOCAL = 'future';
 const SCOPE_LOCAL = 'scope';
 const MAX_TRACKED_THREADS = 10_000;
 
+/** A `scope` local of a coroutine frame the task awaits through. */
+interface ScopeLocal {
+  frame: PyFrame;
+  dict: number;
+}
+
 interface WorkItem {
   future: number;
   task: AwaitingTask;
-  /** The coroutines the task awaits, outermost first, down to the innermost one with a scope. */
+  /** The coroutines the task awaits, outermost first, down to the innermost one with a scope, and their frames. */
   coroutines: number[];
-  /** Dicts in the `scope` locals of those coroutines' frames, innermost first. */
-  scopes: number[];
+  frames: number[];
+  /** Innermost first. */
+  scopes: ScopeLocal[];
 }
 
 export class ThreadPoolRequests {
@@ -45,19 +54,22 @@ export class ThreadPoolRequests {
 
   /**
    * Dicts in `scope` locals (innermost first) of the task that awaits the work item `frame`, a worker loop frame,
-   * runs; empty when no task awaits it. While the task awaits the same future its coroutines stay suspended, so what
-   * was found holds as long as the task and every coroutine down to the scope still point where they did.
+   * runs; empty when no task awaits it. What was found holds while the task still awaits that future through the same
+   * coroutines, frames and code, and the scopes are still in their frames: all checked again each time, since every
+   * one of these addresses is reused by the next request's objects.
    */
-  findScopes(readers: ProcessReaderSet, threadKey: string, frame: PyFrame): readonly number[] {
+  findScopes(readers: ProcessReaderSet, threadKey: string, frame: PyFrame): number[] {
     const future = readLocal(readers, frame, FUTURE_LOCAL);
     const known = this.items.get(threadKey);
-    if (future !== undefined && known?.future === future && isUnchanged(readers, known)) return known.scopes;
+    if (future !== undefined && known?.future === future && isUnchanged(readers, known)) {
+      return known.scopes.map((scope) => scope.dict);
+    }
     this.items.delete(threadKey);
     const item = future !== undefined ? readWorkItem(readers, future) : undefined;
     if (!item) return [];
     if (this.items.size >= MAX_TRACKED_THREADS) this.items.clear();
     this.items.set(threadKey, item);
-    return item.scopes;
+    return item.scopes.map((scope) => scope.dict);
   }
 
   forget(threadKey: string): void {
@@ -72,17 +84,25 @@ function readWorkItem(readers: ProcessReaderSet, future: number): WorkItem | und
     if (!task) return undefined;
     const chain = readAwaitChain(objects, readers.codes, readTaskCoroutine(objects, task), future);
     if (!chain) return undefined;
-    const scopes: number[] = [];
+    const scopes: ScopeLocal[] = [];
     let innermost = -1;
     for (let i = chain.frames.length - 1; i >= 0; i--) {
-      const scope = readLocal(readers, chain.frames[i]!, SCOPE_LOCAL);
-      if (scope === undefined || !objects.isDict(scope)) continue;
-      scopes.push(scope);
+      const frame = chain.frames[i]!;
+      const dict = readLocal(readers, frame, SCOPE_LOCAL);
+      if (dict === undefined || !objects.isDict(dict)) continue;
+      scopes.push({ frame, dict });
       innermost = Math.max(innermost, i);
     }
     // What was read holds only if the task awaited the future throughout: still so, read past every cache.
     if (scopes.length === 0 || u64(readers.readFresh(task.task + task.waiterOffset, 8), 0) !== future) return undefined;
-    return { future, task, coroutines: chain.coroutines.slice(0, innermost + 1), scopes };
+    const coroutines = chain.coroutines.slice(0, innermost + 1);
+    return {
+      future,
+      task,
+      coroutines,
+      frames: chain.frames.slice(0, innermost + 1).map((f) => f.frameAddress),
+      scopes,
+    };
   } catch {
     return undefined;
   }
@@ -94,10 +114,17 @@ function isUnchanged(readers: ProcessReaderSet, item: WorkItem): boolean {
   try {
     if (!isStillAwaiting(objects, item.task, item.future)) return false;
     if (readTaskCoroutine(objects, item.task) !== item.coroutines[0]) return false;
-    for (let i = 0; i + 1 < item.coroutines.length; i++) {
-      if (readAwaitedObject(objects, item.coroutines[i]!) !== item.coroutines[i + 1]) return false;
+    for (let i = 0; i < item.coroutines.length; i++) {
+      const coroutine = item.coroutines[i]!;
+      if (readCoroutineFrame(objects, coroutine) !== item.frames[i]) return false;
+      if (i + 1 < item.coroutines.length && readAwaitedObject(objects, coroutine) !== item.coroutines[i + 1])
+        return false;
     }
-    return true;
+    return item.scopes.every(
+      ({ frame, dict }) =>
+        readFrameCodeAddress(objects.reader, objects.layout, frame.frameAddress) === frame.code.address &&
+        readLocal(readers, frame, SCOPE_LOCAL) === dict,
+    );
   } catch {
     return false;
   }
