@@ -328,7 +328,8 @@ function renderScenarios(results: BenchResults): string[] {
           w.notRun
             ? `Target ${w.world}: ${notRun(w.notRun)}`
             : `Target ${w.world}: unprofiled ${formatSpread(spreadOf(w.baselineRps), (r) => `${r.toFixed(0)} req/s`)} over ${w.loadSeconds} s windows; ` +
-              'each profiler follows the master and its workers at 100 Hz.',
+              `each profiler follows the master and its workers at 100 Hz, measured after ${w.warmupSeconds} s of ` +
+              'the same load (hotpath compiles its hot code in the first seconds).',
         )
         .join('\n\n') +
         '\n\n' +
