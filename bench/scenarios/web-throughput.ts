@@ -78,7 +78,9 @@ export async function measureWebThroughput(ctx: BenchContext, arena: Arena): Pro
     for (let round = 0; round < rounds; round++) {
       for (const profiler of rotate([undefined, ...arena.profilers], round)) {
         try {
-          windows.get(profiler)!.push(await measureWindow(ctx, url, server.child.pid!, profiler, loadSeconds, warmupSeconds));
+          windows
+            .get(profiler)!
+            .push(await measureWindow(ctx, url, server.child.pid!, profiler, loadSeconds, warmupSeconds));
         } catch (err) {
           if (!profiler) throw err;
           windows.get(profiler)!.push(undefined);
