@@ -95,7 +95,8 @@ function assertSyncEndpointsLabelled(profile: Profile): void {
 }
 
 const pythons = pythonsUnderTest();
-if (pythons.length === 0) test('sync FastAPI endpoints', { skip: 'no setup venvs: run bash scripts/setup.sh' }, () => {});
+if (pythons.length === 0)
+  test('sync FastAPI endpoints', { skip: 'no setup venvs: run bash scripts/setup.sh' }, () => {});
 
 for (const python of pythons) {
   describe(`sync FastAPI endpoints on Python ${python.fullVersion}`, { timeout: 240_000 }, () => {
