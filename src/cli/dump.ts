@@ -34,8 +34,8 @@ export interface DumpedFrame {
   filename: string;
   short_filename: string;
   line: number;
-  /** Only with --locals. */
-  locals?: DumpedLocal[];
+  /** With --locals; null otherwise, as in py-spy's JSON. */
+  locals: DumpedLocal[] | null;
 }
 
 export interface DumpedThread {
@@ -139,7 +139,7 @@ export function dumpProcess(
       filename: frame.file,
       short_filename: frame.file.split('/').pop() ?? frame.file,
       line: frame.line,
-      ...(options.locals ? { locals: dumpLocals(readers, python, frame) } : {}),
+      locals: options.locals ? dumpLocals(readers, python, frame) : null,
     })),
   }));
 }
@@ -169,7 +169,8 @@ function formatProcessDump(python: PythonProcess, threads: DumpedThread[]): stri
     `Process ${python.pid}: ${readCmdline(python.pid).join(' ')}`,
     `Python v${python.version.text} (${python.location.binaryPath})`,
   ];
-  for (const thread of threads) {
+  // The runtime lists threads newest first; like py-spy's text, show them oldest (the main thread) first.
+  for (const thread of [...threads].reverse()) {
     const status = (thread.active ? 'active' : 'idle') + (thread.owns_gil ? '+gil' : '');
     const name = thread.thread_name ? `: "${thread.thread_name}"` : '';
     lines.push('', `Thread ${thread.os_thread_id ?? `0x${thread.thread_id.toString(16)}`} (${status})${name}`);
