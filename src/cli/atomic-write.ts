@@ -22,6 +22,9 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
 
 /** Fails before recording starts when the output cannot be written (missing folder, read-only, full, a device). */
 export function checkWritable(file: string): void {
+  if (file === '-') {
+    throw new HotpathError('usage', 'hotpath writes its output to a file, not to stdout', 'give a file name with -o');
+  }
   const kind = fileKind(file);
   if (kind === 'directory') throw new HotpathError('io', `${file} is a directory`);
   if (kind !== undefined && kind !== 'file') {

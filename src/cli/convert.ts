@@ -28,7 +28,7 @@ export const convertCommand: Command = {
   summary: 'Convert a saved profile to another format',
   usage: `hotpath convert IN [-f FORMAT] -o OUT
 
-IN is a hotpath saved profile (.hotpath), a speedscope JSON file or collapsed stacks.
+IN is a hotpath saved profile (.hotpath), a speedscope JSON file or collapsed stacks; - reads it from stdin.
 Options:
   -f, --format FORMAT   ${OUTPUT_FORMATS.map((f) => f.name).join(', ')}
                         (default: implied by the -o extension)

@@ -1,5 +1,5 @@
-// Loads a profile file for `convert`, `diff` and `report`, whatever hotpath format it is in: the file's first
-// bytes tell a saved hotpath profile (gzip), speedscope JSON and collapsed stacks (text) apart.
+// Loads a profile file (or stdin, named `-`) for `convert`, `diff` and `report`, whatever hotpath format it is in:
+// the first bytes tell a saved hotpath profile (gzip), speedscope JSON and collapsed stacks (text) apart.
 
 import fs from 'node:fs';
 import { HotpathError } from '../errors/index.js';
@@ -16,11 +16,12 @@ export const MAX_PROFILE_FILE_BYTES = 1024 * 1024 * 1024;
 const READABLE = 'hotpath reads back its own saved profiles (.hotpath), speedscope JSON and collapsed stacks';
 
 export function loadProfile(path: string): Profile {
-  const data = readProfileFile(path);
+  const data = path === '-' ? readStdin() : readProfileFile(path);
   try {
     return importProfileData(data);
   } catch (error) {
-    if (error instanceof HotpathError) throw new HotpathError(error.kind, `${path}: ${error.message}`, error.hint);
+    const name = path === '-' ? 'stdin' : path;
+    if (error instanceof HotpathError) throw new HotpathError(error.kind, `${name}: ${error.message}`, error.hint);
     throw error;
   }
 }
@@ -52,6 +53,15 @@ function importJsonProfile(text: string): Profile {
 
 function unreadable(reason: string): HotpathError {
   return new HotpathError('bad-input-file', `cannot read this profile: ${reason}`, READABLE);
+}
+
+/** Everything piped in, as flamegraph.pl reads it (`cat stacks.txt | hotpath convert - -o out.svg`). */
+function readStdin(): Buffer {
+  try {
+    return fs.readFileSync(0);
+  } catch (error) {
+    throw new HotpathError('io', `cannot read stdin: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
 
 function readProfileFile(path: string): Buffer {
