@@ -17,8 +17,8 @@ const python = listPythons().find((p) => p.label === '3.12') ?? listPythons().at
 const targets = path.join(repoRoot, 'test/targets/pyspy');
 const noPython = !python && 'no venvs (run scripts/setup.sh)';
 
-function hotpath(args: string[]): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [hotpathBin, ...args], { encoding: 'utf8', timeout: 60_000 });
+function hotpath(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [hotpathBin, ...args], { encoding: 'utf8', timeout: 60_000, input });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -127,9 +127,47 @@ test('record -s -- a launcher script: the Python process it starts is followed',
   assert.match(fs.readFileSync(output, 'utf8'), /spin_while_parent_lives \(.*launched_child\.py:\d+\) \d+/);
 });
 
+test(
+  'dump: threads renamed after start, the main thread first in text, "locals": null in JSON',
+  { skip: noPython },
+  async (t) => {
+    const target = await spawnTarget(python!.executable, [path.join(targets, 'named_threads.py')], { owner: t });
+    const text = hotpath(['dump', '-p', String(target.pid)]);
+    assert.equal(text.status, 0, text.stderr);
+    const names = [...text.stdout.matchAll(/^Thread \d+ \(\w+(?:\+gil)?\): "(.*)"$/gm)].map((m) => m[1]);
+    assert.deepEqual(names, ['MainThread', 'Renamed-0', 'Renamed-1', 'Renamed-2']);
+    const json = hotpath(['dump', '-p', String(target.pid), '--json']);
+    const threads = JSON.parse(json.stdout) as { thread_name: string; frames: { locals: unknown }[] }[];
+    assert.deepEqual(threads.map((thread) => thread.thread_name).sort(), [
+      'MainThread',
+      'Renamed-0',
+      'Renamed-1',
+      'Renamed-2',
+    ]);
+    assert.ok(threads.every((thread) => thread.frames.every((frame) => frame.locals === null)));
+  },
+);
+
 test('a command that cannot start: one line, exit 2, no stack trace', () => {
   const run = hotpath(['record', '-d', '1', '-o', path.join(os.tmpdir(), 'never.svg'), '--', '/nonexistent/python3']);
   assert.equal(run.status, EXIT_CODES.usage.code);
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
   assert.match(run.stderr, /^hotpath: error: cannot start \/nonexistent\/python3: ENOENT/);
+});
+
+test('collapsed stacks piped in as to flamegraph.pl (convert -), and -o - refused rather than written to a file "-"', (t) => {
+  const dir = tempDir(t);
+  const output = path.join(dir, 'piped.svg');
+  const stacks = '<module> (app.py:9);handler (app.py:5) 3\n<module> (app.py:9);other (app.py:2) 1\n';
+  const run = hotpath(['convert', '-', '-o', output], stacks);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /\(4 samples\)/);
+  assert.match(fs.readFileSync(output, 'utf8'), /handler \(app\.py:5\)/);
+  const dash = spawnSync(process.execPath, [hotpathBin, 'convert', output, '-f', 'raw', '-o', '-'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  assert.equal(dash.status, EXIT_CODES.usage.code);
+  assert.match(dash.stderr, /^hotpath: error: hotpath writes its output to a file, not to stdout/);
+  assert.equal(fs.existsSync(path.join(dir, '-')), false);
 });
