@@ -152,8 +152,12 @@ export async function runMeasured(
     fs.rmSync(path.dirname(usageFile), { recursive: true, force: true });
   }
   if (usage.exitCode !== 0) {
-    const lastLine = stderr.trim().split('\n').pop() ?? '';
-    throw new Error(`${path.basename(command[0]!)} exited with ${usage.exitCode}: ${lastLine.slice(-300)}`);
+    // The end of stderr on one line: a crash's message and stack come before the runtime's last line.
+    const tail = stderr
+      .trim()
+      .slice(-800)
+      .replace(/\s*\n\s*/g, ' | ');
+    throw new Error(`${path.basename(command[0]!)} exited with ${usage.exitCode}: ${tail}`);
   }
   return { usage, stdout, stderr };
 }

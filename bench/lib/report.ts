@@ -250,15 +250,31 @@ function skipped(results: BenchResults, scenario: string): string | undefined {
   return results.skipped.includes(scenario) ? `_not run in this run (--only)_` : undefined;
 }
 
+/** "6 s and 16 s at 100 Hz, …": the short and long run of each rate, as measured. */
+function runDurations(results: BenchResults): string {
+  const byRate = new Map<string, string>();
+  for (const row of results.samplerCost) {
+    if (row.short && row.long && !byRate.has(rateLabel(row.rate))) {
+      byRate.set(
+        rateLabel(row.rate),
+        `${row.short.durationSec} s and ${row.long.durationSec} s at ${rateLabel(row.rate)}`,
+      );
+    }
+  }
+  return [...byRate.values()].join(', ');
+}
+
 function renderScenarios(results: BenchResults): string[] {
   const parts: string[] = [];
   parts.push('## 1–2. Sampler cost and achieved rate (30-frame CPU-bound target)');
   parts.push(
     skipped(results, 'cost') ??
-      'CPU per sample is marginal: (CPU of a 4 s run − CPU of a 1 s run) / (their difference in samples), so start-up ' +
-        'is excluded; "whole run" divides the 4 s run\'s CPU by its samples. Achieved rate is the 4 s run\'s ' +
-        'samples over 4 s. "max" asks for 100,000 Hz. The last column compares with the best reference on the same ' +
-        'target; the targets table above compares with the best on any.\n\n' +
+      'CPU per sample is marginal: (CPU of the long run − CPU of the short run) / (their difference in samples), so ' +
+        `start-up and warm-up are excluded: a recording's steady cost. The runs last ${runDurations(results)} ` +
+        "(hotpath's JIT compiler optimises code called once per sample only after 5–20 s at 100 Hz). " +
+        '"whole run" divides the long run\'s CPU by its samples, start-up included. Achieved rate ' +
+        'is the long run\'s samples over its duration. "max" asks for 100,000 Hz. The last column compares with the ' +
+        'best reference on the same target; the targets table above compares with the best on any.\n\n' +
         table(
           [
             'target',

@@ -10,6 +10,14 @@ import { marginalRate } from '../lib/stats.js';
 
 export const STACK_DEPTH = 30;
 export const RATES: readonly Rate[] = [100, 1000, 'max'];
+/**
+ * Seconds of the short and the long run at each rate. The marginal cost between them is a recording's steady cost,
+ * so the short run must outlast start-up and hotpath's JIT warm-up: V8 optimises a function called once per
+ * sample after a few hundred calls, which takes 5-20 s at 100 Hz (`node --trace-opt`), and runs it unoptimised
+ * until then.
+ */
+const RUN_SECONDS: Record<string, readonly [number, number]> = { 100: [6, 16], 1000: [2, 6], max: [1, 4] };
+const QUICK_RUN_SECONDS = [1, 2] as const;
 
 export interface CostRun {
   durationSec: number;
@@ -44,10 +52,10 @@ export async function measureSamplerCost(ctx: BenchContext, arena: Arena): Promi
   const target = start(world.python('deep.py', [String(STACK_DEPTH)]));
   try {
     const pid = Number((await target.waitForLine(/^READY (\d+)/, 20_000))[1]);
-    const [short, long] = ctx.quick ? [1, 2] : [1, 4];
     for (const profiler of arena.profilers) {
       for (const rate of RATES) {
         const row: SamplerCostRow = { world: world.label, profiler: profiler.name, rate };
+        const [short, long] = ctx.quick ? QUICK_RUN_SECONDS : RUN_SECONDS[rate]!;
         try {
           row.short = await costRun(ctx, profiler, pid, rate, short);
           row.long = await costRun(ctx, profiler, pid, rate, long);
