@@ -17,7 +17,7 @@ import { parseCommandLine } from './arguments.js';
 import type { Command } from './command.js';
 import { EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
-import { runSession } from './session.js';
+import { describeProcessEvent, runSession } from './session.js';
 
 interface AgentValues extends SamplingValues {
   server?: string;
@@ -96,11 +96,7 @@ async function runAgent(argv: readonly string[], env: NodeJS.ProcessEnv = proces
       pids,
       command,
       onSample: (sample) => agent.addSample(sample),
-      onProcessEvent: (event) => {
-        if (event.kind === 'attach')
-          log(`following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`);
-        else log(`left process ${event.pid} (${event.detail})`);
-      },
+      onProcessEvent: (event) => log(describeProcessEvent(event)),
       onStart: (started) => {
         agent.start();
         log(

@@ -20,7 +20,7 @@ import {
 } from './formats.js';
 import { HotpathError } from '../errors/index.js';
 import { formatMemorySummary } from './memory-summary.js';
-import { runSession } from './session.js';
+import { describeProcessEvent, runSession } from './session.js';
 import { MarkedRequestProfiles, siblingOutputPath, splitByEndpoint } from './request-outputs.js';
 import { formatSummary } from './summary.js';
 import type { Command } from './command.js';
@@ -116,8 +116,8 @@ async function runRecord(argv: readonly string[]): Promise<number> {
       if (event.kind === 'attach') {
         builder.addProcess(event.pid, event.detail);
         marked.noteProcess(event.pid, event.detail);
-        log(`following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`);
-      } else if (process.stderr.isTTY) log(`left process ${event.pid} (${event.detail})`);
+      }
+      if (event.kind !== 'detach' || process.stderr.isTTY) log(describeProcessEvent(event));
     },
     onStart: (started) =>
       log(

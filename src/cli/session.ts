@@ -3,7 +3,7 @@
 // signal handlers removed, a launched child never left behind.
 
 import type { PythonProcess } from '../cpython/index.js';
-import { Sampler, type SamplerOptions, type StopReason } from '../sampler/index.js';
+import { Sampler, type ProcessEvent, type SamplerOptions, type StopReason } from '../sampler/index.js';
 import { launchTarget, waitUntilAttachable, type LaunchedTarget } from './launch.js';
 
 export interface SessionOptions extends SamplerOptions {
@@ -21,6 +21,18 @@ export interface SessionResult {
   stopReason: StopReason;
   launched: LaunchedTarget | undefined;
   attached: PythonProcess[];
+}
+
+/** The line `record`, `web` and `agent` log when a process is followed, left, or skipped. */
+export function describeProcessEvent(event: ProcessEvent): string {
+  switch (event.kind) {
+    case 'attach':
+      return `following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`;
+    case 'detach':
+      return `left process ${event.pid} (${event.detail})`;
+    case 'skip':
+      return `not profiling process ${event.pid}: ${event.detail}`;
+  }
 }
 
 export async function runSession(options: SessionOptions): Promise<SessionResult> {

@@ -13,7 +13,7 @@ import type { Command } from './command.js';
 import { EXIT_OK } from './exit-codes.js';
 import { findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
-import { runSession } from './session.js';
+import { describeProcessEvent, runSession } from './session.js';
 import { formatSummary } from './summary.js';
 
 interface WebValues extends SamplingValues {
@@ -104,9 +104,7 @@ async function runWeb(argv: readonly string[]): Promise<number> {
       onSource: output ? (file, lines) => live.addSource(file, lines) : undefined,
       onProcessEvent: (event) => {
         live.noteProcessEvent(event);
-        if (event.kind === 'attach')
-          log(`following process ${event.pid} (Python ${event.pythonVersion}): ${event.detail}`);
-        else log(`left process ${event.pid} (${event.detail})`);
+        log(describeProcessEvent(event));
       },
       onStart: (attached, _launched, started) => {
         sampler = started;

@@ -55,9 +55,10 @@ export interface SamplerProgress {
 }
 
 export interface ProcessEvent {
-  kind: 'attach' | 'detach';
+  /** skip: a pid asked for that is not profiled while others are (not Python, or gone). */
+  kind: 'attach' | 'detach' | 'skip';
   pid: number;
-  /** The command line (attach) or why it was left (detach). */
+  /** The command line (attach), why it was left (detach) or why it was skipped (skip). */
   detail: string;
   pythonVersion?: string;
 }
@@ -100,6 +101,7 @@ export class Sampler {
           pythonVersion: python.version.text,
         }),
       onDetach: (pid, reason) => options.onProcessEvent?.({ kind: 'detach', pid, detail: reason }),
+      onSkip: (pid, reason) => options.onProcessEvent?.({ kind: 'skip', pid, detail: reason }),
     });
   }
 

@@ -13,7 +13,12 @@ export interface TargetSetOptions {
   attach?: AttachOptions;
   onAttach?: (python: PythonProcess) => void;
   onDetach?: (pid: number, reason: string) => void;
+  /** A pid asked for that is left out while others are profiled. */
+  onSkip?: (pid: number, reason: string) => void;
 }
+
+/** Why a pid asked for may be left out when others are profiled: `--pid $(pgrep -f gunicorn)` also matches a `tail -f`. */
+const SKIPPABLE_ROOT_ERRORS: readonly string[] = ['not-python', 'runtime-not-found', 'no-such-process'];
 
 export class TargetSet {
   readonly processes = new Map<number, PythonProcess>();
@@ -27,25 +32,27 @@ export class TargetSet {
   ) {}
 
   /**
-   * Attaches to the root processes. A root that is not Python is an error unless descendants are
-   * followed, in which case it may be a launcher (a shell, a supervisor) whose children are Python.
+   * Attaches to the root processes. A root that is not Python is an error unless descendants are followed, in
+   * which case it may be a launcher (a shell, a supervisor) whose children are Python, or other roots are given,
+   * in which case it is skipped (so is one that is gone); still an error when nothing is left to profile.
    */
   attachRoots(): void {
     let firstError: unknown;
+    const skipped: [number, HotpathError][] = [];
     for (const pid of this.roots) {
       try {
         this.attach(pid);
       } catch (err) {
-        const launcherMayHavePythonChildren =
-          this.options.subprocesses &&
-          err instanceof HotpathError &&
-          ['not-python', 'runtime-not-found'].includes(err.kind);
-        if (!launcherMayHavePythonChildren) throw err;
+        const skippable = err instanceof HotpathError && SKIPPABLE_ROOT_ERRORS.includes(err.kind);
+        const launcherMayHavePythonChildren = skippable && this.options.subprocesses && err.kind !== 'no-such-process';
+        if (!skippable || !(launcherMayHavePythonChildren || this.roots.length > 1)) throw err;
         firstError ??= err;
+        if (!launcherMayHavePythonChildren) skipped.push([pid, err]);
       }
     }
     this.refresh();
     if (this.processes.size === 0 && firstError) throw firstError;
+    for (const [pid, err] of skipped) this.options.onSkip?.(pid, err.message);
   }
 
   /** Picks up new descendants and drops processes that exited. */

@@ -69,7 +69,7 @@ export class LiveProfile {
         leftAt: null,
         leftReason: null,
       });
-    } else {
+    } else if (event.kind === 'detach') {
       const followed = this.processes.get(event.pid);
       if (followed) Object.assign(followed, { leftAt: time, leftReason: event.detail });
     }

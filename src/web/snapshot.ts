@@ -61,9 +61,9 @@ export interface SnapshotProcess {
 export interface SnapshotEvent {
   /** Unix epoch milliseconds. */
   time: number;
-  kind: 'attach' | 'detach';
+  kind: 'attach' | 'detach' | 'skip';
   pid: number;
-  /** The command line (attach) or why it was left (detach). */
+  /** The command line (attach), why it was left (detach) or why it was not profiled (skip). */
   detail: string;
 }
 

@@ -315,6 +315,22 @@ describe('hotpath failures', { concurrency: true, timeout: TIMEOUT_MS }, () => {
     assertFailure(await runHotpath(['dump', '--pid', String(sleeper.pid)]), 'not-python', /not a Python process/);
   });
 
+  test('a pid that is not Python among several is skipped, as is one that is gone', needsPython, async (t) => {
+    const sleeper = track(spawn('sleep', ['100'], { stdio: 'ignore' }));
+    t.after(() => sleeper.kill('SIGKILL'));
+    await new Promise((resolve) => sleeper.once('spawn', resolve));
+    const gone = spawnSync('true').pid;
+    const target = await startKnown(newestPython!);
+    t.after(() => target.child.kill('SIGKILL'));
+    const output = path.join(tempDir(t), 'several.txt');
+    const pids = [sleeper.pid, target.pid, gone].map(String);
+    const result = await runHotpath(['record', '-f', 'raw', '-r', '50', '-d', '1', '-o', output, '--pid', ...pids]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`not profiling process ${sleeper.pid}: .*not a Python process`));
+    assert.match(result.stderr, new RegExp(`not profiling process ${gone}: .*no process`));
+    assert.ok(fs.readFileSync(output, 'utf8').includes(`${UNICODE_NAME} (${knownPy}:`), 'samples of the Python pid');
+  });
+
   test('unsupported Python versions', { concurrency: true }, async (t) => {
     const block = 'import sys; sys.stdout.write("READY\\n"); sys.stdout.flush(); sys.stdin.read()';
     await Promise.all(

@@ -8,12 +8,13 @@ import { element } from '../../render/html-client/dom.js';
 import { FlameView } from '../../render/html-client/flame-view.js';
 import { formatCount, formatDuration, formatPercent } from '../../render/html-client/format.js';
 import { SortableTable } from '../../render/html-client/sortable-table.js';
-import type { Snapshot, SnapshotEndpoint, SnapshotFunction, SnapshotProcess } from '../snapshot.js';
+import type { Snapshot, SnapshotEndpoint, SnapshotEvent, SnapshotFunction, SnapshotProcess } from '../snapshot.js';
 import { decodeFlame, findLabelPath, labelPath, type FlameData } from './dashboard-model.js';
 
 /** Time between the end of one refresh and the next request. */
 const REFRESH_MS = 1000;
 const FUNCTION_ROWS = 300;
+const EVENT_VERBS: Record<SnapshotEvent['kind'], string> = { attach: 'attached', detach: 'left', skip: 'skipped' };
 
 export function startDashboard(): DashboardApp {
   // The page's response set a cookie with the token: take it out of the address bar (and of screenshots).
@@ -162,7 +163,7 @@ export class DashboardApp {
     this.events.replaceChildren(
       ...[...snapshot.events].reverse().map((event) =>
         element('li', {
-          text: `${clockTime(event.time)} ${event.kind === 'attach' ? 'attached' : 'left'} ${event.pid}: ${event.detail}`,
+          text: `${clockTime(event.time)} ${EVENT_VERBS[event.kind]} ${event.pid}: ${event.detail}`,
         }),
       ),
     );
