@@ -90,7 +90,13 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     console.log(recordCommand.usage);
     return 0;
   }
-  const { pids, rateHz, durationSec, sampler: samplerOptions } = resolveSampling('record', values, extraPids, command);
+  const {
+    pids,
+    rateHz,
+    durationSec,
+    sampler: samplerOptions,
+    endpointAliases,
+  } = resolveSampling('record', values, extraPids, command);
   const endpointPattern = parseEndpointPattern(values.endpoint);
   const format = pickFormat(values);
   const weight = parseWeight(values.weight, format);
@@ -136,6 +142,7 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   };
   const restrict = (profile: Profile): Profile =>
     endpointPattern ? filterByEndpoint(profile, endpointPattern) : profile;
+  builder.mergeEndpoints(endpointAliases());
   const profile = restrict(builder.build({ ...meta, stats: sampler.stats }));
   writeProfile(profile, format, output, values);
   writeWebOutputs(profile, marked.build(meta).map(restrict), format, output, values);

@@ -37,6 +37,8 @@ export interface Sampling {
   rateHz: number;
   durationSec: number | undefined;
   sampler: Omit<SamplerOptions, 'onSample'>;
+  /** Endpoint labels to merge once sampling ends (RequestContextReader.endpointAliases). */
+  endpointAliases(): ReadonlyMap<string, string>;
 }
 
 /** Checks the shared options; `name` is the command, for messages. */
@@ -74,6 +76,7 @@ export function resolveSampling(
       readThreadNames: (python) => readers.readThreadNames(python),
       labelRequest: requests && ((python, stack) => requests.label(python, stack)),
     },
+    endpointAliases: () => requests?.endpointAliases() ?? new Map(),
   };
 }
 

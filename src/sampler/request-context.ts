@@ -70,6 +70,11 @@ export class RequestContextReader {
   /** Which request-holding locals each code object has (bits), looked up once per code object, not per sample. */
   private readonly requestLocals = new WeakMap<CodeInfo, number>();
   private readonly threadPool = new ThreadPoolRequests();
+  /**
+   * Route of each "METHOD /normalised/path" seen routed: a request sampled before its framework routed it (Flask
+   * sets url_rule only then) gets the route its path had before, so one view does not show as two endpoints.
+   */
+  private readonly routesByPath = new Map<string, string>();
   private requestCount = 0;
 
   constructor(private readonly readers: ProcessReaders = new ProcessReaders()) {}
@@ -85,8 +90,32 @@ export class RequestContextReader {
     }
     if (this.threads.size >= MAX_TRACKED_THREADS) this.threads.clear();
     this.threads.set(threadKey, current);
-    const { method, route, marked } = current.info;
+    const { method, route, marked } = this.withKnownRoute(current.info);
     return { endpoint: `${method} ${route}`, markedRequest: marked ? current.requestKey : undefined };
+  }
+
+  /**
+   * Labels of requests sampled only before routing, by the label of the route their path was later seen with:
+   * for merging them once a recording ends.
+   */
+  endpointAliases(): Map<string, string> {
+    const aliases = new Map<string, string>();
+    for (const [path, route] of this.routesByPath) {
+      const method = path.slice(0, path.indexOf(' '));
+      if (path !== `${method} ${route}`) aliases.set(path, `${method} ${route}`);
+    }
+    return aliases;
+  }
+
+  private withKnownRoute(info: RequestInfo): RequestInfo {
+    const path = `${info.method} ${info.path}`;
+    if (info.routed) {
+      if (this.routesByPath.size >= MAX_TRACKED_THREADS) this.routesByPath.clear();
+      this.routesByPath.set(path, info.route);
+      return info;
+    }
+    const route = this.routesByPath.get(path);
+    return route === undefined ? info : { ...info, route };
   }
 
   private findRequest(

@@ -81,3 +81,17 @@ test('stacks decode back to their frames, sharing caller nodes', () => {
     'nodes: main, handle:12, query, handle:13, render, render (root), main under it',
   );
 });
+
+test('mergeEndpoints relabels samples and leaves no empty endpoint', () => {
+  const builder = new ProfileBuilder();
+  const labels = ['GET /users/{id}', 'GET /users/<int:user_id>', undefined, 'GET /heavy', 'GET /users/{id}'];
+  labels.forEach((endpoint, i) => builder.addSample({ frames: STACK_A, time: i, pid: 1, tid: 1, endpoint }));
+  builder.mergeEndpoints(new Map([['GET /users/{id}', 'GET /users/<int:user_id>']]));
+  const profile = builder.build({ startTime: 0, durationMs: 5, rateHz: 1000, pythonVersion: '3.13.0', command: 't' });
+  assert.deepEqual(profile.endpoints, ['GET /users/<int:user_id>', 'GET /heavy']);
+  const labelOf = (i: number) => profile.endpoints[profile.samples.endpoint[i]!];
+  assert.deepEqual(
+    labels.map((_, i) => labelOf(i)),
+    ['GET /users/<int:user_id>', 'GET /users/<int:user_id>', undefined, 'GET /heavy', 'GET /users/<int:user_id>'],
+  );
+});
