@@ -6,3 +6,4 @@ export * from './sampler.js';
 export * from './source-capture.js';
 export * from './process-readers.js';
 export * from './request-context.js';
+export * from './forked-thread-ids.js';

@@ -8,6 +8,7 @@ import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type MemoryUsage, type RawSample, type Sam
 import { MemoryUsageReader, ThreadStatReader, readCmdline } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
 import { RawFrameCache } from './raw-frame-cache.js';
+import { ForkedThreadIds } from './forked-thread-ids.js';
 import { SourceFileTally } from './source-capture.js';
 import { TargetSet } from './targets.js';
 import type { RequestLabel } from './request-context.js';
@@ -80,6 +81,7 @@ export class Sampler {
   private readonly sourceFiles = new SourceFileTally();
   private readonly threadStates = new ThreadStatReader();
   private readonly rawFrames = new RawFrameCache();
+  private readonly forkedThreadIds = new ForkedThreadIds();
   private readonly memoryUsage: MemoryUsageReader | undefined;
   private ticks = 0;
   startWallTime = 0;
@@ -130,6 +132,7 @@ export class Sampler {
       if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
         this.targets.refresh();
         this.threadStates.sweep();
+        this.forkedThreadIds.sweep();
         this.memoryUsage?.sweep();
         this.rawFrames.sweep();
         lastRefresh = now;
@@ -204,7 +207,9 @@ export class Sampler {
     if (this.options.includeIdle) return false;
     const tids = python.threadIdsBetweenWalks();
     if (!tids) return false;
-    for (const tid of tids) {
+    for (const stateTid of tids) {
+      const tid = this.forkedThreadIds.resolve(python.pid, stateTid);
+      if (tid === null) continue;
       const running = this.isRunning(python.pid, tid);
       activity.set(tid, running);
       if (running) return false;
@@ -227,7 +232,8 @@ export class Sampler {
       if (thread.frameAddress === 0) continue;
       const holdsGil = gilHolders?.has(thread.address) ?? false;
       if (this.options.gilOnly && !holdsGil) continue;
-      const tid = python.nativeThreadId(thread);
+      const tid = this.threadIdOf(python, thread);
+      if (tid === null) continue;
       const idle = tid !== undefined && !(activity.get(tid) ?? this.isRunning(python.pid, tid));
       if (idle && !this.options.includeIdle) continue;
       const stack = python.readStack(thread);
@@ -252,6 +258,12 @@ export class Sampler {
   private emitMemoryUsage(reader: MemoryUsageReader, pid: number, time: number): void {
     const residentBytes = reader.readResidentBytes(pid);
     if (residentBytes !== undefined) this.options.onMemoryUsage!({ pid, time, residentBytes });
+  }
+
+  /** The OS thread running a thread state; null for a state a fork left behind with no thread (uWSGI workers). */
+  private threadIdOf(python: PythonProcess, thread: ThreadStateInfo): number | undefined | null {
+    const stateTid = python.nativeThreadId(thread);
+    return stateTid === undefined ? undefined : this.forkedThreadIds.resolve(python.pid, stateTid);
   }
 
   private isRunning(pid: number, tid: number): boolean {
