@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 
 /** Files whose assertions are shares of CPU time: run alone. */
-const EXCLUSIVE = ['live/engine.test.js', 'live/web.test.js', 'live/fastapi-sync.test.js', 'live/starvation.test.js'];
+const EXCLUSIVE = [
+  'live/engine.test.js',
+  'live/web.test.js',
+  'live/fastapi-sync.test.js',
+  'live/starvation.test.js',
+  'live/uwsgi.test.js',
+];
 
 function collect(dir) {
   const out = [];

@@ -31,6 +31,8 @@ wheelhouse="$store/wheels"
 venv_links=.cache/venvs
 pyenv_versions="${PYENV_ROOT:-/root/.pyenv}/versions"
 setup_jobs="${HOTPATH_SETUP_JOBS:-2}"
+# The pyenv CPython whose venv also gets a uWSGI built against it (test/requirements-uwsgi.txt).
+uwsgi_minor=3.12
 # Venvs kept per label in the store (the newest used ones), for other clones still on older requirements.
 venvs_kept_per_label=3
 
@@ -70,14 +72,25 @@ install_requirements() {
     return
   fi
   staging=$(mktemp -d "$wheelhouse/.staging-$label.XXXXXX")
-  "$driver" -m pip --python "$python" download -q -d "$staging" -r "$requirements"
+  # `pip wheel`, not `pip download`: a package published only as source (uWSGI) is built into a wheel once.
+  "$driver" -m pip --python "$python" wheel -q -w "$staging" -r "$requirements"
   mv -n "$staging"/*.whl "$wheelhouse"/ 2>/dev/null || true
   rm -rf "$staging"
   "$driver" -m pip --python "$python" install -q --no-index --find-links "$wheelhouse" -r "$requirements"
 }
 
-# Builds the venv at $dir unless a complete one is there; call with its lock held. kind "tools" gets no
-# manifest (not a test target). The .hotpath-complete marker, holding the Python version, is written last.
+# The requirements file followed by the files it includes (-r), so a venv's hash changes with any of them.
+requirements_text() {
+  local requirements=$1 included
+  cat "$requirements"
+  for included in $(sed -n 's/^-r[[:space:]]*//p' "$requirements"); do
+    cat "$(dirname "$requirements")/$included"
+  done
+}
+
+# Builds the venv at $dir unless a complete one is there; call with its lock held. Only kinds pyenv and debian get
+# a manifest ("tools" and "uwsgi" are not for every test to run). The .hotpath-complete marker, holding the Python
+# version, is written last.
 build_venv_dir() {
   local dir=$1 label=$2 kind=$3 base=$4 requirements=$5 version
   [ -f "$dir/.hotpath-complete" ] && [ -x "$(readlink -f "$dir/bin/python")" ] && return
@@ -85,7 +98,7 @@ build_venv_dir() {
   "$base" -m venv --without-pip "$dir"
   install_requirements "$dir/bin/python" "$requirements" "$label"
   version=$("$dir/bin/python" -c 'import platform; print(platform.python_version())')
-  if [ "$kind" != tools ]; then
+  if [ "$kind" = pyenv ] || [ "$kind" = debian ]; then
     printf '{"label": "%s", "version": "%s", "fullVersion": "%s", "kind": "%s", "basePython": "%s"}\n' \
       "$label" "${version%.*}" "$version" "$kind" "$base" >"$dir/hotpath-venv.json"
   fi
@@ -113,7 +126,7 @@ prune_venvs() {
 # lock's file descriptor is its own.
 provide_venv() {
   local label=$1 kind=$2 base=$3 requirements=$4 started=$SECONDS hash name dir state lock
-  hash=$({ cat "$requirements"; readlink -f "$base"; } | sha256sum | cut -c1-12)
+  hash=$({ requirements_text "$requirements"; readlink -f "$base"; } | sha256sum | cut -c1-12)
   name="$label-$hash"
   dir="$venv_store/$name"
   if [ -f "$dir/.hotpath-complete" ]; then
@@ -170,6 +183,9 @@ echo "$demo_label" >"$venv_links/demo-label"
   else
     echo "$base_pythons"
   fi | sed 's|$| test/requirements.txt|'
+  if [ "$mode" = full ]; then
+    grep "^$uwsgi_minor " <<<"$base_pythons" | awk '{ print "uwsgi-" $1, "uwsgi", $3, "test/requirements-uwsgi.txt" }'
+  fi
   if [ "$mode" = --bench ]; then
     echo "tools tools $(grep "^$demo_label " <<<"$base_pythons" | cut -d' ' -f3) test/requirements-tools.txt"
   fi
@@ -189,6 +205,14 @@ if [ "$mode" != --quick ] && ! command -v chromium >/dev/null 2>&1; then
     echo "setup: could not install chromium; the flame graph browser test will be skipped" >&2
 fi
 # <<< chromium -------------------------------------------------------------------------------------------------
+
+# >>> uWSGI from Debian: uwsgi-core and its python3 plugin (linked against Debian's libpython3.11) for
+# test/live/uwsgi.test.ts, which runs it on the system venv's Flask and skips, saying why, without it ------------
+if [ "$mode" = full ] && { [ ! -x /usr/bin/uwsgi-core ] || [ ! -e /usr/lib/uwsgi/plugins/python3_plugin.so ]; }; then
+  (apt-get update && apt-get install -y --no-install-recommends uwsgi-core uwsgi-plugin-python3) ||
+    echo "setup: could not install Debian's uWSGI; its uWSGI test will be skipped" >&2
+fi
+# <<< uWSGI from Debian ------------------------------------------------------------------------------------------
 
 # >>> root filesystems: Debian CPythons the host lacks, for the chroot tests (which skip, saying why, without them) -
 if [ "$mode" = full ]; then
