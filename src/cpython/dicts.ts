@@ -76,15 +76,46 @@ export function readKeysItems(
   values: number,
   maxEntries = MAX_DICT_ENTRIES,
 ): DictItem[] {
+  const table = readKeysTable(reader, layout, keys, values);
+  if (table.nentries > maxEntries) throw new InvalidDataError(`dict has ${table.nentries} entries`);
+  return readEntries(reader, layout, table, values, table.nentries);
+}
+
+/** The first items of a dict, read from at most `maxSlots` entry slots, and whether the dict holds more. */
+export interface DictPrefix {
+  items: DictItem[];
+  more: boolean;
+}
+
+/** The first items of a dict of any size, for showing it: only `maxSlots` entries are read. */
+export function readDictPrefix(reader: MemoryReader, layout: PythonLayout, dict: number, maxSlots: number): DictPrefix {
+  const header = readDictHeader(reader, layout, dict);
+  if (header.used < 0) throw new InvalidDataError(`bad dict size ${header.used}`);
+  if (header.used === 0) return { items: [], more: false };
+  const table = readKeysTable(reader, layout, header.keys, header.values);
+  const items = readEntries(reader, layout, table, header.values, Math.min(table.nentries, maxSlots));
+  return { items, more: header.used > items.length };
+}
+
+function readKeysTable(reader: MemoryReader, layout: PythonLayout, keys: number, values: number): KeysTable {
   if (!isPlausiblePointer(keys)) throw new InvalidDataError('bad dict keys pointer');
   if (values !== 0 && !isPlausiblePointer(values)) throw new InvalidDataError('bad dict values pointer');
-  const table = decodeKeysTable(reader, layout, keys);
-  if (table.nentries > maxEntries) throw new InvalidDataError(`dict has ${table.nentries} entries`);
-  if (table.nentries === 0) return [];
-  const entries = reader.read(table.entries, table.nentries * table.entryBytes);
-  const valueArray = values !== 0 ? readValueArray(reader, layout, values, table.nentries) : undefined;
+  return decodeKeysTable(reader, layout, keys);
+}
+
+/** The live items among the first `slots` entries of a table. */
+function readEntries(
+  reader: MemoryReader,
+  layout: PythonLayout,
+  table: KeysTable,
+  values: number,
+  slots: number,
+): DictItem[] {
+  if (slots === 0) return [];
+  const entries = reader.read(table.entries, slots * table.entryBytes);
+  const valueArray = values !== 0 ? readValueArray(reader, layout, values, slots) : undefined;
   const items: DictItem[] = [];
-  for (let i = 0; i < table.nentries; i++) {
+  for (let i = 0; i < slots; i++) {
     const key = u64(entries, i * table.entryBytes + table.keyOffset);
     const value = valueArray ? valueArray[i]! : u64(entries, i * table.entryBytes + table.valueOffset);
     if (key === 0 || value === 0) continue;

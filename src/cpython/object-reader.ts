@@ -1,12 +1,32 @@
-// Reads Python objects of one process by what they are: type names, str, small ints, dicts keyed by str,
-// and instance attributes (tp_dictoffset before 3.11, managed dicts and inline values after). Type facts
+// Reads Python objects of one process by what they are: type names, str, ints, lists, tuples, dicts keyed by
+// str, and instance attributes (tp_dictoffset before 3.11, managed dicts and inline values after). Type facts
 // are cached per type address; everything else is read fresh, since objects change under us.
 
 import { InvalidDataError } from '../errors/index.js';
 import { i64, isPlausiblePointer, u64, type MemoryReader } from '../proc/index.js';
-import { MAX_DICT_ENTRIES, readDictItems, readKeysItems, type DictItem } from './dicts.js';
+import {
+  MAX_DICT_ENTRIES,
+  readDictItems,
+  readDictPrefix,
+  readKeysItems,
+  type DictItem,
+  type DictPrefix,
+} from './dicts.js';
 import type { PythonLayout } from './layout.js';
-import { readBytes, readSequenceItems, readSmallLong, readTypeAddress, readTypeName, readUnicode } from './objects.js';
+import {
+  readBytes,
+  readLong,
+  readSequenceItems,
+  readSequencePrefix,
+  readSmallLong,
+  readTypeAddress,
+  readTypeName,
+  readUnicode,
+  readUnicodePrefix,
+  type LongValue,
+  type SequencePrefix,
+  type StrPrefix,
+} from './objects.js';
 
 interface TypeFacts {
   name: string;
@@ -19,8 +39,32 @@ interface TypeFacts {
 
 /** Py_TPFLAGS_HEAPTYPE, the same in every supported version: only heap types have ht_cached_keys. */
 const TPFLAGS_HEAPTYPE = 1 << 9;
-/** Py_TPFLAGS_DICT_SUBCLASS: dict and its subclasses (OrderedDict, defaultdict, ...), which share its layout. */
+/**
+ * Py_TPFLAGS_*_SUBCLASS, the same in every supported version: a type and its subclasses (bool, IntEnum, str
+ * enums, namedtuples, OrderedDict, defaultdict...) share the base type's layout.
+ */
+const TPFLAGS_LONG_SUBCLASS = 1 << 24;
+const TPFLAGS_LIST_SUBCLASS = 1 << 25;
+const TPFLAGS_TUPLE_SUBCLASS = 1 << 26;
+const TPFLAGS_UNICODE_SUBCLASS = 1 << 28;
 const TPFLAGS_DICT_SUBCLASS = 1 << 29;
+
+/** The built-in layouts an object shares, by its type's subclass flags; 'other' for the rest. */
+export type ObjectKind = 'int' | 'str' | 'dict' | 'list' | 'tuple' | 'other';
+
+export interface ObjectType {
+  name: string;
+  kind: ObjectKind;
+}
+
+const KIND_FLAGS: readonly [ObjectKind, number][] = [
+  ['int', TPFLAGS_LONG_SUBCLASS],
+  ['str', TPFLAGS_UNICODE_SUBCLASS],
+  ['dict', TPFLAGS_DICT_SUBCLASS],
+  ['list', TPFLAGS_LIST_SUBCLASS],
+  ['tuple', TPFLAGS_TUPLE_SUBCLASS],
+];
+
 /** Longest str read as a value (a path, a method, a thread name). */
 const MAX_STR_CHARS = 4096;
 /** Dict key texts remembered by address, at most (cleared when full). */
@@ -61,6 +105,39 @@ export class ObjectReader {
     this.expectType(object, 'str');
     const text = readUnicode(this.reader, this.layout, object);
     return text.length > maxChars ? text.slice(0, maxChars) : text;
+  }
+
+  /** The type's name and which built-in layout the object has. */
+  typeOf(object: number): ObjectType {
+    const { name, flags } = this.typeFacts(this.typeAddress(object));
+    const kind = KIND_FLAGS.find(([, flag]) => (flags & flag) !== 0)?.[0] ?? 'other';
+    return { name, kind };
+  }
+
+  /** The first `maxChars` characters of a str (or str subclass) and its length; throws for other types. */
+  readStrPrefix(object: number, maxChars: number): StrPrefix {
+    this.expectKind(object, 'str');
+    return readUnicodePrefix(this.reader, this.layout, object, maxChars);
+  }
+
+  /** An int (bool, int subclass) exactly, when it has at most `maxDigits` digits; throws for other types. */
+  readLong(object: number, maxDigits?: number): LongValue {
+    this.expectKind(object, 'int');
+    return readLong(this.reader, this.layout, object, maxDigits);
+  }
+
+  /** The size and first `maxItems` item addresses of a list or tuple (or a subclass); throws for other types. */
+  readSequencePrefix(object: number, maxItems: number): SequencePrefix {
+    const { kind, name } = this.typeOf(object);
+    if (kind === 'tuple') return readSequencePrefix(this.reader, this.layout.tupleObject, object, maxItems);
+    if (kind === 'list') return readSequencePrefix(this.reader, this.layout.listObject, object, maxItems, false);
+    throw new InvalidDataError(`expected list or tuple, found ${name}`);
+  }
+
+  /** The first items of a dict of any size, from at most `maxSlots` entries; throws if `object` is not a dict. */
+  readDictPrefix(object: number, maxSlots: number): DictPrefix {
+    this.expectKind(object, 'dict');
+    return readDictPrefix(this.reader, this.layout, object, maxSlots);
   }
 
   /** The value of an int that fits a JS number exactly; throws for other types. */
@@ -141,6 +218,11 @@ export class ObjectReader {
   private expectType(object: number, name: string): void {
     const actual = this.typeName(object);
     if (actual !== name) throw new InvalidDataError(`expected ${name}, found ${actual}`);
+  }
+
+  private expectKind(object: number, kind: ObjectKind): void {
+    const actual = this.typeOf(object);
+    if (actual.kind !== kind) throw new InvalidDataError(`expected ${kind}, found ${actual.name}`);
   }
 
   private isStrEqual(object: number, text: string): boolean {

@@ -12,6 +12,7 @@ import {
   ObjectReader,
   PythonProcess,
   decodeVersionHex,
+  DESCRIBED_VALUE_CHARS,
   describeValue,
   findInterpreterCandidates,
   parseVersion,
@@ -248,7 +249,7 @@ const memoryTargets: Record<string, FuzzTarget> = {
     const reader = mutatedReader(rng, baseline, [frame.frameAddress, ...baseline.recording.objects.tuples]);
     const objects = new ObjectReader(reader, baseline.layout);
     for (const value of new LocalsReader(objects).readLocals(frame).values()) {
-      check(describeValue(objects, value).length <= 100, 'described value too long');
+      check(describeValue(objects, value).length <= DESCRIBED_VALUE_CHARS, 'described value too long');
     }
   },
   'whole-sample': (rng, context) => {
