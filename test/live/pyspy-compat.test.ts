@@ -1,6 +1,7 @@
 // Commands as py-spy users type them (its docs, tutorials and its own CLI tests), run against real Python:
 // shortened command names, hex pids, format names in any case, py-spy's option names, a launcher script that
-// starts Python later, one speedscope entry per sample, --nolineno, and a command that cannot start.
+// starts Python later, one speedscope entry per sample, --nolineno, a command that cannot start, and
+// `dump --locals` values as py-spy's local_vars test expects them, on every pyenv CPython.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
+import type { DumpedThread } from '../../src/cli/dump.js';
 import type { SpeedscopeFile, SpeedscopeSampledProfile } from '../../src/export/speedscope.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
@@ -171,3 +173,66 @@ test('collapsed stacks piped in as to flamegraph.pl (convert -), and -o - refuse
   assert.match(dash.stderr, /^hotpath: error: hotpath writes its output to a file, not to stdout/);
   assert.equal(fs.existsSync(path.join(dir, '-')), false);
 });
+
+/** test/targets/pyspy/local_vars.py's frame, as py-spy's test_local_vars expects it, then the values hotpath decides. */
+const LOCAL_VARS: [name: string, repr: string | RegExp][] = [
+  ['arg1', '"foo"'],
+  ['arg2', 'None'],
+  ['arg3', 'True'],
+  ['local1', '[-1234, 5678]'],
+  ['local2', '("a", "b", "c")'],
+  ['local3', '123456789123456789'],
+  ['local4', '3.1415'],
+  ['local5', '{"a": False, "b": (1, 2, 3)}'],
+  ['long_tuple', `("${'-'.repeat(115)}", ...)`],
+  ['unicode_text', `"${'测试1'.repeat(41)}..."`],
+  ['empty', '""'],
+  ['big', '1180591620717411303424'],
+  ['negative_big', '-1000000000000000000000000000000'],
+  ['huge', '+bigint'],
+  ['many', `[${Array.from({ length: 32 }, (_, i) => i).join(', ')}, ...]`],
+  ['wide', `{${Array.from({ length: 14 }, (_, i) => `${i}: "${i}"`).join(', ')}, ...}`],
+  ['whole_float', '3.0'],
+  ['tiny_float', '1.5e-07'],
+  ['single', '(7,)'],
+  ['quoted', '"it\'s \\"quoted\\"\\n"'],
+  ['numbers', /^<set at 0x[0-9a-f]+>$/],
+  ['raw', /^<bytes at 0x[0-9a-f]+>$/],
+  ['nested', `${'['.repeat(20)}1${']'.repeat(20)}`],
+];
+const ARGUMENTS = 3;
+
+for (const venv of listPythons().filter((p) => p.kind === 'pyenv')) {
+  test(`dump --locals shows py-spy's local_vars values on ${venv.label} (${venv.fullVersion})`, async (t) => {
+    const target = await spawnTarget(venv.executable, [path.join(targets, 'local_vars.py')], { owner: t });
+    const json = hotpath(['dump', '-p', String(target.pid), '--locals', '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const [thread] = JSON.parse(json.stdout) as DumpedThread[];
+    const frame = thread!.frames.find((f) => f.name === 'inspect_me');
+    assert.ok(frame?.locals, json.stdout);
+    assert.deepEqual(
+      frame.locals.map((local) => local.name),
+      LOCAL_VARS.map(([name]) => name),
+    );
+    frame.locals.forEach((local, i) => {
+      const expected = LOCAL_VARS[i]![1];
+      if (typeof expected === 'string') assert.equal(local.repr, expected, local.name);
+      else assert.match(local.repr, expected, local.name);
+      assert.equal(local.arg, i < ARGUMENTS, local.name);
+      if (local.repr.startsWith('<')) assert.ok(local.repr.endsWith(` at 0x${local.addr.toString(16)}>`));
+    });
+
+    const text = hotpath(['dump', '-p', String(target.pid), '--locals']);
+    assert.equal(text.status, 0, text.stderr);
+    const lines = text.stdout.split('\n');
+    const start = lines.findIndex((line) => /^ {4}inspect_me \(.*local_vars\.py:\d+\)$/.test(line));
+    const end = lines.findIndex((line, i) => i > start && /^ {4}\S/.test(line));
+    const entry = (local: { name: string; repr: string }) => `            ${local.name}: ${local.repr}`;
+    assert.deepEqual(lines.slice(start + 1, end), [
+      '        Arguments:',
+      ...frame.locals.slice(0, ARGUMENTS).map(entry),
+      '        Locals:',
+      ...frame.locals.slice(ARGUMENTS).map(entry),
+    ]);
+  });
+}
