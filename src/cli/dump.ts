@@ -5,7 +5,7 @@
 import { describeValue, type PyFrame, type PythonProcess, type ThreadStack } from '../cpython/index.js';
 import { HotpathError } from '../errors/index.js';
 import { readCmdline, readThreadState } from '../proc/index.js';
-import { ProcessReaders, RequestContextReader, TargetSet } from '../sampler/index.js';
+import { ForkedThreadIds, ProcessReaders, RequestContextReader, TargetSet } from '../sampler/index.js';
 import { collectPids, parseCommandLine } from './arguments.js';
 import type { Command } from './command.js';
 
@@ -126,12 +126,17 @@ export function dumpProcess(
   } catch {
     // a process that has not imported threading (or is tearing it down) has no names to show
   }
-  return stacks.map((stack) => ({
+  const forkedThreadIds = new ForkedThreadIds();
+  const osThreadIdOf = (stack: ThreadStack): number | undefined | null =>
+    stack.nativeThreadId === undefined ? undefined : forkedThreadIds.resolve(python.pid, stack.nativeThreadId);
+  // A thread state that a fork from C left with no thread (uWSGI's workers) is no thread of this process.
+  const threads = stacks.filter((stack) => osThreadIdOf(stack) !== null);
+  return threads.map((stack) => ({
     pid: python.pid,
     thread_id: stack.threadId,
-    os_thread_id: stack.nativeThreadId ?? null,
+    os_thread_id: osThreadIdOf(stack) ?? null,
     thread_name: names.get(stack.threadId) ?? null,
-    active: isActive(python, stack),
+    active: isActive(python, osThreadIdOf(stack) ?? undefined),
     owns_gil: gilHolders.has(stack.threadStateAddress),
     request: requests?.label(python, stack)?.endpoint ?? null,
     frames: stack.frames.map((frame) => ({
@@ -144,8 +149,8 @@ export function dumpProcess(
   }));
 }
 
-function isActive(python: PythonProcess, stack: ThreadStack): boolean {
-  const state = stack.nativeThreadId !== undefined ? readThreadState(python.pid, stack.nativeThreadId) : undefined;
+function isActive(python: PythonProcess, osThreadId: number | undefined): boolean {
+  const state = osThreadId !== undefined ? readThreadState(python.pid, osThreadId) : undefined;
   return state === undefined || state === 'R';
 }
 

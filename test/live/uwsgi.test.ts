@@ -11,7 +11,7 @@ import { dumpProcess } from '../../src/cli/dump.js';
 import { loadProfile } from '../../src/export/load-profile.js';
 import { processIsGone, readDescendants, readThreadIds } from '../../src/proc/index.js';
 import { endpointLabel, functionFile, functionName, stackFrames, type Profile } from '../../src/profile/index.js';
-import { listPythons, venvsRoot } from '../support/pythons.js';
+import { listPythons, repoRoot, venvsRoot } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
 import { driveLoad, startRecording, webTargetsDir, type WebServer } from '../support/web-servers.js';
 
@@ -26,6 +26,7 @@ const VIEWS: Record<string, string> = {
   'GET /users/<int:user_id>': 'user',
   'GET /marked': 'marked',
 };
+const hotpathBin = join(repoRoot, 'bin', 'hotpath.js');
 /** A first start compiles every framework module to bytecode, slow on a busy 2-core machine. Not a sleep. */
 const STARTUP_TIMEOUT_MS = 90_000;
 
@@ -76,6 +77,8 @@ interface UwsgiOptions {
   /** --enable-threads --threads N. */
   threads?: number;
   maxRequests?: number;
+  /** Mount a second copy of the Flask app at /sub, which uWSGI runs in a sub-interpreter of its own. */
+  subInterpreter?: boolean;
 }
 
 interface UwsgiServer extends WebServer {
@@ -94,6 +97,7 @@ async function startUwsgi(build: UwsgiBuild, options: UwsgiOptions, t: TestConte
   // Plain --http-socket closes each connection: say so, or a keep-alive client reuses a closed socket.
   args.push('--add-header', 'Connection: close', '--module', 'uwsgi_app', '--need-app', '--die-on-term');
   args.push('--disable-logging');
+  if (options.subInterpreter) args.push('--mount', '/sub=flask_app:app', '--manage-script-name');
   if (options.threads) args.push('--enable-threads', '--threads', String(options.threads));
   // A worker is recycled only once it has lived --min-worker-lifetime seconds (10 or 60 by default).
   if (options.maxRequests) args.push('--max-requests', String(options.maxRequests), '--min-worker-lifetime', '0');
@@ -265,9 +269,21 @@ for (const build of builds) {
       assertHeavyShare(samples);
     });
 
-    test('dump --pid <worker> shows the request it serves and its stack', async (t) => {
+    test('an app in a sub-interpreter (--mount) is sampled and labelled beside the main one', async (t) => {
+      const server = await startUwsgi(build, { processes: 2, subInterpreter: true }, t);
+      const mixed = ['/sub/heavy', '/light', '/sub/users/7', '/users/8'];
+      const { profile } = await recordUnderLoad(t, server, [server.rootPid], ['-s'], mixed, 40);
+      const samples = samplesOf(profile);
+      assertWorkerSamples(samples, server, threadsOf(server.workerPids));
+      // /sub/heavy is served only by the sub-interpreter's app, /light only by the main one; their shares still
+      // follow their costs. The label is the app's own route: the mount point is not part of it.
+      assertHeavyShare(samples);
+    });
+
+    test('dump --pid <worker> shows the request it serves, its stack, and only its own threads', async (t) => {
       const server = await startUwsgi(build, { processes: 1 }, t);
-      const worker = PythonProcess.attach(server.workerPids[0]!);
+      const workerPid = server.workerPids[0]!;
+      const worker = PythonProcess.attach(workerPid);
       t.after(() => worker.close());
       const load = driveLoad(server.baseUrl, ['/marked'], 8, 1);
       let serving: ReturnType<typeof dumpProcess>[number] | undefined;
@@ -282,6 +298,18 @@ for (const build of builds) {
       assert.equal(names.at(-1), 'Flask.__call__ (app.py)', `the stack starts at the app callable: ${names}`);
       assert.ok(names.includes('marked (flask_app.py)'), names.join(', '));
       assert.ok(names.includes('crunch_marked (workload.py)'), names.join(', '));
+      assert.equal(serving.os_thread_id, workerPid, "the worker's main thread serves it");
+
+      // The master's cache-refresher thread, started while uWSGI loaded the app, was not copied by the fork.
+      const json = execFileSync(process.execPath, [hotpathBin, 'dump', '--json', '--pid', String(workerPid)]);
+      const threads = JSON.parse(json.toString('utf8')) as { os_thread_id: number; thread_name: string | null }[];
+      const summary = JSON.stringify(threads);
+      assert.deepEqual(
+        threads.map((thread) => thread.os_thread_id),
+        [workerPid],
+        `one thread, the worker's: ${summary}`,
+      );
+      assert.match(threads[0]!.thread_name ?? '', /^uWSGIWorker1Core0$/, summary);
     });
 
     test('workers respawned after --max-requests are followed', async (t) => {
