@@ -7,7 +7,6 @@ import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
 import { PythonProcess, SUPPORTED_RANGE, type RuntimeLocation } from '../../src/cpython/index.js';
@@ -31,6 +30,7 @@ import {
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { findRootfsPython } from '../support/rootfs.js';
 import { spawnTarget } from '../support/spawn-target.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const hotpathBin = path.join(repoRoot, 'bin/hotpath.js');
 const resultsPath = path.join(repoRoot, '.cache/coverage-results.json');
@@ -95,12 +95,6 @@ function copyWithoutRuntimeNames(source: string, destination: string): void {
   // 'm','e' → 'n','D': +1·33 − 33 leaves the djb2 (GNU) hash unchanged.
   const bytes = renamed('.PyRuntime', '.PyRuntinD', renamed('_PyRuntime', '_PyRuntinD', fs.readFileSync(source)));
   fs.writeFileSync(destination, bytes, { mode: 0o755 });
-}
-
-function tempDir(t: TestContext, parent = os.tmpdir()): string {
-  const dir = fs.mkdtempSync(path.join(parent, 'hotpath-coverage-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** known.py copied into the rootfs (under its /tmp); returns the copy's directory as the host and the target see it. */

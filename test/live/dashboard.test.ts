@@ -4,8 +4,6 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfile, importProfileData } from '../../src/export/index.js';
 import { functionName } from '../../src/profile/index.js';
@@ -24,6 +22,7 @@ import {
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { spawnTarget, type SpawnedTarget } from '../support/spawn-target.js';
 import { driveLoad, httpGet, startGunicorn, venvRunner } from '../support/web-servers.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const hotpathBin = join(repoRoot, 'bin/hotpath.js');
 const pythons = listPythons().filter((python) => python.kind === 'pyenv');
@@ -117,12 +116,6 @@ function assertSecurityHeaders(response: Response, where: string): void {
 async function exitOf(process: SpawnedTarget): Promise<number | null> {
   if (process.child.exitCode !== null) return process.child.exitCode;
   return new Promise((resolve) => process.child.once('exit', (code) => resolve(code)));
-}
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hotpath-dashboard-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 describe('hotpath web', { skip: python ? false : 'no pyenv venv (run scripts/setup.sh)' }, () => {

@@ -21,6 +21,7 @@ import {
   type DumpedThread,
   type ReadyInfo,
 } from '../support/known-script.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const hotpathBin = path.join(repoRoot, 'bin/hotpath.js');
@@ -192,12 +193,6 @@ function assertFailure(result: Awaited<HotpathRun['done']>, kind: ErrorKind, mes
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${result.stderr}`);
   assert.match(lines[0]!, /^hotpath: error: /);
   if (message) assert.match(lines[0]!, message);
-}
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-engine-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** Runs `check` for every supported interpreter as subtests (concurrently unless told); absent ones are skipped. */

@@ -1,26 +1,20 @@
 // The commands that read profiles (convert, report, diff) against truncated, corrupted, oversized and absurd
 // files, through the real CLI: each gives one line naming the file and exit code 10 (bad-input-file), quickly,
 // with no stack trace and no output file. The importers themselves are fuzzed in test/unit/fuzz-decoders.test.ts.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
 import { MAX_PROFILE_FILE_BYTES, exportHotpathProfile, exportSpeedscope } from '../../src/export/index.js';
 import { buildExportProfile } from '../fixtures/export-profile.js';
 import { repoRoot } from '../support/pythons.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const hotpathBin = path.join(repoRoot, 'bin/hotpath.js');
 const BAD_INPUT = EXIT_CODES['bad-input-file'].code;
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-inputs-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function hotpath(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {

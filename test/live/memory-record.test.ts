@@ -2,7 +2,7 @@
 // the RSS series rises, the growth lands on the leaking line of leak_here with most of the bytes, burn_cpu gets
 // little or none; the summary, `convert --weight memory` and the HTML report (in Chromium) say the same. Without
 // --memory a recording has no memory data at all, and the sampler opens no statm file.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +23,7 @@ import { Sampler, type MemoryUsage } from '../../src/sampler/index.js';
 import { chromiumSkipReason, openBrowser } from '../support/browser.js';
 import { listPythons, repoRoot, type TestPython } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const SCRIPT = path.join(repoRoot, 'test/targets/memory_growth.py');
 const HOTPATH = path.join(repoRoot, 'bin/hotpath.js');
@@ -39,12 +40,6 @@ const pythons = [...new Set([pyenvs[0], pyenvs.at(-1)])].filter((python): python
 function markerLine(name: string): number {
   const lines = fs.readFileSync(SCRIPT, 'utf8').split('\n');
   return lines.findIndex((text) => text.trimEnd().endsWith(`# LINE:${name}`)) + 1;
-}
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-memory-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 interface Run {

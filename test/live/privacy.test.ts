@@ -1,11 +1,10 @@
 // Privacy defaults: recording a web app under requests that carry secrets in the query string, a cookie and an
 // Authorization header stores none of them, in the saved profile or any output, nor does `dump` print them;
 // the endpoint label keeps only method and route. (`dump --locals` shows values only when asked: locals.test.ts.)
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
@@ -13,6 +12,7 @@ import { loadProfile } from '../../src/export/index.js';
 import { startDemoServer } from '../support/demo-server.js';
 import type { LoadJob, LoadReport } from '../support/http-load-worker.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const hotpathBin = path.join(repoRoot, 'bin/hotpath.js');
 const python =
@@ -21,12 +21,6 @@ const python =
     .filter((p) => p.kind === 'pyenv')
     .at(-1);
 const SECRETS = ['querysecret4711', 'cookiesecret4712', 'tokensecret4713'];
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-privacy-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function startLoad(job: LoadJob): () => Promise<LoadReport> {
   const worker = new Worker(new URL('../support/http-load-worker.js', import.meta.url), { workerData: job });

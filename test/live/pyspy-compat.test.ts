@@ -13,6 +13,7 @@ import type { DumpedThread } from '../../src/cli/dump.js';
 import type { SpeedscopeFile, SpeedscopeSampledProfile } from '../../src/export/speedscope.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const hotpathBin = path.join(repoRoot, 'bin/hotpath.js');
 const python = listPythons().find((p) => p.label === '3.12') ?? listPythons().at(-1);
@@ -22,12 +23,6 @@ const noPython = !python && 'no venvs (run scripts/setup.sh)';
 function hotpath(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [hotpathBin, ...args], { encoding: 'utf8', timeout: 60_000, input });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-pyspy-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 async function startSleeper(t: TestContext) {

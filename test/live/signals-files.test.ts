@@ -11,6 +11,7 @@ import path from 'node:path';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const hotpath = `${process.execPath} ${path.join(repoRoot, 'bin/hotpath.js')}`;
 const python =
@@ -27,12 +28,6 @@ function pipeline(command: string): { status: number; stdout: string; stderr: st
     timeout: 120_000,
   });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-files-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 async function startTarget(t: TestContext) {

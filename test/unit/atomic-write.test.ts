@@ -1,19 +1,13 @@
 // Output files are written whole or not at all: a failed rename or a full disk mid-write leaves the previous file
 // (or nothing) under the final name and no temporary file behind; outputs that cannot be renamed over (devices,
 // pipes, folders) and full file systems are refused before recording.
-import { test, mock, type TestContext } from 'node:test';
+import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { checkWritable, writeFileAtomic } from '../../src/cli/atomic-write.js';
 import { HotpathError } from '../../src/errors/index.js';
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotpath-atomic-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../support/temp-dir.js';
 
 function ioError(pattern: RegExp) {
   return (err: unknown): boolean => err instanceof HotpathError && err.kind === 'io' && pattern.test(err.message);
