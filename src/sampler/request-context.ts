@@ -197,7 +197,8 @@ export class RequestContextReader {
   /**
    * The request held in `dict`, reusing what is known when it is the same dict as last time. A dict not known yet
    * is read as a graph rooted at it (PythonProcess.onDemandReader), from its identity on, then its identity is read
-   * again fresh.
+   * again fresh. Its identity as the sample's own pages show it must be the one read afterwards: a dict that
+   * changed since the stack was read (uWSGI refills one environ per worker) may hold the next request by now.
    */
   private recognise(
     readers: ProcessReaderSet,
@@ -212,7 +213,7 @@ export class RequestContextReader {
       const same = previous?.dict === dict && previous.identity === identity;
       if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
       readers.beginGraph(dict);
-      identity = dictIdentity(readers.onDemandObjects, dict);
+      if (dictIdentity(readers.onDemandObjects, dict) !== identity) return undefined;
     } catch {
       return undefined;
     }
