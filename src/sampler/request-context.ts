@@ -197,8 +197,7 @@ export class RequestContextReader {
   /**
    * The request held in `dict`, reusing what is known when it is the same dict as last time. A dict not known yet
    * is read as a graph rooted at it (PythonProcess.onDemandReader), from its identity on, then its identity is read
-   * again fresh. Its identity as the sample's own pages show it must be the one read afterwards: a dict that
-   * changed since the stack was read (uWSGI refills one environ per worker) may hold the next request by now.
+   * again fresh.
    */
   private recognise(
     readers: ProcessReaderSet,
@@ -213,7 +212,7 @@ export class RequestContextReader {
       const same = previous?.dict === dict && previous.identity === identity;
       if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
       readers.beginGraph(dict);
-      if (dictIdentity(readers.onDemandObjects, dict) !== identity) return undefined;
+      identity = dictIdentity(readers.onDemandObjects, dict);
     } catch {
       return undefined;
     }
