@@ -117,12 +117,19 @@ export function readAwaitedObject(objects: ObjectReader, coroutine: number): num
       throw new InvalidDataError('value stack layout unknown');
   }
   if (top <= slots || top > slots + 8 * MAX_STACK_SLOTS) throw new InvalidDataError('bad value stack top');
-  const raw = u64(objects.reader.read(top - 8, 8), 0);
-  // 3.14+ stack items are tagged _PyStackRefs, like f_executable.
-  const tagMask = layout.interpreterFrame.executableTagMask ?? 0;
-  const item = tagMask ? raw - (raw % (tagMask + 1)) : raw;
+  let item = readStackItem(objects, top - 8);
+  // 3.15 keeps a NULL slot above the receiver of a suspended SEND: the receiver is the item under it. What is found
+  // is only trusted when the chain leads to the awaited future (readAwaitChain), so a wrong guess labels nothing.
+  if (item === 0 && top - 8 > slots) item = readStackItem(objects, top - 16);
   if (!isPlausiblePointer(item)) throw new InvalidDataError('bad value stack item');
   return item;
+}
+
+/** A value stack slot's object pointer: 3.14+ slots are tagged _PyStackRefs, like f_executable (0 for NULL). */
+function readStackItem(objects: ObjectReader, slot: number): number {
+  const raw = u64(objects.reader.read(slot, 8), 0);
+  const tagMask = objects.layout.interpreterFrame.executableTagMask ?? 0;
+  return tagMask ? raw - (raw % (tagMask + 1)) : raw;
 }
 
 /** The frame of a coroutine: pointed at (≤3.10) or embedded in the object (3.11+). */

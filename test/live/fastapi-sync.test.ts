@@ -1,13 +1,18 @@
 // Sync (`def`) FastAPI endpoints under uvicorn with real HTTP load: Starlette runs them on anyio worker threads whose
 // stacks hold no ASGI scope, and hotpath labels their samples with the route of the task awaiting the work item. On
-// one venv CPython ≤3.10 and one ≥3.12 (HOTPATH_WEB_PYTHONS=3.9,3.13 picks others), with and without an HTTP
-// middleware (which runs the endpoint in a child task of an anyio task group).
+// one venv CPython ≤3.10, one ≥3.12 and Debian sid's 3.14 and 3.15 (HOTPATH_WEB_PYTHONS=3.9,3.13 picks others), with
+// and without an HTTP middleware (which runs the endpoint in a child task of an anyio task group).
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadProfile } from '../../src/export/load-profile.js';
 import { endpointLabel, functionName, stackFrames, type Profile } from '../../src/profile/index.js';
-import { listPythons, type TestPython } from '../support/pythons.js';
-import { driveLoad, startRecording, startUvicorn, venvRunner } from '../support/web-servers.js';
+import {
+  driveLoad,
+  startRecording,
+  startUvicorn,
+  webInterpretersUnderTest,
+  type WebInterpreter,
+} from '../support/web-servers.js';
 
 /** /heavy does three times the work of /light (test/targets/web/workload.py). */
 const EXPECTED_HEAVY_SHARE = 3 / 4;
@@ -22,16 +27,6 @@ const ROUTES = new Map([
 ]);
 /** anyio names its worker threads so (threading's name, read by hotpath). */
 const WORKER_THREAD = 'AnyIO worker thread';
-
-function pythonsUnderTest(): TestPython[] {
-  const venvs = listPythons().filter((python) => python.kind === 'pyenv');
-  const wanted = process.env.HOTPATH_WEB_PYTHONS?.split(',');
-  if (wanted) return venvs.filter((python) => wanted.includes(python.version));
-  const minor = (python: TestPython): number => Number(python.version.split('.')[1]);
-  const old = venvs.find((python) => minor(python) <= 10);
-  const recent = venvs.find((python) => minor(python) === 12) ?? venvs.find((python) => minor(python) >= 12);
-  return [old, recent].filter((python): python is TestPython => python !== undefined);
-}
 
 /** The sync endpoint a sample ran in (its function on the stack; 3.11+ names it build_app.<locals>.heavy). */
 function endpointFunctionOf(profile: Profile, sample: number): string | undefined {
@@ -60,8 +55,8 @@ function labelsByEndpoint(profile: Profile): { labels: Map<string, Map<string, n
   return { labels, threads };
 }
 
-async function recordSyncApp(t: TestContext, python: TestPython, app: string): Promise<Profile> {
-  const server = await startUvicorn(venvRunner(python), `fastapi_sync_app:${app}`, 1, t);
+async function recordSyncApp(t: TestContext, python: WebInterpreter, app: string): Promise<Profile> {
+  const server = await startUvicorn(python.runner(t), `fastapi_sync_app:${app}`, 1, t);
   const recording = await startRecording(['-r', '250', '-s', '--pid', String(server.rootPid)], t);
   // Two clients at once: two requests in flight, each on its own worker thread.
   await driveLoad(server.baseUrl, ['/heavy', '/light', '/items/5', '/items/6'], 40);
@@ -94,12 +89,12 @@ function assertSyncEndpointsLabelled(profile: Profile): void {
   assert.ok(profile.endpoints.includes('GET /items/{item_id}'), `route pattern: ${profile.endpoints.join(', ')}`);
 }
 
-const pythons = pythonsUnderTest();
+const pythons = webInterpretersUnderTest(['3.14', '3.15']);
 if (pythons.length === 0)
   test('sync FastAPI endpoints', { skip: 'no setup venvs: run bash scripts/setup.sh' }, () => {});
 
 for (const python of pythons) {
-  describe(`sync FastAPI endpoints on Python ${python.fullVersion}`, { timeout: 240_000 }, () => {
+  describe(`sync FastAPI endpoints on ${python.name}`, { timeout: 240_000, skip: python.skip }, () => {
     test('samples on anyio worker threads carry the route of their request, shares by CPU cost', async (t) => {
       assertSyncEndpointsLabelled(await recordSyncApp(t, python, 'app'));
     });

@@ -9,8 +9,6 @@ import { PythonProcess } from '../../src/cpython/index.js';
 import { dumpProcess } from '../../src/cli/dump.js';
 import { loadProfile } from '../../src/export/load-profile.js';
 import { endpointLabel, stackFrames, functionName, type Profile } from '../../src/profile/index.js';
-import { listPythons } from '../support/pythons.js';
-import { findRootfsPython } from '../support/rootfs.js';
 import { spawnTarget } from '../support/spawn-target.js';
 import {
   driveLoad,
@@ -19,9 +17,7 @@ import {
   startGunicorn,
   startRecording,
   startUvicorn,
-  rootfsRunner,
-  venvRunner,
-  type PythonRunner,
+  webInterpretersUnderTest,
   type WebServer,
 } from '../support/web-servers.js';
 
@@ -29,49 +25,6 @@ import {
 const EXPECTED_HEAVY_SHARE = 3 / 4;
 const SHARE_TOLERANCE = 0.1;
 const RATE = ['-r', '250'];
-
-interface Interpreter {
-  /** '3.9' for a setup venv, 'sid-3.14' for a Debian rootfs python. */
-  key: string;
-  name: string;
-  runner(owner: TestContext): PythonRunner;
-  skip?: string;
-}
-
-/**
- * By default one venv CPython ≤3.10, one ≥3.12, and Debian sid's 3.14 (its own Flask, Gunicorn, uvicorn,
- * read through _Py_DebugOffsets); HOTPATH_WEB_PYTHONS=3.9,3.13,sid-3.15 picks others.
- */
-function interpretersUnderTest(): Interpreter[] {
-  const venvs: Interpreter[] = listPythons()
-    .filter((python) => python.kind === 'pyenv')
-    .map((python) => ({ key: python.version, name: `Python ${python.fullVersion}`, runner: () => venvRunner(python) }));
-  const rootfs: Interpreter[] = ['3.14', '3.15'].map((minor) => {
-    const found = findRootfsPython('sid', minor);
-    const key = `sid-${minor}`;
-    if (found.skip !== undefined)
-      return {
-        key,
-        name: `Debian sid's Python ${minor}`,
-        runner: () => {
-          throw new Error(found.skip);
-        },
-        skip: found.skip,
-      };
-    return {
-      key,
-      name: `Debian sid's Python ${found.fullVersion}`,
-      runner: (t) => rootfsRunner(found.root, minor, found.fullVersion, t),
-    };
-  });
-  const all = [...venvs, ...rootfs];
-  const wanted = process.env.HOTPATH_WEB_PYTHONS?.split(',');
-  if (wanted) return all.filter((interpreter) => wanted.includes(interpreter.key));
-  const minor = (interpreter: Interpreter): number => Number(interpreter.key.split('.')[1]);
-  const old = venvs.find((venv) => minor(venv) <= 10);
-  const recent = venvs.find((venv) => minor(venv) === 12) ?? venvs.find((venv) => minor(venv) >= 12);
-  return [old, recent, rootfs[0]].filter((interpreter): interpreter is Interpreter => interpreter !== undefined);
-}
 
 function sampleCountsBy<K>(profile: Profile, key: (sample: number) => K): Map<K, number> {
   const counts = new Map<K, number>();
@@ -123,7 +76,7 @@ async function recordUnderLoad(
   return { profile: loadProfile(output), stderr, output };
 }
 
-const interpreters = interpretersUnderTest();
+const interpreters = webInterpretersUnderTest();
 if (interpreters.length === 0) test('web apps', { skip: 'no setup venvs: run bash scripts/setup.sh' }, () => {});
 
 for (const interpreter of interpreters) {

@@ -8,8 +8,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { repoRoot, type TestPython } from './pythons.js';
-import { chrootCommand } from './rootfs.js';
+import { listPythons, repoRoot, type TestPython } from './pythons.js';
+import { chrootCommand, findRootfsPython } from './rootfs.js';
 import { spawnTarget, type CleanupOwner, type SpawnedTarget } from './spawn-target.js';
 
 export const webTargetsDir = join(repoRoot, 'test', 'targets', 'web');
@@ -228,4 +228,48 @@ function spawnRecord(args: readonly string[], owner: CleanupOwner): { child: Chi
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   return { child, output };
+}
+
+/** A Python the web tests run servers on: a setup venv or a Debian rootfs python. */
+export interface WebInterpreter {
+  /** '3.9' for a setup venv, 'sid-3.14' for a Debian rootfs python. */
+  key: string;
+  name: string;
+  runner(owner: CleanupOwner): PythonRunner;
+  skip?: string;
+}
+
+/**
+ * By default one venv CPython ≤3.10, one ≥3.12, and Debian sid's `sidMinors` (their own Flask, Gunicorn, uvicorn,
+ * FastAPI, read through _Py_DebugOffsets); HOTPATH_WEB_PYTHONS=3.9,3.13,sid-3.15 picks others.
+ */
+export function webInterpretersUnderTest(sidMinors: readonly string[] = ['3.14']): WebInterpreter[] {
+  const venvs: WebInterpreter[] = listPythons()
+    .filter((python) => python.kind === 'pyenv')
+    .map((python) => ({ key: python.version, name: `Python ${python.fullVersion}`, runner: () => venvRunner(python) }));
+  const rootfs: WebInterpreter[] = ['3.14', '3.15'].map((minor) => {
+    const found = findRootfsPython('sid', minor);
+    const key = `sid-${minor}`;
+    if (found.skip !== undefined)
+      return {
+        key,
+        name: `Debian sid's Python ${minor}`,
+        runner: () => {
+          throw new Error(found.skip);
+        },
+        skip: found.skip,
+      };
+    return {
+      key,
+      name: `Debian sid's Python ${found.fullVersion}`,
+      runner: (owner) => rootfsRunner(found.root, minor, found.fullVersion, owner),
+    };
+  });
+  const wanted = process.env.HOTPATH_WEB_PYTHONS?.split(',');
+  if (wanted) return [...venvs, ...rootfs].filter((interpreter) => wanted.includes(interpreter.key));
+  const minor = (interpreter: WebInterpreter): number => Number(interpreter.key.split('.')[1]);
+  const old = venvs.find((venv) => minor(venv) <= 10);
+  const recent = venvs.find((venv) => minor(venv) === 12) ?? venvs.find((venv) => minor(venv) >= 12);
+  const sid = rootfs.filter((interpreter) => sidMinors.some((wantedMinor) => interpreter.key === `sid-${wantedMinor}`));
+  return [old, recent, ...sid].filter((interpreter): interpreter is WebInterpreter => interpreter !== undefined);
 }
