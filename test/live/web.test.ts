@@ -24,6 +24,12 @@ import {
 /** /heavy does three times the work of /light (test/targets/web/workload.py). */
 const EXPECTED_HEAVY_SHARE = 3 / 4;
 const SHARE_TOLERANCE = 0.1;
+/**
+ * Django under ASGI hands each sync view to asgiref's one thread per worker and back: what a request costs besides
+ * its view varies from run to run (/heavy's share measured 67–87 % over 20 runs on 2 cores, with `--gil` too), so
+ * the share check there only catches gross errors. The labels are what that test is for.
+ */
+const DJANGO_ASGI_SHARE_TOLERANCE = 0.15;
 const RATE = ['-r', '250'];
 
 function sampleCountsBy<K>(profile: Profile, key: (sample: number) => K): Map<K, number> {
@@ -48,7 +54,7 @@ function functionsOf(profile: Profile, sample: number): string[] {
 }
 
 /** Heavy's share of the samples of /heavy and /light, whose CPU costs are 3:1. */
-function assertHeavyShare(profile: Profile, heavy: string, light: string): void {
+function assertHeavyShare(profile: Profile, heavy: string, light: string, tolerance = SHARE_TOLERANCE): void {
   const counts = endpointCounts(profile);
   const heavySamples = counts.get(heavy) ?? 0;
   const lightSamples = counts.get(light) ?? 0;
@@ -56,8 +62,8 @@ function assertHeavyShare(profile: Profile, heavy: string, light: string): void 
   assert.ok(heavySamples + lightSamples >= 60, `too few request samples to judge shares: ${summary}`);
   const share = heavySamples / (heavySamples + lightSamples);
   assert.ok(
-    Math.abs(share - EXPECTED_HEAVY_SHARE) <= SHARE_TOLERANCE,
-    `${heavy} has ${(100 * share).toFixed(1)}% of heavy+light samples, expected 75% ± 10: ${summary}`,
+    Math.abs(share - EXPECTED_HEAVY_SHARE) <= tolerance,
+    `${heavy} has ${(100 * share).toFixed(1)}% of heavy+light samples, expected 75% ± ${100 * tolerance}: ${summary}`,
   );
 }
 
@@ -197,7 +203,7 @@ for (const interpreter of interpreters) {
     test('Django on uvicorn (ASGI): views on worker threads are labelled through their request', async (t) => {
       const server = await startUvicorn(python(t), 'django_asgi:application', 2, t);
       const { profile } = await recordUnderLoad(t, server, ['/heavy', '/light', '/users/5'], 40);
-      assertHeavyShare(profile, 'GET /heavy', 'GET /light');
+      assertHeavyShare(profile, 'GET /heavy', 'GET /light', DJANGO_ASGI_SHARE_TOLERANCE);
       assert.ok(
         profile.endpoints.includes('GET /users/<int:user_id>'),
         `Django's route: ${profile.endpoints.join(', ')}`,
