@@ -155,9 +155,9 @@ export class ProfileBuilder {
   /** Relabels the samples of each endpoint `from` as `to` (aliases: from → to), leaving no empty endpoint. */
   mergeEndpoints(aliases: ReadonlyMap<string, string>): void {
     const labels = this.endpoints.map((label) => aliases.get(label) ?? label);
+    if (labels.every((label, i) => label === this.endpoints[i])) return;
     const ids = new Map<string, number>();
     for (const label of labels) if (!ids.has(label)) ids.set(label, ids.size);
-    if (ids.size === this.endpoints.length && labels.every((label, i) => label === this.endpoints[i])) return;
     const newId = labels.map((label) => ids.get(label)!);
     for (let i = 0; i < this.sampleCount; i++) {
       const endpoint = this.sampleEndpoint[i]!;

@@ -61,6 +61,8 @@ const MAX_ROUTE_REREADS = 5;
 const MAX_HEADERS = 256;
 const MAX_PATH_CHARS = 200;
 const MAX_TRACKED_THREADS = 10_000;
+/** Paths whose route is remembered, at most (forgotten all at once when full). */
+const MAX_KNOWN_ROUTES = 10_000;
 /** The marker users add to a request (query parameter name, or X-Hotpath header) to profile it alone. */
 const MARKER = 'hotpath';
 
@@ -110,7 +112,7 @@ export class RequestContextReader {
   private withKnownRoute(info: RequestInfo): RequestInfo {
     const path = `${info.method} ${info.path}`;
     if (info.routed) {
-      if (this.routesByPath.size >= MAX_TRACKED_THREADS) this.routesByPath.clear();
+      if (this.routesByPath.size >= MAX_KNOWN_ROUTES) this.routesByPath.clear();
       this.routesByPath.set(path, info.route);
       return info;
     }
