@@ -13,10 +13,8 @@ import {
   webInterpretersUnderTest,
   type WebInterpreter,
 } from '../support/web-servers.js';
+import { assertHeavyShareOf } from '../support/workload-share.js';
 
-/** /heavy does three times the work of /light (test/targets/web/workload.py). */
-const EXPECTED_HEAVY_SHARE = 3 / 4;
-const SHARE_TOLERANCE = 0.1;
 /** Samples inside an endpoint that carry its route: the rest fall in the moments a work item starts or ends. */
 const MIN_LABELLED_SHARE = 0.9;
 /** The endpoints of test/targets/web/fastapi_sync_app.py, by the function that handles each. */
@@ -81,11 +79,7 @@ function assertSyncEndpointsLabelled(profile: Profile): void {
   }
   const heavy = labels.get('heavy')?.get('GET /heavy') ?? 0;
   const light = labels.get('light')?.get('GET /light') ?? 0;
-  const share = heavy / (heavy + light);
-  assert.ok(
-    Math.abs(share - EXPECTED_HEAVY_SHARE) <= SHARE_TOLERANCE,
-    `GET /heavy has ${(100 * share).toFixed(1)}% of heavy+light samples, expected 75% ± 10: ${summary}`,
-  );
+  assertHeavyShareOf(heavy, light, summary);
   assert.ok(profile.endpoints.includes('GET /items/{item_id}'), `route pattern: ${profile.endpoints.join(', ')}`);
 }
 

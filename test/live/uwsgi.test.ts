@@ -14,10 +14,8 @@ import { endpointLabel, functionFile, functionName, stackFrames, type Profile } 
 import { listPythons, repoRoot, venvsRoot } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
 import { driveLoad, startRecording, webTargetsDir, type WebServer } from '../support/web-servers.js';
+import { assertHeavyShareOf } from '../support/workload-share.js';
 
-/** /heavy does three times the work of /light (test/targets/web/workload.py). */
-const EXPECTED_HEAVY_SHARE = 3 / 4;
-const SHARE_TOLERANCE = 0.1;
 const RATE = ['-r', '250'];
 /** The view function of each route in test/targets/web/flask_app.py. */
 const VIEWS: Record<string, string> = {
@@ -190,11 +188,7 @@ function assertHeavyShare(samples: readonly SampleFacts[]): void {
   const light = counts.get('GET /light') ?? 0;
   const summary = JSON.stringify([...counts]);
   assert.ok(heavy + light >= 60, `too few request samples to judge shares: ${summary}`);
-  const share = heavy / (heavy + light);
-  assert.ok(
-    Math.abs(share - EXPECTED_HEAVY_SHARE) <= SHARE_TOLERANCE,
-    `GET /heavy has ${(100 * share).toFixed(1)}% of heavy+light samples, expected 75% ± 10: ${summary}`,
-  );
+  assertHeavyShareOf(heavy, light, summary);
 }
 
 /**

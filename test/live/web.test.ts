@@ -20,10 +20,8 @@ import {
   webInterpretersUnderTest,
   type WebServer,
 } from '../support/web-servers.js';
+import { SHARE_TOLERANCE, assertHeavyShareOf } from '../support/workload-share.js';
 
-/** /heavy does three times the work of /light (test/targets/web/workload.py). */
-const EXPECTED_HEAVY_SHARE = 3 / 4;
-const SHARE_TOLERANCE = 0.1;
 /**
  * Django under ASGI hands each sync view to asgiref's one thread per worker and back: what a request costs besides
  * its view varies from run to run (/heavy's share measured 67–87 % over 20 runs on 2 cores, with `--gil` too), so
@@ -60,11 +58,7 @@ function assertHeavyShare(profile: Profile, heavy: string, light: string, tolera
   const lightSamples = counts.get(light) ?? 0;
   const summary = JSON.stringify([...counts]);
   assert.ok(heavySamples + lightSamples >= 60, `too few request samples to judge shares: ${summary}`);
-  const share = heavySamples / (heavySamples + lightSamples);
-  assert.ok(
-    Math.abs(share - EXPECTED_HEAVY_SHARE) <= tolerance,
-    `${heavy} has ${(100 * share).toFixed(1)}% of heavy+light samples, expected 75% ± ${100 * tolerance}: ${summary}`,
-  );
+  assertHeavyShareOf(heavySamples, lightSamples, summary, heavy, tolerance);
 }
 
 /** Records the server's processes while driving `paths` `rounds` times; the recording spans the load. */
