@@ -7,10 +7,11 @@ import { once } from 'node:events';
 import { readDescendants, readParentPid } from '../../src/proc/index.js';
 
 test('every descendant of a process tree, and only those', async (t) => {
-  // The outer shell prints its direct sleep's pid and the inner shell's, whose line adds its own sleep's pid.
+  // The outer shell prints its direct sleep's pid; the inner shell prints its own pid and its sleep's. The two lines
+  // may come in either order: each says whose it is.
   const tree = spawn(
     'sh',
-    ['-c', 'sleep 60 & outer=$!; sh -c "sleep 60 & echo \\$\\$ \\$!; wait" & inner=$!; echo $outer; wait'],
+    ['-c', 'sleep 60 & outer=$!; sh -c "sleep 60 & echo inner \\$\\$ \\$!; wait" & echo outer $outer; wait'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   t.after(() => {
@@ -23,10 +24,18 @@ test('every descendant of a process tree, and only those', async (t) => {
     }
   });
   const seen: number[] = [];
+  let outerSleep: number | undefined;
+  let output = '';
   tree.stdout.setEncoding('utf8');
   while (seen.length < 3) {
     const [chunk] = (await once(tree.stdout, 'data')) as [string];
-    seen.push(...chunk.split(/\s+/).filter(Boolean).map(Number));
+    output += chunk;
+    const lines = output.split('\n');
+    output = lines.pop()!;
+    for (const [whose, ...pids] of lines.map((line) => line.trim().split(/\s+/))) {
+      seen.push(...pids.map(Number));
+      if (whose === 'outer') outerSleep = Number(pids[0]);
+    }
   }
   const descendants = readDescendants(tree.pid!).sort((a, b) => a - b);
   assert.deepEqual(
@@ -34,5 +43,5 @@ test('every descendant of a process tree, and only those', async (t) => {
     [...seen].sort((a, b) => a - b),
   );
   for (const pid of descendants) assert.ok([tree.pid, ...seen].includes(readParentPid(pid)));
-  assert.deepEqual(readDescendants(seen[0]!), [], 'a sleep has no children');
+  assert.deepEqual(readDescendants(outerSleep!), [], 'a sleep has no children');
 });
