@@ -75,6 +75,7 @@ export function resolveSampling(
       subprocesses: values.subprocesses ?? false,
       readThreadNames: (python) => readers.readThreadNames(python),
       labelRequest: requests && ((python, stack) => requests.label(python, stack)),
+      mayHoldRequest: requests && ((python, stack) => requests.mayHoldRequest(python, stack)),
     },
     endpointAliases: () => requests?.endpointAliases() ?? new Map(),
   };

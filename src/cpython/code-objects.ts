@@ -120,10 +120,15 @@ export class CodeReader {
     }
   }
 
-  /** True when `header`, read from `info`'s address, is still the live code object `info` was decoded from. */
-  matchesHeader(info: CodeInfo, header: Buffer): boolean {
+  /**
+   * True when `header` (from byte `at`), read from `info`'s address, is still the live code object `info` was
+   * decoded from.
+   */
+  matchesHeader(info: CodeInfo, header: Buffer, at = 0): boolean {
     const entry = this.cache.get(info.address);
-    return entry?.info === info && isLive(header, info.address) && this.matchesFingerprint(header, entry.fingerprint);
+    return (
+      entry?.info === info && isLive(header, info.address, at) && this.matchesFingerprint(header, entry.fingerprint, at)
+    );
   }
 
   /** Forces the next read of `address` to re-check the target (a frame disagreed with the cache). */
@@ -169,25 +174,26 @@ export class CodeReader {
   }
 
   /** Compared field by field, without building anything: every cached code object on a stack is checked every sample. */
-  private matchesFingerprint(header: Buffer, fingerprint: readonly number[]): boolean {
-    for (let i = 0; i < FINGERPRINT_FIELDS; i++) if (this.fingerprintField(header, i) !== fingerprint[i]) return false;
+  private matchesFingerprint(header: Buffer, fingerprint: readonly number[], at = 0): boolean {
+    for (let i = 0; i < FINGERPRINT_FIELDS; i++)
+      if (this.fingerprintField(header, i, at) !== fingerprint[i]) return false;
     return true;
   }
 
   /** The header fields that tell code objects apart: file, name, qualified name, line table, first line. */
-  private fingerprintField(header: Buffer, field: number): number {
+  private fingerprintField(header: Buffer, field: number, at = 0): number {
     const c = this.layout.codeObject;
     switch (field) {
       case 0:
-        return u64(header, c.filename);
+        return u64(header, at + c.filename);
       case 1:
-        return u64(header, c.name);
+        return u64(header, at + c.name);
       case 2:
-        return c.qualname !== undefined ? u64(header, c.qualname) : 0;
+        return c.qualname !== undefined ? u64(header, at + c.qualname) : 0;
       case 3:
-        return u64(header, c.linetable);
+        return u64(header, at + c.linetable);
       default:
-        return i32(header, c.firstlineno);
+        return i32(header, at + c.firstlineno);
     }
   }
 
@@ -244,7 +250,7 @@ const FREE_LIST_REACH = 1 << 20;
  * pool, a few KiB away. Either means the names it points to may be freed (and reused) already. ob_refcnt is the
  * first word in every build hotpath reads (free-threaded builds are refused).
  */
-function isLive(header: Buffer, address: number): boolean {
-  const refcount = u64(header, 0);
+function isLive(header: Buffer, address: number, at = 0): boolean {
+  const refcount = u64(header, at);
   return refcount !== 0 && Math.abs(refcount - address) >= FREE_LIST_REACH;
 }

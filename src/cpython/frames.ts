@@ -140,12 +140,37 @@ function decodeFrame(
   const f = layout.interpreterFrame;
   const owner = f.owner !== undefined ? u8(bytes, at + f.owner) : FRAME_OWNED_BY_THREAD;
   if (f.ownerCStack !== undefined && owner >= f.ownerCStack) return undefined;
-  const codeAddress = decodeCodeAddress(layout, u64(bytes, at + f.executable));
+  const instruction =
+    layout.instructionKind === 'instruction-pointer' ? u64(bytes, at + f.instrPtr) : i32(bytes, at + f.instrPtr);
+  return decodeWalkedFrame(layout, codes, {
+    frameAddress: address,
+    codeAddress: decodeCodeAddress(layout, u64(bytes, at + f.executable)),
+    instruction,
+    owner,
+  });
+}
+
+/** What a walk keeps of a frame: where it is, the code object it runs, where in it, and who owns the frame. */
+export interface WalkedFrame {
+  frameAddress: number;
+  /** Without tag bits. */
+  codeAddress: number;
+  /** An instruction pointer (3.11+) or f_lasti, as the layout's instructionKind says. */
+  instruction: number;
+  /** _PyInterpreterFrame.owner (3.11+), FRAME_OWNED_BY_THREAD before. */
+  owner: number;
+}
+
+/**
+ * A frame from the fields a walk kept (here, or hotpath's native sampling loop): undefined for a frame with no code
+ * object or one not started yet. Throws InvalidDataError when the instruction lies outside its code object even
+ * after re-reading it.
+ */
+export function decodeWalkedFrame(layout: PythonLayout, codes: CodeReader, walked: WalkedFrame): PyFrame | undefined {
+  const { codeAddress, instruction, owner } = walked;
   if (codeAddress === 0) return undefined;
   let code = codes.read(codeAddress);
-  let instruction: number;
   if (layout.instructionKind === 'instruction-pointer') {
-    instruction = u64(bytes, at + f.instrPtr);
     if (instruction < code.codeStart || instruction >= code.codeEnd) {
       // A cached code object that disagrees with the frame may be a reused address: re-read it once.
       codes.invalidate(codeAddress);
@@ -156,15 +181,13 @@ function decodeFrame(
     }
     // A frame whose first traceable instruction has not run yet is still being set up (_PyFrame_IsIncomplete).
     if (owner !== FRAME_OWNED_BY_GENERATOR && instruction < code.codeStart + code.firstTraceable * 2) return undefined;
-  } else {
-    instruction = i32(bytes, at + f.instrPtr);
   }
   return {
     name: code.qualname,
     file: code.filename,
     line: codes.lineFor(code, instruction),
     firstLine: code.firstLine,
-    frameAddress: address,
+    frameAddress: walked.frameAddress,
     code,
   };
 }

@@ -13,7 +13,7 @@ import {
 } from '../proc/index.js';
 import { CodeReader, type CodeInfo, type CodeReaderOptions } from './code-objects.js';
 import { findRuntime, readPyVersion, type PythonVersion, type RuntimeLocation } from './find-runtime.js';
-import { decodeCodeAddress, readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
+import { decodeCodeAddress, decodeWalkedFrame, readFrameCodeAddress, walkFrames, type PyFrame } from './frames.js';
 import type { PythonLayout } from './layout.js';
 import type { RuntimeLocationCache } from './runtime-cache.js';
 import { selectLayout } from './select-layout.js';
@@ -37,12 +37,37 @@ export interface ThreadStack {
   truncated: boolean;
 }
 
+/** Numbers per frame of a WalkedStack: frame address, code object address (untagged), instruction, owner. */
+export const WALKED_FRAME_WORDS = 4;
+/** Added to a walked frame's owner when its code object's header, as walked, is in the stack's headers. */
+export const WALKED_HEADER_FOLLOWS = 0x100;
+
+/**
+ * A stack walked elsewhere (hotpath's native sampling loop), as addresses, for PythonProcess.stackFromWalk: views of
+ * the buffer the walker filled, so that a stack allocates no object per frame.
+ */
+export interface WalkedStack extends Omit<ThreadStack, 'frames'> {
+  /** Innermost frame first, WALKED_FRAME_WORDS numbers each, from index `first`. */
+  words: Float64Array;
+  first: number;
+  depth: number;
+  /** The code object headers of the frames new on the stack (codeHeaderSize bytes each, in frame order), from `headersAt`. */
+  bytes: Buffer;
+  headersAt: number;
+}
+
 export interface AttachOptions {
   /** Read memory through this reader instead of /proc/PID/mem (tests, recordings). */
   reader?: MemoryReader;
   code?: Partial<CodeReaderOptions>;
   /** Shared by the attaches of one recording, so forked workers are located without parsing libpython again. */
   runtimeCache?: RuntimeLocationCache;
+}
+
+interface RememberedWalk {
+  words: Float64Array;
+  depth: number;
+  decoded: (PyFrame | undefined)[];
 }
 
 /** How many times a stack is re-read when a torn read (the target changed under us) is detected. */
@@ -58,6 +83,8 @@ const SLOW_WALK_MS = 2;
  * walked in full this often anyway, for interpreters created since.
  */
 const REWALK_THREADS_EVERY_MS = 200;
+/** Threads whose last walked stack is kept, at most: beyond, they are forgotten all at once (thread churn). */
+const MAX_REMEMBERED_WALKS = 4096;
 
 export class PythonProcess {
   readonly codes: CodeReader;
@@ -78,6 +105,8 @@ export class PythonProcess {
   private threadsWalkedAt = -Infinity;
   /** Each thread's stack as last read (by thread state address): its frames that went on running are not re-checked. */
   private readonly lastStacks = new Map<number, readonly PyFrame[]>();
+  /** Each thread's stack as last walked elsewhere and decoded (by thread state), for stackFromWalk. */
+  private readonly lastWalks = new Map<number, RememberedWalk>();
   /** Where each thread's frame pointer is (by thread state), copied again at the end of the next sample's prefetch. */
   private readonly closingPlan = new Map<number, number>();
   /** Whether this sample's thread states all came from its prefetch (no read reached the target for them). */
@@ -273,6 +302,121 @@ export class PythonProcess {
   }
 
   /**
+   * Starts decoding a batch of stacks walked elsewhere: code objects they name that are not cached yet are read
+   * now, through a page cache emptied here.
+   */
+  beginWalkedStacks(): void {
+    this.reader.clear();
+    this.codes.nextTick();
+    if (this.lastWalks.size > MAX_REMEMBERED_WALKS) this.lastWalks.clear();
+  }
+
+  /**
+   * A stack walked elsewhere, decoded: undefined when it cannot be trusted. Every frame new on the stack came with
+   * its code object's header as walked: the cached object must be that one (a freed code object's address may have
+   * been given to another), and one not cached yet must still be there now.
+   */
+  stackFromWalk(walk: WalkedStack): ThreadStack | undefined {
+    const { words, first, depth } = walk;
+    const previous = this.lastWalks.get(walk.threadStateAddress);
+    const decoded = new Array<PyFrame | undefined>(depth);
+    const frames: PyFrame[] = [];
+    try {
+      if (!this.checkWalkedCodes(walk)) return undefined;
+      for (let i = 0; i < depth; i++) {
+        const at = first + i * WALKED_FRAME_WORDS;
+        const checked = words[at + 3]! >= WALKED_HEADER_FOLLOWS;
+        const frame = (!checked && this.reusedFrame(previous, depth - i, words, at)) || this.decodeWalked(words, at);
+        decoded[i] = frame;
+        if (frame) frames.push(frame);
+      }
+    } catch (err) {
+      if (isTornRead(err)) return undefined;
+      throw err;
+    }
+    this.rememberWalk(walk, decoded);
+    const { interp, nativeThreadId, threadId, threadStateAddress, truncated } = walk;
+    return { interp, nativeThreadId, threadId, threadStateAddress, frames, truncated };
+  }
+
+  /**
+   * Checks every code header the walk sent (all of them, even past a mismatch: the walker will not send them again
+   * while their frames run), dropping cache entries they disprove; false when one does not match.
+   */
+  private checkWalkedCodes(walk: WalkedStack): boolean {
+    let headerAt = walk.headersAt;
+    let all = true;
+    for (let i = 0; i < walk.depth; i++) {
+      const at = walk.first + i * WALKED_FRAME_WORDS;
+      if (walk.words[at + 3]! < WALKED_HEADER_FOLLOWS) continue;
+      all = this.isWalkedCode(walk.words[at + 1]!, walk.bytes, headerAt) && all;
+      headerAt += this.codeHeaderSize;
+    }
+    return all;
+  }
+
+  /** Bytes of a code object's header that stackFromWalk expects for a frame new on a stack. */
+  get codeHeaderSize(): number {
+    return Math.ceil((this.layout.codeObject.size + 8) / 8) * 8;
+  }
+
+  private decodeWalked(words: Float64Array, at: number): PyFrame | undefined {
+    return decodeWalkedFrame(this.layout, this.codes, {
+      frameAddress: words[at]!,
+      codeAddress: words[at + 1]!,
+      instruction: words[at + 2]!,
+      owner: words[at + 3]! % WALKED_HEADER_FOLLOWS,
+    });
+  }
+
+  /**
+   * The frame decoded last time for the same frame, code object and instruction, `fromOutermost` frames from the
+   * outermost (a caller waiting on its callee has not moved): a steady stack decodes only its innermost frames.
+   */
+  private reusedFrame(
+    previous: RememberedWalk | undefined,
+    fromOutermost: number,
+    words: Float64Array,
+    at: number,
+  ): PyFrame | undefined {
+    if (!previous) return undefined;
+    const j = previous.depth - fromOutermost;
+    if (j < 0) return undefined;
+    const before = j * WALKED_FRAME_WORDS;
+    const same =
+      previous.words[before] === words[at] &&
+      previous.words[before + 1] === words[at + 1] &&
+      previous.words[before + 2] === words[at + 2];
+    return same ? previous.decoded[j] : undefined;
+  }
+
+  private rememberWalk(walk: WalkedStack, decoded: (PyFrame | undefined)[]): void {
+    const length = walk.depth * WALKED_FRAME_WORDS;
+    let remembered = this.lastWalks.get(walk.threadStateAddress);
+    if (!remembered || remembered.words.length < length) {
+      remembered = { words: new Float64Array(Math.max(length, 64)), depth: 0, decoded };
+      this.lastWalks.set(walk.threadStateAddress, remembered);
+    }
+    remembered.words.set(walk.words.subarray(walk.first, walk.first + length));
+    remembered.depth = walk.depth;
+    remembered.decoded = decoded;
+  }
+
+  /** Whether the code object at `address` (read now if not cached) is the one whose header (at `at`) a walk saw. */
+  private isWalkedCode(address: number, bytes: Buffer, at: number): boolean {
+    if (address === 0) return true;
+    try {
+      if (this.codes.matchesHeader(this.codes.read(address), bytes, at)) return true;
+      this.codes.invalidate(address);
+      return this.codes.matchesHeader(this.codes.read(address), bytes, at);
+    } catch (err) {
+      if (!isTornRead(err)) throw err;
+      this.codes.invalidate(address);
+      return false;
+    }
+  }
+
+  /**
    * Checks, against the target, the code objects of the frames that are new since `previous` (the thread's last
    * stack): from the outermost frame in, a frame at the same address running the same code object went on
    * running and so kept that object alive. The innermost frame is always checked: it is where a function
@@ -432,16 +576,22 @@ export class PythonProcess {
     }
   }
 
+  /** Where, before 3.11, the OS thread id sits in a pthread_t's thread control block; undefined when not found. */
+  pthreadTidOffsetOf(): number | undefined {
+    if (this.pthreadTidOffset === null) this.pthreadTidOffset = this.findPthreadTidOffset();
+    return this.pthreadTidOffset;
+  }
+
   /**
    * Before 3.11 a thread state only has pthread_t, the address of glibc's (or musl's) thread control
    * block; the OS thread id sits at a libc-specific offset inside it. Find that offset once by looking
    * for the main thread's id (equal to the pid) in the main thread's control block.
    */
   private readPthreadTid(pthread: number): number | undefined {
-    if (this.pthreadTidOffset === null) this.pthreadTidOffset = this.findPthreadTidOffset();
-    if (this.pthreadTidOffset === undefined) return undefined;
+    const offset = this.pthreadTidOffsetOf();
+    if (offset === undefined) return undefined;
     try {
-      return this.reader.read(pthread + this.pthreadTidOffset, 4).readInt32LE(0);
+      return this.reader.read(pthread + offset, 4).readInt32LE(0);
     } catch {
       return undefined;
     }

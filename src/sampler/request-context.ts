@@ -97,6 +97,15 @@ export class RequestContextReader {
   }
 
   /**
+   * Whether a frame of `stack` may hold a request (a local named like a request's dict or object, or anyio's
+   * worker loop): such a stack must be labelled as it is read.
+   */
+  mayHoldRequest(python: PythonProcess, stack: ThreadStack): boolean {
+    const readers = this.readers.of(python);
+    return stack.frames.some((frame) => this.requestLocalsOf(readers, frame.code) !== 0);
+  }
+
+  /**
    * Labels of requests sampled only before routing, by the label of the route their path was later seen with:
    * for merging them once a recording ends.
    */

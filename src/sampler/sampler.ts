@@ -4,6 +4,7 @@
 
 import { HotpathError } from '../errors/index.js';
 import type { PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
+import { NATIVE_FLAG_GIL, NATIVE_FLAG_IDLE, NativeLoop, type NativeDrain } from './native-loop.js';
 import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type MemoryUsage, type RawSample, type SampleStats } from './sample.js';
 import { MemoryUsageReader, ThreadStatReader, readCmdline } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
@@ -32,6 +33,12 @@ export interface SamplerOptions {
    * every thread whose stack is read: idle threads only when they are kept.
    */
   labelRequest?: (python: PythonProcess, stack: ThreadStack) => RequestLabel | undefined;
+  /**
+   * Whether `stack` may belong to a request, so that labelRequest must see it as it is taken. Stacks are read by
+   * hotpath's native loop (cheaper, decoded a little later) until one may; without this, never while labelRequest
+   * is set.
+   */
+  mayHoldRequest?: (python: PythonProcess, stack: ThreadStack) => boolean;
   /** Python thread names by threading ident, refreshed now and then. */
   readThreadNames?: (python: PythonProcess) => Map<number, string>;
   /** Receives every sample as it is taken (the profile builder, live views). */
@@ -71,6 +78,8 @@ const REFRESH_NAMES_EVERY_MS = 1000;
 /** A thread without a name yet (started since the last refresh) makes its process's names re-read this soon. */
 const REFRESH_UNNAMED_AFTER_MS = 200;
 const PROGRESS_EVERY_MS = 250;
+/** How often the native loop's samples are taken in: the delay of live views, and what Ctrl-C waits at most. */
+const DRAIN_EVERY_MS = 100;
 
 export class Sampler {
   readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
@@ -84,6 +93,10 @@ export class Sampler {
   private readonly forkedThreadIds = new ForkedThreadIds();
   private readonly memoryUsage: MemoryUsageReader | undefined;
   private ticks = 0;
+  /** Whether hotpath's native loop took (some of) the samples: tests and the benchmark tell the paths apart. */
+  usedNativeLoop = false;
+  /** System calls of the native loop that read target memory. */
+  nativeMemoryReads = 0;
   startWallTime = 0;
   elapsedMs = 0;
 
@@ -117,18 +130,155 @@ export class Sampler {
   async run(signal: AbortSignal): Promise<StopReason> {
     const start = this.clock.now();
     this.startWallTime = this.clock.wallNow();
+    const native = this.nativeLoop();
+    const reason =
+      (native && (await this.runNative(native, signal, start))) || (await this.runInJavaScript(signal, start));
+    this.elapsedMs = this.clock.now() - start;
+    if (this.options.onSource) this.sourceFiles.capture().forEach((lines, file) => this.options.onSource!(file, lines));
+    this.options.onProgress?.(this.progress());
+    return reason;
+  }
+
+  /**
+   * The native loop, where it can take this recording: the addon is built, time is the system's, every stack can
+   * be decoded a little after it is taken (no resident-memory series tied to ticks; requests are labelled by
+   * JavaScript, see mayHoldRequest) and every process fits it.
+   */
+  private nativeLoop(): NativeLoop | undefined {
+    const o = this.options;
+    if (o.clock || o.onMemoryUsage || (o.labelRequest && !o.mayHoldRequest)) return undefined;
+    if (![...this.targets.processes.values()].every((python) => NativeLoop.canSample(python))) return undefined;
+    const gil = o.gilOnly ? 'only' : o.markGil ? 'flag' : 'ignore';
+    return NativeLoop.create({ rateHz: o.rateHz, includeIdle: o.includeIdle, gil, durationMs: o.durationMs });
+  }
+
+  /**
+   * Samples with the native loop, taking its stacks in every DRAIN_EVERY_MS; undefined when JavaScript must go on
+   * (a stack may belong to a request, or a process the loop cannot sample was followed).
+   */
+  private async runNative(loop: NativeLoop, signal: AbortSignal, start: number): Promise<StopReason | undefined> {
+    this.usedNativeLoop = true;
+    const followed = new Set(this.targets.processes.keys());
+    for (const python of this.targets.processes.values()) loop.add(python);
+    const offset = this.clock.now() - start;
+    loop.start();
+    const counted = { attempted: this.stats.attempted, taken: this.stats.taken };
+    let lastRefresh = start;
+    let lastNames = -Infinity;
+    let lastProgress = start;
+    let reason: StopReason | undefined = 'aborted';
+    try {
+      while (!signal.aborted) {
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_EVERY_MS));
+        const now = this.clock.now();
+        this.elapsedMs = now - start;
+        const durationMs = this.options.durationMs;
+        const ended = durationMs !== undefined && this.elapsedMs >= durationMs;
+        if (ended || signal.aborted) loop.stop();
+        if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
+          this.refreshThreadNames();
+          lastNames = now;
+        }
+        let handOver = this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+        if (ended) return 'duration';
+        if (!handOver && now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
+          handOver = !this.followTargets(loop, followed);
+          lastRefresh = now;
+        }
+        if (handOver) {
+          loop.stop();
+          this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+          return undefined;
+        }
+        if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
+          reason = 'targets-exited';
+          break;
+        }
+        if (now - lastProgress >= PROGRESS_EVERY_MS) {
+          this.options.onProgress?.(this.progress());
+          lastProgress = now;
+        }
+      }
+      loop.stop();
+      this.takeNativeSamples(loop.drain(), offset, counted, this.options.durationMs);
+      return reason;
+    } finally {
+      loop.stop();
+    }
+  }
+
+  /**
+   * Refreshes the targets and gives the loop the processes followed since, taking back those that left; false
+   * when one cannot be sampled by the loop.
+   */
+  private followTargets(loop: NativeLoop, followed: Set<number>): boolean {
+    for (const [pid, python] of this.targets.processes) if (python.hasExecd()) this.targets.drop(pid, 'exited');
+    this.targets.refresh();
+    this.forkedThreadIds.sweep();
+    this.rawFrames.sweep();
+    for (const pid of followed) {
+      if (this.targets.processes.has(pid)) continue;
+      loop.remove(pid);
+      followed.delete(pid);
+    }
+    for (const [pid, python] of this.targets.processes) {
+      if (followed.has(pid)) continue;
+      if (!NativeLoop.canSample(python)) return false;
+      loop.add(python);
+      followed.add(pid);
+    }
+    return true;
+  }
+
+  /**
+   * Emits the samples of a drain, in the order taken (none at or past the duration); true when one may belong to a
+   * request: JavaScript samples from then on, and those stacks, which can no longer be labelled, are dropped.
+   */
+  private takeNativeSamples(
+    drained: NativeDrain,
+    offset: number,
+    counted: { attempted: number; taken: number },
+    durationMs: number | undefined,
+  ): boolean {
+    this.ticks = drained.ticks;
+    this.nativeMemoryReads = drained.memoryReads;
+    this.stats.attempted = counted.attempted + drained.attempted;
+    this.stats.taken = counted.taken + drained.taken;
+    for (const drop of drained.drops) {
+      this.countDropped(drop.reason);
+      if (drop.reason === 'target-exited') this.targets.drop(drop.pid, 'exited');
+    }
+    for (const python of this.targets.processes.values()) python.beginWalkedStacks();
+    let mayHoldRequest = false;
+    for (const record of drained.stacks) {
+      const time = offset + record.time;
+      const python = this.targets.processes.get(record.pid);
+      if (!python || (durationMs !== undefined && time >= durationMs)) continue;
+      const stack = python.stackFromWalk(record.walk);
+      if (!stack) this.countDropped('torn-read');
+      if (!stack || stack.frames.length === 0) continue;
+      if (this.options.labelRequest && this.options.mayHoldRequest!(python, stack)) {
+        mayHoldRequest = true;
+        this.countDropped('before-request-labels');
+        continue;
+      }
+      const flags =
+        (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
+      this.emitStack(python, stack, record.tid || stack.threadId, time, flags, undefined);
+    }
+    return mayHoldRequest;
+  }
+
+  /** Samples from JavaScript, one tick at a time. */
+  private async runInJavaScript(signal: AbortSignal, start: number): Promise<StopReason> {
     const schedule = new SampleSchedule(this.options.rateHz, start);
     let lastRefresh = start;
     let lastNames = -Infinity;
     let lastProgress = start;
-    let reason: StopReason = 'aborted';
     while (!signal.aborted) {
       const now = this.clock.now();
       this.elapsedMs = now - start;
-      if (this.options.durationMs !== undefined && this.elapsedMs >= this.options.durationMs) {
-        reason = 'duration';
-        break;
-      }
+      if (this.options.durationMs !== undefined && this.elapsedMs >= this.options.durationMs) return 'duration';
       if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
         this.targets.refresh();
         this.threadStates.sweep();
@@ -138,8 +288,7 @@ export class Sampler {
         lastRefresh = now;
       }
       if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
-        reason = 'targets-exited';
-        break;
+        return 'targets-exited';
       }
       if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
         this.refreshThreadNames();
@@ -152,10 +301,7 @@ export class Sampler {
       }
       await this.clock.waitUntil(schedule.next(this.clock.now()));
     }
-    this.elapsedMs = this.clock.now() - start;
-    if (this.options.onSource) this.sourceFiles.capture().forEach((lines, file) => this.options.onSource!(file, lines));
-    this.options.onProgress?.(this.progress());
-    return reason;
+    return 'aborted';
   }
 
   close(): void {
@@ -240,19 +386,31 @@ export class Sampler {
       if (!stack) this.countDropped('torn-read');
       if (!stack || stack.frames.length === 0) continue;
       const request = this.options.labelRequest?.(python, stack);
-      this.sourceFiles.note(python.pid, stack.frames[0]!.file);
-      const sample: RawSample = {
-        frames: this.rawFrames.framesOf(python.pid, stack.threadId, stack.frames),
-        time,
-        pid: python.pid,
-        tid: tid ?? stack.threadId,
-        threadName: this.threadNameOf(python, stack.threadId),
-        endpoint: request?.endpoint,
-        markedRequest: request?.markedRequest,
-        flags: (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0),
-      };
-      this.options.onSample(sample);
+      const flags = (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0);
+      this.emitStack(python, stack, tid ?? stack.threadId, time, flags, request);
     }
+  }
+
+  private emitStack(
+    python: PythonProcess,
+    stack: ThreadStack,
+    tid: number,
+    time: number,
+    flags: number,
+    request: RequestLabel | undefined,
+  ): void {
+    this.sourceFiles.note(python.pid, stack.frames[0]!.file);
+    const sample: RawSample = {
+      frames: this.rawFrames.framesOf(python.pid, stack.threadId, stack.frames),
+      time,
+      pid: python.pid,
+      tid,
+      threadName: this.threadNameOf(python, stack.threadId),
+      endpoint: request?.endpoint,
+      markedRequest: request?.markedRequest,
+      flags,
+    };
+    this.options.onSample(sample);
   }
 
   private emitMemoryUsage(reader: MemoryUsageReader, pid: number, time: number): void {

@@ -1,6 +1,7 @@
 // What hotpath can do to a target, checked in its source: it opens files under /proc only for reading, signals
-// no process but the one it launched itself, starts no helper that could (no ptrace; its only native code copies
-// from the target with process_vm_readv), and writes files only through the atomic writer. The live proof is test/live/attach-cycles.test.ts.
+// no process but the one it launched itself, starts no helper that could (no ptrace; its native code copies from
+// the target with process_vm_readv and reads /proc files), and writes files only through the atomic writer. The
+// live proof is test/live/attach-cycles.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -53,20 +54,49 @@ test('no native code but the read-only reader, no ptrace, no helper process that
   for (const { file, text } of sources()) {
     const danger = /process_vm_writev|\bPTRACE_(ATTACH|SEIZE|INTERRUPT|POKE\w*)|from 'ffi/.exec(text);
     assert.equal(danger, null, `${file}: ${danger?.[0]}`);
-    if (/\.node['"]/.test(text)) assert.equal(file, 'proc/vm-reader.ts', `${file} loads native code`);
+    if (/\.node['"]/.test(text)) assert.ok(NATIVE_LOADERS.includes(file), `${file} loads native code`);
     if (/node:child_process/.test(text)) assert.equal(file, 'cli/launch.ts', `${file} starts processes`);
   }
 });
 
-test('the native addon only copies from the target (process_vm_readv) and makes no other system call', () => {
-  const native = fs.readdirSync(path.join(srcDir, 'proc/native'));
-  assert.deepEqual(native, ['vm-read.c'], 'one C source');
-  const code = fs.readFileSync(path.join(srcDir, 'proc/native/vm-read.c'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
-  const called = new Set([...code.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/g)].map((m) => m[1]));
-  const allowed = new Set(['process_vm_readv', 'if', 'for', 'sizeof', 'read_spans', 'init', 'throw_type_error']);
-  const unexpected = [...called].filter((name) => !allowed.has(name) && !name.startsWith('napi_'));
-  assert.deepEqual(unexpected, [], 'calls beyond process_vm_readv and Node-API');
-  assert.match(code, /process_vm_readv\(pid, local, count, remote, count, 0\)/);
+/** The native addons, each with the functions it may call besides Node-API's and its own. */
+const NATIVE_SOURCES: Record<string, readonly string[]> = {
+  'proc/native/vm-read.c': ['process_vm_readv'],
+  // The sampling loop: copies target memory, reads /proc files (read-only), and runs, sleeps and locks its thread.
+  'sampler/native/stack-sampler.c': [
+    ...['process_vm_readv', 'open', 'pread', 'close', 'access', 'clock_gettime'],
+    ...['pthread_create', 'pthread_join', 'pthread_mutex_init', 'pthread_mutex_lock', 'pthread_mutex_unlock'],
+    ...['pthread_mutex_destroy', 'pthread_cond_init', 'pthread_cond_signal', 'pthread_cond_timedwait'],
+    ...['pthread_cond_destroy', 'pthread_condattr_init', 'pthread_condattr_setclock', 'pthread_condattr_destroy'],
+    ...['malloc', 'calloc', 'realloc', 'free', 'memcpy', 'memset', 'memrchr', 'snprintf', 'strtoll'],
+  ],
+};
+const NATIVE_LOADERS = ['proc/vm-reader.ts', 'sampler/native-loop.ts'];
+
+test('the native addons only copy from the target and read /proc: no other system call', () => {
+  const found = sources()
+    .map(({ file }) => file)
+    .concat(
+      ['proc/native', 'sampler/native'].flatMap((dir) =>
+        fs.readdirSync(path.join(srcDir, dir)).map((name) => `${dir}/${name}`),
+      ),
+    )
+    .filter((file) => file.endsWith('.c'));
+  assert.deepEqual(found.sort(), Object.keys(NATIVE_SOURCES).sort(), 'the C sources');
+  for (const [file, allowedCalls] of Object.entries(NATIVE_SOURCES)) {
+    const code = fs.readFileSync(path.join(srcDir, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+    const defined = new Set([...code.matchAll(/^static [^(=]*?\b([a-z_][a-z0-9_]*)\s*\(/gm)].map((m) => m[1]));
+    const called = new Set([...code.matchAll(/\b([a-z_][a-z0-9_]*)\s*\(/g)].map((m) => m[1]!));
+    const keywords = ['if', 'for', 'while', 'switch', 'sizeof', 'return', 'NAPI_MODULE'];
+    const unexpected = [...called].filter(
+      (name) =>
+        !allowedCalls.includes(name) && !defined.has(name) && !keywords.includes(name) && !name.startsWith('napi_'),
+    );
+    assert.deepEqual(unexpected, [], `${file} calls beyond its allowance`);
+    assert.match(code, /process_vm_readv\([^)]*, 0\)/, `${file}: reads (flags 0)`);
+    for (const open of calls(code, /\bopen/))
+      assert.match(open, /^open\(path, O_RDONLY \| O_CLOEXEC\)$/, `${file}: ${open}`);
+  }
 });
 
 test('files are written only by the atomic writer', () => {

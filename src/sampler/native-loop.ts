@@ -1,0 +1,265 @@
+// The sampling loop of hotpath's native addon (src/sampler/native/stack-sampler.c), seen from JavaScript: it is
+// given each process's layout as numbers, samples on a thread of its own at the rate asked, and hands back the
+// stacks it walked (addresses only) whenever they are drained, a few times a second. Decoding them into names
+// stays here, with the caches the rest of hotpath shares.
+
+import { createRequire } from 'node:module';
+import { WALKED_FRAME_WORDS, type PythonProcess, type WalkedStack } from '../cpython/index.js';
+import { procThreadFacts } from './forked-thread-ids.js';
+
+interface StackSamplerBinding {
+  create(rateHz: number, includeIdle: number, gilMode: number, durationMs: number): object;
+  addProcess(handle: object, config: Float64Array): void;
+  removeProcess(handle: object, pid: number): void;
+  start(handle: object): void;
+  stop(handle: object): void;
+  /** The records since the last drain; `counters` receives [ticks, attempted, taken, memory reads] so far. */
+  drain(handle: object, counters: Float64Array): Buffer;
+}
+
+/** Each field of a process's configuration, in the order stack-sampler.c reads them (its CFG_ enum). */
+const CONFIG_FIELDS = [
+  'pid',
+  'runtime',
+  'interpretersHead',
+  'interpNext',
+  'interpThreadsHead',
+  'tstateSize',
+  'tstateNext',
+  'tstateCurrentFrame',
+  'cframeCurrentFrame',
+  'tstateThreadId',
+  'tstateNativeThreadId',
+  'pthreadTidOffset',
+  'frameSize',
+  'framePrevious',
+  'frameExecutable',
+  'frameInstr',
+  'frameOwner',
+  'frameOwnerCStack',
+  'executableTagMask',
+  'instrIsPointer',
+  'gilKind',
+  'gilstateTstateCurrent',
+  'interpCevalGil',
+  'gilLocked',
+  'gilLastHolder',
+  'codeHeaderSize',
+  'parentPid',
+  'sharesPidNamespace',
+] as const;
+type ConfigField = (typeof CONFIG_FIELDS)[number];
+
+/** What the native loop can hold (its stack buffers). */
+const MAX_THREAD_STATE_BYTES = 2048;
+const MAX_FRAME_BYTES = 1024;
+const MAX_CODE_HEADER_BYTES = 512;
+
+const RECORD_SAMPLE = 1;
+const RECORD_DROP = 2;
+/** Numbers before a sample's frames; its frames follow, as a WalkedStack has them, then their code headers. */
+const SAMPLE_WORDS = 10;
+const DROP_REASONS: Record<number, string> = { 1: 'torn-read', 2: 'read-error', 3: 'target-exited', 4: 'buffer-full' };
+
+export const NATIVE_FLAG_IDLE = 1;
+export const NATIVE_FLAG_GIL = 2;
+const FLAG_TRUNCATED = 4;
+
+/** Which threads' GIL state the loop reads: none, every one (to flag the holder), or only the holder is kept. */
+export type GilMode = 'ignore' | 'flag' | 'only';
+const GIL_MODES: Record<GilMode, number> = { ignore: 0, flag: 1, only: 2 };
+
+export interface NativeLoopOptions {
+  rateHz: number;
+  /** The loop stops by itself this long after it starts; undefined = when stopped. */
+  durationMs?: number;
+  includeIdle: boolean;
+  gil: GilMode;
+}
+
+/** A stack the loop walked, with what it knows of the thread. */
+export interface NativeStackRecord {
+  /** Milliseconds since the loop started. */
+  time: number;
+  pid: number;
+  /** The OS thread, 0 when unknown. */
+  tid: number;
+  flags: number;
+  walk: WalkedStack;
+}
+
+export interface NativeDropRecord {
+  time: number;
+  pid: number;
+  reason: string;
+}
+
+export interface NativeDrain {
+  stacks: NativeStackRecord[];
+  drops: NativeDropRecord[];
+  ticks: number;
+  attempted: number;
+  taken: number;
+  /** System calls that read target memory, since the loop was created. */
+  memoryReads: number;
+}
+
+/** The addon where it was built and is not disabled (HOTPATH_NATIVE=0 turns off every addon); undefined otherwise. */
+function loadBinding(): StackSamplerBinding | undefined {
+  if (process.env.HOTPATH_NATIVE === '0') return undefined;
+  try {
+    // dist/src/sampler/native-loop.js → dist/native/stack-sampler.node, built by scripts/build-native.mjs
+    return createRequire(import.meta.url)('../../native/stack-sampler.node') as StackSamplerBinding;
+  } catch {
+    return undefined;
+  }
+}
+
+export class NativeLoop {
+  private readonly counters = new Float64Array(4);
+  private running = false;
+
+  private constructor(
+    private readonly binding: StackSamplerBinding,
+    private readonly handle: object,
+  ) {}
+
+  /** A loop, or undefined where the addon is not available. */
+  static create(options: NativeLoopOptions): NativeLoop | undefined {
+    const binding = loadBinding();
+    if (!binding) return undefined;
+    const { rateHz, includeIdle, gil, durationMs } = options;
+    const handle = binding.create(rateHz, includeIdle ? 1 : 0, GIL_MODES[gil], durationMs ?? 0);
+    return new NativeLoop(binding, handle);
+  }
+
+  /** Whether the loop can sample `python` (its structures fit the loop's buffers). */
+  static canSample(python: PythonProcess): boolean {
+    const l = python.layout;
+    return (
+      !l.freeThreaded &&
+      l.threadState.size <= MAX_THREAD_STATE_BYTES &&
+      l.interpreterFrame.size <= MAX_FRAME_BYTES &&
+      python.codeHeaderSize <= MAX_CODE_HEADER_BYTES
+    );
+  }
+
+  add(python: PythonProcess): void {
+    this.binding.addProcess(this.handle, configOf(python));
+  }
+
+  remove(pid: number): void {
+    this.binding.removeProcess(this.handle, pid);
+  }
+
+  start(): void {
+    this.binding.start(this.handle);
+    this.running = true;
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.binding.stop(this.handle);
+    this.running = false;
+  }
+
+  /** Everything sampled since the last drain. */
+  drain(): NativeDrain {
+    let bytes = this.binding.drain(this.handle, this.counters);
+    if (bytes.byteOffset % 8 !== 0) bytes = Buffer.from(bytes); // a Float64Array view needs 8-byte alignment
+    const words = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+    const drained: NativeDrain = {
+      stacks: [],
+      drops: [],
+      ticks: this.counters[0]!,
+      attempted: this.counters[1]!,
+      taken: this.counters[2]!,
+      memoryReads: this.counters[3]!,
+    };
+    for (let at = 0; at < words.length;) {
+      if (words[at] === RECORD_DROP) {
+        drained.drops.push({ time: words[at + 1]!, pid: words[at + 2]!, reason: DROP_REASONS[words[at + 3]!]! });
+        at += 4;
+      } else if (words[at] === RECORD_SAMPLE) {
+        at = this.decodeStack(bytes, words, at, drained.stacks);
+      } else {
+        throw new Error(`native sampling loop: unknown record ${words[at]} at word ${at}`);
+      }
+    }
+    return drained;
+  }
+
+  /** Decodes the sample record at word `at` into `into`; the word after it. */
+  private decodeStack(bytes: Buffer, words: Float64Array, at: number, into: NativeStackRecord[]): number {
+    const pid = words[at + 2]!;
+    const flags = words[at + 7]!;
+    const depth = words[at + 8]!;
+    const headerBytes = words[at + 9]!;
+    const first = at + SAMPLE_WORDS;
+    const headersAt = (first + depth * WALKED_FRAME_WORDS) * 8;
+    const tid = words[at + 3]!;
+    into.push({
+      time: words[at + 1]!,
+      pid,
+      tid,
+      flags,
+      walk: {
+        threadId: words[at + 4]!,
+        nativeThreadId: tid || undefined,
+        threadStateAddress: words[at + 5]!,
+        interp: words[at + 6]!,
+        truncated: (flags & FLAG_TRUNCATED) !== 0,
+        words,
+        first,
+        depth,
+        bytes,
+        headersAt,
+      },
+    });
+    return (headersAt + headerBytes) / 8;
+  }
+}
+
+/** The numbers stack-sampler.c walks `python` with; -1 for what the version does not have. */
+function configOf(python: PythonProcess): Float64Array {
+  const l = python.layout;
+  const f = l.interpreterFrame;
+  const cframe = l.currentFrameKind === 'cframe';
+  const gilKind =
+    l.gilKind === 'runtime-tstate-current' && l.runtimeState.gilstateTstateCurrent !== undefined
+      ? 1
+      : l.gilKind === 'interpreter-gil' && l.interpreterState.cevalGil !== undefined && l.gilRuntimeState
+        ? 2
+        : 0;
+  const values: Record<ConfigField, number> = {
+    pid: python.pid,
+    runtime: python.location.runtimeAddress,
+    interpretersHead: l.runtimeState.interpretersHead,
+    interpNext: l.interpreterState.next,
+    interpThreadsHead: l.interpreterState.threadsHead,
+    tstateSize: l.threadState.size,
+    tstateNext: l.threadState.next,
+    tstateCurrentFrame: l.threadState.currentFrame,
+    cframeCurrentFrame: cframe ? (l.threadState.cframeCurrentFrame ?? 0) : -1,
+    tstateThreadId: l.threadState.threadId,
+    tstateNativeThreadId: l.threadState.nativeThreadId ?? -1,
+    pthreadTidOffset: l.threadState.nativeThreadId === undefined ? (python.pthreadTidOffsetOf() ?? -1) : -1,
+    frameSize: f.size,
+    framePrevious: f.previous,
+    frameExecutable: f.executable,
+    frameInstr: f.instrPtr,
+    frameOwner: f.owner ?? -1,
+    frameOwnerCStack: f.ownerCStack ?? -1,
+    executableTagMask: f.executableTagMask ?? 0,
+    instrIsPointer: l.instructionKind === 'instruction-pointer' ? 1 : 0,
+    gilKind,
+    gilstateTstateCurrent: l.runtimeState.gilstateTstateCurrent ?? -1,
+    interpCevalGil: l.interpreterState.cevalGil ?? -1,
+    gilLocked: l.gilRuntimeState?.locked ?? -1,
+    gilLastHolder: l.gilRuntimeState?.lastHolder ?? -1,
+    codeHeaderSize: python.codeHeaderSize,
+    parentPid: procThreadFacts.parentPid(python.pid) ?? -1,
+    sharesPidNamespace: procThreadFacts.sharesPidNamespace(python.pid) ? 1 : 0,
+  };
+  return Float64Array.from(CONFIG_FIELDS, (field) => values[field]);
+}

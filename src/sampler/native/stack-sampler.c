@@ -1,0 +1,979 @@
+/*
+ * hotpath's native sampling loop: a thread of its own that wakes at each sample time, walks every target
+ * thread's Python frames with process_vm_readv and appends compact records to a buffer that JavaScript drains a
+ * few times a second. A wake-up of this thread costs a fraction of an event-loop turn, and a steady stack costs
+ * one system call for memory plus one or two for the scheduler state of each thread.
+ *
+ * It knows no CPython struct: every offset comes from JavaScript (src/sampler/native-sampler.ts builds them from
+ * the layout of each process), and it records addresses only (frame, code object, instruction) plus the header
+ * bytes of code objects that are new on a stack, which JavaScript decodes and checks against its cache.
+ * Built by scripts/build-native.mjs into dist/native/stack-sampler.node.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <node_api.h>
+
+/* Process configuration, by index in the Float64Array JavaScript passes (NATIVE_CONFIG in native-sampler.ts). */
+enum {
+  CFG_PID, CFG_RUNTIME, CFG_INTERPRETERS_HEAD, CFG_INTERP_NEXT, CFG_INTERP_THREADS_HEAD,
+  CFG_TSTATE_SIZE, CFG_TSTATE_NEXT, CFG_TSTATE_CURRENT_FRAME, CFG_CFRAME_CURRENT_FRAME, CFG_TSTATE_THREAD_ID,
+  CFG_TSTATE_NATIVE_THREAD_ID, CFG_PTHREAD_TID_OFFSET, CFG_FRAME_SIZE, CFG_FRAME_PREVIOUS, CFG_FRAME_EXECUTABLE,
+  CFG_FRAME_INSTR, CFG_FRAME_OWNER, CFG_FRAME_OWNER_C_STACK, CFG_EXECUTABLE_TAG_MASK, CFG_INSTR_IS_POINTER,
+  CFG_GIL_KIND, CFG_GILSTATE_TSTATE_CURRENT, CFG_INTERP_CEVAL_GIL, CFG_GIL_LOCKED, CFG_GIL_LAST_HOLDER,
+  CFG_CODE_HEADER_SIZE, CFG_PARENT_PID, CFG_SHARES_PID_NAMESPACE, CFG_COUNT
+};
+enum { GIL_NONE, GIL_RUNTIME_TSTATE_CURRENT, GIL_INTERPRETER };
+
+/* Record kinds and fields, mirrored in native-sampler.ts. Every field is a double (addresses fit in 53 bits). */
+enum { RECORD_SAMPLE = 1, RECORD_DROP = 2 };
+enum { FLAG_IDLE = 1, FLAG_GIL = 2, FLAG_TRUNCATED = 4, FLAG_MOVED = 8 };
+enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4 };
+/* A frame's owner field carries this bit when the frame's code object header follows it in the record. */
+#define OWNER_HEADER_FOLLOWS 0x100
+
+#define PAGE 4096
+#define MAX_PAGES 256
+#define MAX_THREADS 1024
+#define MAX_INTERPRETERS 256
+#define MAX_DEPTH 4096
+#define MAX_CODE_HEADER 512
+#define WALK_RETRIES 2
+#define SLOW_WALK_NS 2000000L
+#define STARVED_AFTER_NS 25000000L
+#define REWALK_THREADS_NS 200000000L
+#define FORGET_THREADS_NS 500000000L
+#define CATCH_UP_NS 20000000L
+#define MAX_BUFFER (64u << 20)
+#define MAX_USER_ADDRESS 0x800000000000ULL
+/* How often, at most, /proc/PID/mem confirms that the pid still runs the program attached to. */
+#define EXEC_CHECK_NS 200000000L
+
+typedef struct {
+  uint64_t page;
+  uint8_t bytes[PAGE];
+} page_t;
+
+/* A thread's /proc files, kept open: opening them every sample cost more than the rest of a sample. */
+typedef struct {
+  int tid;
+  int stat_fd, sched_fd;
+  /* The thread state's id names no thread of this process (a state a C-level fork left behind). */
+  int phantom;
+  int64_t last_run_ns;
+  int64_t last_ran_at;
+  int64_t seen_at;
+  /* The answer of is_active at seen_at, so a tick asks the kernel once per thread. */
+  int active;
+  int64_t active_at;
+} thread_files_t;
+
+typedef struct {
+  uint64_t frame, code;
+} frame_id_t;
+
+/* A thread's last stack, outermost first, to tell which frames are new (their code objects are sent). */
+typedef struct {
+  uint64_t tstate;
+  int depth, capacity;
+  frame_id_t *frames;
+  int64_t seen_at;
+} last_stack_t;
+
+typedef struct {
+  uint64_t address, interp, ident, frame, frame_pointer_at;
+  int tid;
+} thread_t;
+
+typedef struct target {
+  struct target *next;
+  double cfg[CFG_COUNT];
+  int pid;
+  /* /proc/PID/mem, opened at attach: it stays bound to that address space, so it tells when the pid exec'd. */
+  int mem_fd;
+  int use_vm;
+  int dead;
+  int64_t exec_checked_at;
+  double memory_reads;
+  page_t *pages;
+  int page_count;
+  uint64_t used[MAX_PAGES];
+  int used_count;
+  int all_from_prefetch;
+  /* Frame pointers copied once more after the prefetch's pages: unchanged means the pages show one moment. */
+  uint64_t closing_at[MAX_THREADS];
+  uint64_t closing_value[MAX_THREADS];
+  int closing_count;
+  /* The frame pointers of the threads sampled this tick: the next prefetch's closing copies. */
+  uint64_t planned_at[MAX_THREADS];
+  int planned_count;
+  thread_t threads[MAX_THREADS];
+  int thread_count;
+  int64_t threads_walked_at;
+  thread_files_t *files;
+  int file_count, file_capacity;
+  last_stack_t *stacks;
+  int stack_count, stack_capacity;
+} target_t;
+
+typedef struct {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  int running, stopping;
+  double rate_hz;
+  /* The loop ends by itself once this long has passed since start; 0 = until stopped. */
+  int64_t duration_ns;
+  int include_idle, gil_mode; /* gil_mode: 0 ignore, 1 flag holders, 2 only holders */
+  int64_t start_ns;
+  target_t *targets;
+  uint8_t *out;
+  size_t out_length, out_capacity;
+  double ticks, attempted, taken;
+  /* System calls that read target memory, for tests and the benchmark. */
+  double memory_reads;
+  uint64_t random;
+  frame_id_t walk[MAX_DEPTH];
+  double walk_records[MAX_DEPTH * 4];
+  struct iovec local[MAX_PAGES + MAX_THREADS], remote[MAX_PAGES + MAX_THREADS];
+} sampler_t;
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static int plausible(uint64_t address) { return address >= 0x1000 && address < MAX_USER_ADDRESS && address % 8 == 0; }
+
+static int cfg_int(const target_t *t, int field) { return (int)t->cfg[field]; }
+
+/* ---- reading target memory ---- */
+
+static ssize_t read_remote(target_t *t, struct iovec *local, struct iovec *remote, int count) {
+  t->memory_reads++;
+  if (t->use_vm) {
+    ssize_t copied = process_vm_readv(t->pid, local, count, remote, count, 0);
+    if (copied >= 0 || (errno != EPERM && errno != ENOSYS)) return copied;
+    t->use_vm = 0; /* forbidden here (seccomp, old kernel): /proc/PID/mem from now on */
+  }
+  ssize_t total = 0;
+  for (int i = 0; i < count; i++) {
+    ssize_t got = pread(t->mem_fd, local[i].iov_base, local[i].iov_len, (off_t)(uintptr_t)remote[i].iov_base);
+    if (got != (ssize_t)local[i].iov_len) return total > 0 ? total : (got < 0 ? -1 : total);
+    total += got;
+  }
+  return total;
+}
+
+static page_t *find_page(target_t *t, uint64_t page) {
+  for (int i = 0; i < t->page_count; i++)
+    if (t->pages[i].page == page) return &t->pages[i];
+  return NULL;
+}
+
+static void note_used(target_t *t, uint64_t page) {
+  for (int i = 0; i < t->used_count; i++)
+    if (t->used[i] == page) return;
+  if (t->used_count < MAX_PAGES) t->used[t->used_count++] = page;
+}
+
+static page_t *load_page(target_t *t, uint64_t page) {
+  page_t *cached = find_page(t, page);
+  if (cached) {
+    note_used(t, page);
+    return cached;
+  }
+  if (t->page_count >= MAX_PAGES) return NULL;
+  page_t *slot = &t->pages[t->page_count];
+  struct iovec local = {slot->bytes, PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
+  if (read_remote(t, &local, &remote, 1) != PAGE) return NULL;
+  slot->page = page;
+  t->page_count++;
+  t->all_from_prefetch = 0;
+  note_used(t, page);
+  return slot;
+}
+
+/* Copies `length` bytes at `address` through the tick's page cache; 0 on success, -1 when unreadable. */
+static int read_mem(target_t *t, uint64_t address, void *into, size_t length) {
+  if (!plausible(address & ~7ULL) || length == 0) return -1;
+  uint8_t *out = into;
+  while (length > 0) {
+    uint64_t page = address & ~(uint64_t)(PAGE - 1);
+    size_t at = address - page, chunk = PAGE - at < length ? PAGE - at : length;
+    page_t *p = load_page(t, page);
+    if (!p) return -1;
+    memcpy(out, p->bytes + at, chunk);
+    out += chunk;
+    address += chunk;
+    length -= chunk;
+  }
+  return 0;
+}
+
+static int read_u64(target_t *t, uint64_t address, uint64_t *value) { return read_mem(t, address, value, 8); }
+
+/* A read past the page cache: what is in the target now. */
+static int read_fresh(target_t *t, uint64_t address, void *into, size_t length) {
+  struct iovec local = {into, length}, remote = {(void *)(uintptr_t)address, length};
+  return plausible(address & ~7ULL) && read_remote(t, &local, &remote, 1) == (ssize_t)length ? 0 : -1;
+}
+
+/*
+ * Starts a tick: copies, in one call, every page the previous tick used and then the frame pointer of each
+ * thread it sampled (the closing copies, taken after every page).
+ */
+static void prefetch(sampler_t *s, target_t *t) {
+  int count = t->used_count, closing = t->planned_count;
+  uint64_t pages[MAX_PAGES];
+  memcpy(pages, t->used, sizeof(uint64_t) * count);
+  memcpy(t->closing_at, t->planned_at, sizeof(uint64_t) * closing);
+  t->page_count = 0;
+  t->used_count = 0;
+  t->planned_count = 0;
+  t->closing_count = 0;
+  t->all_from_prefetch = count > 0;
+  if (count == 0) return;
+  for (int i = 0; i < count; i++) {
+    s->local[i] = (struct iovec){t->pages[i].bytes, PAGE};
+    s->remote[i] = (struct iovec){(void *)(uintptr_t)pages[i], PAGE};
+  }
+  for (int i = 0; i < closing; i++) {
+    s->local[count + i] = (struct iovec){&t->closing_value[i], 8};
+    s->remote[count + i] = (struct iovec){(void *)(uintptr_t)t->closing_at[i], 8};
+  }
+  ssize_t copied = read_remote(t, s->local, s->remote, count + closing);
+  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
+  for (int i = 0; i < whole; i++) t->pages[i].page = pages[i];
+  t->page_count = whole;
+  if (copied == (ssize_t)count * PAGE + (ssize_t)closing * 8) t->closing_count = closing;
+  if (whole < count) t->all_from_prefetch = 0;
+}
+
+/* The closing copy of the word at `address`, if this tick's prefetch took one. */
+static int closing_copy(const target_t *t, uint64_t address, uint64_t *value) {
+  for (int i = 0; i < t->closing_count; i++)
+    if (t->closing_at[i] == address) {
+      *value = t->closing_value[i];
+      return 1;
+    }
+  return 0;
+}
+
+/* ---- output buffer ---- */
+
+static int reserve(sampler_t *s, size_t bytes) {
+  if (s->out_length + bytes <= s->out_capacity) return 1;
+  size_t capacity = s->out_capacity ? s->out_capacity : 1 << 16;
+  while (capacity < s->out_length + bytes) capacity *= 2;
+  if (capacity > MAX_BUFFER) return 0;
+  uint8_t *grown = realloc(s->out, capacity);
+  if (!grown) return 0;
+  s->out = grown;
+  s->out_capacity = capacity;
+  return 1;
+}
+
+static void put(sampler_t *s, double value) {
+  memcpy(s->out + s->out_length, &value, 8);
+  s->out_length += 8;
+}
+
+static void emit_drop(sampler_t *s, double time_ms, int pid, int reason) {
+  if (!reserve(s, 32)) return;
+  put(s, RECORD_DROP);
+  put(s, time_ms);
+  put(s, pid);
+  put(s, reason);
+}
+
+/* ---- threads and their activity ---- */
+
+static thread_files_t *files_of(target_t *t, int tid, int64_t now) {
+  for (int i = 0; i < t->file_count; i++)
+    if (t->files[i].tid == tid) {
+      t->files[i].seen_at = now;
+      return &t->files[i];
+    }
+  if (t->file_count == t->file_capacity) {
+    int capacity = t->file_capacity ? t->file_capacity * 2 : 16;
+    thread_files_t *grown = realloc(t->files, sizeof(thread_files_t) * capacity);
+    if (!grown) return NULL;
+    t->files = grown;
+    t->file_capacity = capacity;
+  }
+  char path[64];
+  thread_files_t *f = &t->files[t->file_count];
+  memset(f, 0, sizeof *f);
+  f->tid = tid;
+  f->seen_at = now;
+  f->last_run_ns = -1;
+  f->last_ran_at = INT64_MIN / 2;
+  snprintf(path, sizeof path, "/proc/%d/task/%d/stat", t->pid, tid);
+  f->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+  snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", t->pid, tid);
+  f->sched_fd = f->stat_fd < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+  f->phantom = f->stat_fd < 0 && errno == ENOENT;
+  t->file_count++;
+  return f;
+}
+
+static void close_files(thread_files_t *f) {
+  if (f->stat_fd >= 0) close(f->stat_fd);
+  if (f->sched_fd >= 0) close(f->sched_fd);
+}
+
+/* Closes the files of threads not asked about lately, and forgets ids found to name no thread. */
+static void sweep_files(target_t *t, int64_t now) {
+  int kept = 0;
+  for (int i = 0; i < t->file_count; i++) {
+    thread_files_t *f = &t->files[i];
+    if (now - f->seen_at > FORGET_THREADS_NS || f->phantom) close_files(f);
+    else t->files[kept++] = *f;
+  }
+  t->file_count = kept;
+  kept = 0;
+  for (int i = 0; i < t->stack_count; i++) {
+    if (now - t->stacks[i].seen_at > FORGET_THREADS_NS) free(t->stacks[i].frames);
+    else t->stacks[kept++] = t->stacks[i];
+  }
+  t->stack_count = kept;
+}
+
+/*
+ * The thread running a thread state whose id is `tid`, as src/sampler/forked-thread-ids.ts explains: a worker
+ * forked from C keeps its parent's states; the one of the thread that forked runs the worker's main thread.
+ * 0 when no thread of this process runs it.
+ */
+static int resolve_tid(target_t *t, int tid, int64_t now) {
+  thread_files_t *f = files_of(t, tid, now);
+  if (!f || !f->phantom || !cfg_int(t, CFG_SHARES_PID_NAMESPACE)) return tid;
+  return tid == cfg_int(t, CFG_PARENT_PID) ? t->pid : 0;
+}
+
+/* schedstat first: a thread that has not run lately is idle whatever its state (and stat is the dearer file). */
+static int ask_kernel_if_active(thread_files_t *f, int64_t now) {
+  char head[128];
+  int64_t run_ns = -1;
+  if (f->sched_fd >= 0) {
+    ssize_t n = pread(f->sched_fd, head, sizeof head - 1, 0);
+    if (n > 0) {
+      head[n] = 0;
+      run_ns = strtoll(head, NULL, 10);
+    }
+  }
+  if (run_ns != f->last_run_ns) f->last_ran_at = now;
+  f->last_run_ns = run_ns;
+  if (run_ns >= 0 && now - f->last_ran_at > STARVED_AFTER_NS) return 0;
+  ssize_t n = pread(f->stat_fd, head, sizeof head, 0);
+  char *paren = n > 0 ? memrchr(head, ')', n) : NULL;
+  if (!paren || paren + 2 >= head + n) return -1;
+  return paren[2] == 'R';
+}
+
+/* 1 running, 0 waiting, -1 unknown; as ThreadStatReader.isActive (src/proc/thread-stat-reader.ts) decides. */
+static int is_active(target_t *t, int tid, int64_t now) {
+  thread_files_t *f = files_of(t, tid, now);
+  if (!f || f->stat_fd < 0) return -1;
+  if (f->active_at != now) {
+    f->active = ask_kernel_if_active(f, now);
+    f->active_at = now;
+  }
+  return f->active;
+}
+
+/* The OS thread id behind a pthread_t (before 3.11), at the libc offset JavaScript found; 0 when unknown. */
+static int tid_of_pthread(target_t *t, uint64_t ident) {
+  int32_t tid = 0;
+  int offset = cfg_int(t, CFG_PTHREAD_TID_OFFSET);
+  return offset >= 0 && read_mem(t, ident + offset, &tid, 4) == 0 ? tid : 0;
+}
+
+/* Where a thread's innermost frame pointer is: in its state, or (3.11-3.12) in the _PyCFrame it points to. */
+static int read_frame_pointer(target_t *t, uint64_t tstate, const uint8_t *state, thread_t *thread) {
+  uint64_t pointer;
+  memcpy(&pointer, state + cfg_int(t, CFG_TSTATE_CURRENT_FRAME), 8);
+  thread->frame_pointer_at = tstate + cfg_int(t, CFG_TSTATE_CURRENT_FRAME);
+  thread->frame = pointer;
+  if (cfg_int(t, CFG_CFRAME_CURRENT_FRAME) < 0 || pointer == 0) return 0;
+  thread->frame_pointer_at = pointer + cfg_int(t, CFG_CFRAME_CURRENT_FRAME);
+  return read_u64(t, thread->frame_pointer_at, &thread->frame);
+}
+
+/* Walks interpreters and their thread lists (bounded, cycle-checked through the bounds); -1 on a torn read. */
+static int read_threads(target_t *t) {
+  uint64_t interp;
+  uint8_t state[2048];
+  size_t state_size = (size_t)t->cfg[CFG_TSTATE_SIZE];
+  if (state_size > sizeof state) return -1;
+  t->thread_count = 0;
+  if (read_u64(t, (uint64_t)t->cfg[CFG_RUNTIME] + cfg_int(t, CFG_INTERPRETERS_HEAD), &interp)) return -1;
+  for (int interps = 0; interp != 0; interps++) {
+    if (interps >= MAX_INTERPRETERS || !plausible(interp)) return -1;
+    uint64_t tstate;
+    if (read_u64(t, interp + cfg_int(t, CFG_INTERP_THREADS_HEAD), &tstate)) return -1;
+    while (tstate != 0) {
+      if (t->thread_count >= MAX_THREADS || !plausible(tstate) || read_mem(t, tstate, state, state_size)) return -1;
+      thread_t *thread = &t->threads[t->thread_count++];
+      thread->address = tstate;
+      thread->interp = interp;
+      memcpy(&thread->ident, state + cfg_int(t, CFG_TSTATE_THREAD_ID), 8);
+      uint64_t native = 0;
+      if (cfg_int(t, CFG_TSTATE_NATIVE_THREAD_ID) >= 0) memcpy(&native, state + cfg_int(t, CFG_TSTATE_NATIVE_THREAD_ID), 8);
+      thread->tid = cfg_int(t, CFG_TSTATE_NATIVE_THREAD_ID) >= 0 ? (int)native : tid_of_pthread(t, thread->ident);
+      if (read_frame_pointer(t, tstate, state, thread)) return -1;
+      memcpy(&tstate, state + cfg_int(t, CFG_TSTATE_NEXT), 8);
+    }
+    if (read_u64(t, interp + cfg_int(t, CFG_INTERP_NEXT), &interp)) return -1;
+  }
+  return 0;
+}
+
+/* The thread state holding `interp`'s GIL, 0 when none or unknown. */
+static uint64_t gil_holder(target_t *t, uint64_t interp) {
+  uint64_t holder = 0, gil;
+  switch (cfg_int(t, CFG_GIL_KIND)) {
+  case GIL_RUNTIME_TSTATE_CURRENT:
+    if (read_u64(t, (uint64_t)t->cfg[CFG_RUNTIME] + cfg_int(t, CFG_GILSTATE_TSTATE_CURRENT), &holder)) return 0;
+    return holder;
+  case GIL_INTERPRETER: {
+    int32_t locked = 0;
+    if (read_u64(t, interp + cfg_int(t, CFG_INTERP_CEVAL_GIL), &gil) || gil == 0) return 0;
+    if (read_mem(t, gil + cfg_int(t, CFG_GIL_LOCKED), &locked, 4) || !locked) return 0;
+    if (read_u64(t, gil + cfg_int(t, CFG_GIL_LAST_HOLDER), &holder)) return 0;
+    return holder;
+  }
+  default:
+    return 0;
+  }
+}
+
+/* ---- stacks ---- */
+
+/*
+ * Walks a thread's frames innermost first into s->walk; the depth, or -1 on a torn read (a bad pointer, a loop
+ * found by Brent's check, an unreadable frame).
+ */
+static int walk_frames(sampler_t *s, target_t *t, uint64_t innermost, int *truncated) {
+  uint8_t frame[1024];
+  size_t size = (size_t)t->cfg[CFG_FRAME_SIZE];
+  if (size > sizeof frame) return -1;
+  uint64_t mask = (uint64_t)t->cfg[CFG_EXECUTABLE_TAG_MASK];
+  int owner_at = cfg_int(t, CFG_FRAME_OWNER), c_stack = cfg_int(t, CFG_FRAME_OWNER_C_STACK);
+  uint64_t saved = 0;
+  int since_saved = 0, next_save = 1, depth = 0;
+  *truncated = 0;
+  for (uint64_t address = innermost; address != 0;) {
+    if (depth >= MAX_DEPTH) {
+      *truncated = 1;
+      break;
+    }
+    if (!plausible(address) || address == saved || read_mem(t, address, frame, size)) return -1;
+    if (++since_saved == next_save) {
+      saved = address;
+      since_saved = 0;
+      next_save *= 2;
+    }
+    uint64_t code, instr = 0, previous;
+    memcpy(&previous, frame + cfg_int(t, CFG_FRAME_PREVIOUS), 8);
+    memcpy(&code, frame + cfg_int(t, CFG_FRAME_EXECUTABLE), 8);
+    code &= ~mask;
+    int owner = owner_at >= 0 ? frame[owner_at] : 0;
+    if (t->cfg[CFG_INSTR_IS_POINTER]) memcpy(&instr, frame + cfg_int(t, CFG_FRAME_INSTR), 8);
+    else {
+      int32_t lasti;
+      memcpy(&lasti, frame + cfg_int(t, CFG_FRAME_INSTR), 4);
+      instr = (uint64_t)(int64_t)lasti;
+    }
+    int shim = c_stack >= 0 && owner >= c_stack;
+    if (!shim && code != 0) {
+      double *r = &s->walk_records[depth * 4];
+      r[0] = (double)address;
+      r[1] = (double)code;
+      r[2] = t->cfg[CFG_INSTR_IS_POINTER] ? (double)instr : (double)(int64_t)instr;
+      r[3] = owner;
+      s->walk[depth] = (frame_id_t){address, code};
+      depth++;
+    }
+    address = previous;
+  }
+  return depth;
+}
+
+static last_stack_t *last_stack_of(target_t *t, uint64_t tstate, int64_t now) {
+  for (int i = 0; i < t->stack_count; i++)
+    if (t->stacks[i].tstate == tstate) {
+      t->stacks[i].seen_at = now;
+      return &t->stacks[i];
+    }
+  if (t->stack_count == t->stack_capacity) {
+    int capacity = t->stack_capacity ? t->stack_capacity * 2 : 8;
+    last_stack_t *grown = realloc(t->stacks, sizeof(last_stack_t) * capacity);
+    if (!grown) return NULL;
+    t->stacks = grown;
+    t->stack_capacity = capacity;
+  }
+  last_stack_t *stack = &t->stacks[t->stack_count++];
+  *stack = (last_stack_t){tstate, 0, 0, NULL, now};
+  return stack;
+}
+
+/*
+ * How many frames, counted from the innermost, are new since the thread's last stack: from the outermost in, a
+ * frame at the same address running the same code went on running and kept its code object alive. The
+ * innermost frame always counts as new: that is where a function compiled, run and freed in a loop shows.
+ */
+static int new_frames(sampler_t *s, last_stack_t *last, int depth) {
+  int same = 0;
+  while (last && same < depth - 1 && same < last->depth &&
+         last->frames[last->depth - 1 - same].frame == s->walk[depth - 1 - same].frame &&
+         last->frames[last->depth - 1 - same].code == s->walk[depth - 1 - same].code)
+    same++;
+  return depth - same;
+}
+
+static void remember_stack(sampler_t *s, last_stack_t *last, int depth) {
+  if (!last) return;
+  if (depth > last->capacity) {
+    frame_id_t *frames = realloc(last->frames, sizeof(frame_id_t) * depth);
+    if (!frames) {
+      last->depth = 0;
+      return;
+    }
+    last->frames = frames;
+    last->capacity = depth;
+  }
+  memcpy(last->frames, s->walk, sizeof(frame_id_t) * depth);
+  last->depth = depth;
+}
+
+/*
+ * Whether the stack walked belongs to one moment: read wholly from the prefetch whose closing copy of the frame
+ * pointer still shows the frame walked from, or, read in part afterwards, walked without a long interruption
+ * and with the same innermost frame and code object in place now.
+ */
+static int is_one_moment(target_t *t, const thread_t *thread, int depth, sampler_t *s, int64_t started) {
+  uint64_t closing;
+  if (t->all_from_prefetch && closing_copy(t, thread->frame_pointer_at, &closing)) return closing == thread->frame;
+  if (now_ns() - started > SLOW_WALK_NS) return 0;
+  uint64_t pointer, code;
+  if (read_fresh(t, thread->frame_pointer_at, &pointer, 8) || pointer != thread->frame) return 0;
+  if (depth == 0) return 1;
+  if (read_fresh(t, (uint64_t)s->walk_records[0] + cfg_int(t, CFG_FRAME_EXECUTABLE), &code, 8)) return 0;
+  return (code & ~(uint64_t)t->cfg[CFG_EXECUTABLE_TAG_MASK]) == s->walk[0].code;
+}
+
+static void plan_closing(target_t *t, uint64_t address) {
+  if (t->planned_count < MAX_THREADS) t->planned_at[t->planned_count++] = address;
+}
+
+/* Appends a sample: its thread, its frames, then the headers of the code objects of the frames new on the stack. */
+static int emit_sample(sampler_t *s, target_t *t, const thread_t *thread, int tid, double time_ms, int flags,
+                       int depth, int fresh) {
+  size_t header = (size_t)t->cfg[CFG_CODE_HEADER_SIZE];
+  size_t bytes = 8 * 10 + (size_t)depth * 32 + (size_t)fresh * header;
+  if (!reserve(s, bytes)) return 0;
+  put(s, RECORD_SAMPLE);
+  put(s, time_ms);
+  put(s, t->pid);
+  put(s, tid);
+  put(s, (double)thread->ident);
+  put(s, (double)thread->address);
+  put(s, (double)thread->interp);
+  put(s, flags);
+  put(s, depth);
+  put(s, (double)(fresh * header));
+  for (int i = 0; i < depth; i++) {
+    double *r = &s->walk_records[i * 4];
+    put(s, r[0]);
+    put(s, r[1]);
+    put(s, r[2]);
+    put(s, r[3] + (i < fresh ? OWNER_HEADER_FOLLOWS : 0));
+  }
+  for (int i = 0; i < fresh; i++) {
+    uint8_t *at = s->out + s->out_length;
+    if (read_mem(t, s->walk[i].code, at, header)) memset(at, 0, header);
+    s->out_length += header;
+  }
+  return 1;
+}
+
+/* Reads one thread's stack (retrying a torn one) and appends it; -1 when the process cannot be read. */
+static int sample_thread(sampler_t *s, target_t *t, thread_t *thread, int tid, double time_ms, int flags,
+                         int64_t now) {
+  int truncated = 0, depth = -1;
+  for (int attempt = 0; attempt <= WALK_RETRIES; attempt++) {
+    int64_t started = now_ns();
+    depth = walk_frames(s, t, thread->frame, &truncated);
+    if (depth >= 0 && is_one_moment(t, thread, depth, s, started)) break;
+    if (attempt == WALK_RETRIES) {
+      if (depth < 0) return 0;
+      flags |= FLAG_MOVED;
+      break;
+    }
+    /* Trust nothing from the torn attempt: forget every page and read the frame pointer again. */
+    t->page_count = 0;
+    t->all_from_prefetch = 0;
+    if (read_u64(t, thread->frame_pointer_at, &thread->frame)) return 0;
+  }
+  if (truncated) flags |= FLAG_TRUNCATED;
+  plan_closing(t, thread->frame_pointer_at);
+  if (depth == 0) return 1;
+  last_stack_t *last = last_stack_of(t, thread->address, now);
+  int fresh = new_frames(s, last, depth);
+  if (!emit_sample(s, t, thread, tid, time_ms, flags, depth, fresh)) {
+    emit_drop(s, time_ms, t->pid, DROP_BUFFER_FULL);
+    return 1;
+  }
+  remember_stack(s, last, depth);
+  return 1;
+}
+
+/* Whether every thread known from a recent walk is off the CPU: then no memory is read at all. */
+static int is_quiet(target_t *t, int64_t now) {
+  if (t->thread_count == 0 || now - t->threads_walked_at >= REWALK_THREADS_NS) return 0;
+  for (int i = 0; i < t->thread_count; i++) {
+    int tid = t->threads[i].tid ? resolve_tid(t, t->threads[i].tid, now) : -1;
+    if (tid == 0) continue;
+    if (tid < 0 || is_active(t, tid, now) != 0) return 0;
+  }
+  return 1;
+}
+
+/*
+ * Whether the process is gone or runs another program now: process_vm_readv reads whatever the pid runs, while
+ * /proc/PID/mem, opened on the program attached to, reads nothing once it exec'd.
+ */
+static int process_gone(target_t *t, int64_t now) {
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d", t->pid);
+  if (access(path, F_OK) != 0) return 1;
+  t->exec_checked_at = now;
+  uint8_t probe;
+  return t->mem_fd >= 0 && pread(t->mem_fd, &probe, 1, (off_t)(uint64_t)t->cfg[CFG_RUNTIME]) != 1;
+}
+
+static void sample_target(sampler_t *s, target_t *t, double time_ms, int64_t now) {
+  s->attempted++;
+  if (now - t->exec_checked_at >= EXEC_CHECK_NS && process_gone(t, now)) {
+    t->dead = 1;
+    emit_drop(s, time_ms, t->pid, DROP_EXITED);
+    return;
+  }
+  if (!s->include_idle && is_quiet(t, now)) {
+    s->taken++;
+    return;
+  }
+  prefetch(s, t);
+  int ok = -1;
+  for (int attempt = 0; attempt <= WALK_RETRIES && ok < 0; attempt++) {
+    ok = read_threads(t);
+    if (ok < 0) t->page_count = 0;
+  }
+  if (ok < 0) {
+    int gone = process_gone(t, now);
+    t->dead = gone;
+    t->used_count = 0;
+    t->thread_count = 0;
+    emit_drop(s, time_ms, t->pid, gone ? DROP_EXITED : DROP_READ_ERROR);
+    return;
+  }
+  t->threads_walked_at = now;
+  s->taken++;
+  uint64_t holders[MAX_INTERPRETERS];
+  uint64_t holder_interps[MAX_INTERPRETERS];
+  int holder_count = 0;
+  for (int i = 0; i < t->thread_count; i++) {
+    thread_t *thread = &t->threads[i];
+    if (thread->frame == 0) continue;
+    int flags = 0;
+    if (s->gil_mode) {
+      uint64_t holder = 0;
+      int known = 0;
+      for (int h = 0; h < holder_count; h++)
+        if (holder_interps[h] == thread->interp) {
+          holder = holders[h];
+          known = 1;
+        }
+      if (!known && holder_count < MAX_INTERPRETERS) {
+        holder = gil_holder(t, thread->interp);
+        holder_interps[holder_count] = thread->interp;
+        holders[holder_count++] = holder;
+      }
+      if (holder == thread->address) flags |= FLAG_GIL;
+      else if (s->gil_mode == 2) continue;
+    }
+    int tid = thread->tid ? resolve_tid(t, thread->tid, now) : -1;
+    if (tid == 0) continue;
+    int active = tid > 0 ? is_active(t, tid, now) : -1;
+    if (tid > 0 && active == 0) flags |= FLAG_IDLE;
+    if ((flags & FLAG_IDLE) && !s->include_idle) continue;
+    if (!sample_thread(s, t, thread, tid > 0 ? tid : 0, time_ms, flags, now)) {
+      if (process_gone(t, now)) {
+        t->dead = 1;
+        emit_drop(s, time_ms, t->pid, DROP_EXITED);
+        return;
+      }
+      emit_drop(s, time_ms, t->pid, DROP_TORN);
+    }
+  }
+}
+
+static void tick(sampler_t *s, double time_ms) {
+  int64_t now = now_ns();
+  s->ticks++;
+  for (target_t *t = s->targets; t; t = t->next)
+    if (!t->dead) sample_target(s, t, time_ms, now);
+}
+
+/* ---- the loop ---- */
+
+static double next_random(sampler_t *s) {
+  s->random ^= s->random << 13;
+  s->random ^= s->random >> 7;
+  s->random ^= s->random << 17;
+  return (double)(s->random >> 11) / 9007199254740992.0;
+}
+
+static void *run(void *arg) {
+  sampler_t *s = arg;
+  double interval_ns = 1e9 / s->rate_hz;
+  int64_t max_backlog = (int64_t)(CATCH_UP_NS / interval_ns) > 1 ? (int64_t)(CATCH_UP_NS / interval_ns) : 1;
+  int64_t index = 0, last_sweep = s->start_ns;
+  pthread_mutex_lock(&s->lock);
+  while (!s->stopping) {
+    int64_t now = now_ns();
+    if (s->duration_ns && now - s->start_ns >= s->duration_ns) break;
+    tick(s, (double)(now - s->start_ns) / 1e6);
+    if (now - last_sweep >= FORGET_THREADS_NS) {
+      for (target_t *t = s->targets; t; t = t->next) sweep_files(t, now);
+      last_sweep = now;
+    }
+    /* Absolute deadlines jittered by up to ±10 % of an interval; a short stall is caught up, a long one skipped. */
+    index++;
+    int64_t due = (int64_t)((now_ns() - s->start_ns) / interval_ns);
+    if (due - index > max_backlog) index = due + 1;
+    double deadline = s->start_ns + index * interval_ns + (next_random(s) * 2 - 1) * 0.1 * interval_ns;
+    struct timespec until = {(time_t)(deadline / 1e9), (long)((int64_t)deadline % 1000000000L)};
+    while (!s->stopping && now_ns() < (int64_t)deadline)
+      if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT) break;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+/* ---- Node-API ---- */
+
+static napi_value fail(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static void free_target(target_t *t) {
+  for (int i = 0; i < t->file_count; i++) close_files(&t->files[i]);
+  for (int i = 0; i < t->stack_count; i++) free(t->stacks[i].frames);
+  if (t->mem_fd >= 0) close(t->mem_fd);
+  free(t->files);
+  free(t->stacks);
+  free(t->pages);
+  free(t);
+}
+
+static void stop_thread(sampler_t *s) {
+  if (!s->running) return;
+  pthread_mutex_lock(&s->lock);
+  s->stopping = 1;
+  pthread_cond_signal(&s->wake);
+  pthread_mutex_unlock(&s->lock);
+  pthread_join(s->thread, NULL);
+  s->running = 0;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  sampler_t *s = data;
+  stop_thread(s);
+  while (s->targets) {
+    target_t *next = s->targets->next;
+    free_target(s->targets);
+    s->targets = next;
+  }
+  pthread_mutex_destroy(&s->lock);
+  pthread_cond_destroy(&s->wake);
+  free(s->out);
+  free(s);
+}
+
+static sampler_t *unwrap(napi_env env, napi_value value) {
+  void *data = NULL;
+  napi_get_value_external(env, value, &data);
+  return data;
+}
+
+/* create(rateHz, includeIdle, gilMode, durationMs) -> handle; durationMs 0 samples until stopped */
+static napi_value create(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  double rate, duration;
+  int32_t idle, gil;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 ||
+      napi_get_value_double(env, argv[0], &rate) != napi_ok || !(rate > 0 && rate <= 1e6) ||
+      napi_get_value_int32(env, argv[1], &idle) != napi_ok || napi_get_value_int32(env, argv[2], &gil) != napi_ok ||
+      napi_get_value_double(env, argv[3], &duration) != napi_ok || !(duration >= 0))
+    return fail(env, "create(rateHz, includeIdle, gilMode, durationMs)");
+  sampler_t *s = calloc(1, sizeof *s);
+  if (!s) return fail(env, "out of memory");
+  s->rate_hz = rate;
+  s->duration_ns = (int64_t)(duration * 1e6);
+  s->include_idle = idle;
+  s->gil_mode = gil;
+  s->random = (uint64_t)now_ns() | 1;
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->wake, &attr);
+  pthread_condattr_destroy(&attr);
+  napi_value handle;
+  napi_create_external(env, s, finalize, NULL, &handle);
+  return handle;
+}
+
+/* addProcess(handle, config: Float64Array) */
+static napi_value add_process(napi_env env, napi_callback_info info) {
+  size_t argc = 2, length;
+  napi_value argv[2];
+  napi_typedarray_type type;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length != CFG_COUNT)
+    return fail(env, "addProcess(handle, config)");
+  sampler_t *s = unwrap(env, argv[0]);
+  const double *cfg = data;
+  if (!s || cfg[CFG_TSTATE_SIZE] > 2048 || cfg[CFG_FRAME_SIZE] > 1024 || cfg[CFG_CODE_HEADER_SIZE] > MAX_CODE_HEADER ||
+      (int64_t)cfg[CFG_CODE_HEADER_SIZE] % 8 != 0 || !(cfg[CFG_PID] > 0))
+    return fail(env, "addProcess: a layout this sampler cannot hold");
+  target_t *t = calloc(1, sizeof *t);
+  if (!t || !(t->pages = malloc(sizeof(page_t) * MAX_PAGES))) {
+    free(t);
+    return fail(env, "out of memory");
+  }
+  memcpy(t->cfg, cfg, sizeof t->cfg);
+  t->pid = (int)cfg[CFG_PID];
+  t->use_vm = 1;
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d/mem", t->pid);
+  t->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+  pthread_mutex_lock(&s->lock);
+  t->next = s->targets;
+  s->targets = t;
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+/* removeProcess(handle, pid) */
+static napi_value remove_process(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t pid;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_int32(env, argv[1], &pid) != napi_ok)
+    return fail(env, "removeProcess(handle, pid)");
+  sampler_t *s = unwrap(env, argv[0]);
+  pthread_mutex_lock(&s->lock);
+  for (target_t **at = &s->targets; *at; at = &(*at)->next)
+    if ((*at)->pid == pid) {
+      target_t *gone = *at;
+      *at = gone->next;
+      s->memory_reads += gone->memory_reads;
+      free_target(gone);
+      break;
+    }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
+/* start(handle) -> the monotonic time (ms) the recording's sample times count from */
+static napi_value start(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "start(handle)");
+  sampler_t *s = unwrap(env, argv[0]);
+  if (s->running) return fail(env, "start: already running");
+  s->start_ns = now_ns();
+  s->stopping = 0;
+  if (pthread_create(&s->thread, NULL, run, s) != 0) return fail(env, "start: cannot create a thread");
+  s->running = 1;
+  return NULL;
+}
+
+/* stop(handle): waits for the loop to end; what it sampled stays to be drained. */
+static napi_value stop(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "stop(handle)");
+  stop_thread(unwrap(env, argv[0]));
+  return NULL;
+}
+
+/* drain(handle, counters: Float64Array(4)) -> Buffer of the records since the last drain; counters get
+ * [ticks, attempted, taken, memory reads] so far. */
+static napi_value drain(napi_env env, napi_callback_info info) {
+  size_t argc = 2, length;
+  napi_value argv[2];
+  napi_typedarray_type type;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || length < 4)
+    return fail(env, "drain(handle, counters)");
+  sampler_t *s = unwrap(env, argv[0]);
+  napi_value buffer;
+  void *copy;
+  pthread_mutex_lock(&s->lock);
+  napi_status status = napi_create_buffer_copy(env, s->out_length, s->out_length ? (const void *)s->out : (const void *)"", &copy, &buffer);
+  s->out_length = 0;
+  double *counters = data;
+  counters[0] = s->ticks;
+  counters[1] = s->attempted;
+  counters[2] = s->taken;
+  double reads = s->memory_reads;
+  for (target_t *t = s->targets; t; t = t->next) reads += t->memory_reads;
+  counters[3] = reads;
+  pthread_mutex_unlock(&s->lock);
+  return status == napi_ok ? buffer : fail(env, "drain: out of memory");
+}
+
+/* now() -> CLOCK_MONOTONIC in ms, the clock sample times are taken on */
+static napi_value now_ms(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_double(env, (double)now_ns() / 1e6, &result);
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  const struct { const char *name; napi_callback fn; } methods[] = {
+    {"create", create}, {"addProcess", add_process}, {"removeProcess", remove_process}, {"start", start},
+    {"stop", stop}, {"drain", drain}, {"now", now_ms},
+  };
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, methods[i].name, NAPI_AUTO_LENGTH, methods[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, methods[i].name, fn);
+  }
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,56 @@
+// The native sampling loop (src/sampler/native/stack-sampler.c) on every interpreter the suite has: setup built it,
+// the sampler uses it when nothing needs JavaScript at sample time, and its stacks are those JavaScript reads
+// (names, files, lines, thread ids, idle flags), decoded from the addresses it walked.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { PythonProcess } from '../../src/cpython/index.js';
+import { NativeLoop, Sampler, SAMPLE_IDLE, type RawSample } from '../../src/sampler/index.js';
+import { listPythons, repoRoot } from '../support/pythons.js';
+import { spawnTarget } from '../support/spawn-target.js';
+
+const quietTarget = path.join(repoRoot, 'test/targets/recording-target.py');
+
+test('setup built the native sampling loop', () => {
+  assert.ok(NativeLoop.create({ rateHz: 100, includeIdle: false, gil: 'ignore' }), 'dist/native/stack-sampler.node');
+});
+
+function describeFrames(frames: readonly { name: string; file: string; line: number }[]): string {
+  return frames.map((f) => `${f.name} ${path.basename(f.file)}:${f.line}`).join(' < ');
+}
+
+for (const python of listPythons()) {
+  test(`${python.label}: the native loop's stacks are those read from JavaScript, thread by thread`, async (t) => {
+    const target = await spawnTarget(python.executable, [quietTarget], { owner: t });
+    const direct = PythonProcess.attach(target.pid);
+    t.after(() => direct.close());
+    // Every thread of the quiet target blocks for good: its stacks do not change between the two readings.
+    const expected = new Map(direct.readStacks().map((s) => [s.nativeThreadId ?? s.threadId, s]));
+    const samples: RawSample[] = [];
+    const sampler = new Sampler([target.pid], {
+      rateHz: 200,
+      durationMs: 300,
+      includeIdle: true,
+      gilOnly: false,
+      subprocesses: false,
+      onSample: (sample) => samples.push(sample),
+    });
+    sampler.attach();
+    await sampler.run(new AbortController().signal);
+    sampler.close();
+    assert.ok(sampler.usedNativeLoop, 'the native loop sampled');
+    assert.ok(samples.length >= 20 * expected.size, `${samples.length} samples of ${expected.size} threads`);
+    for (const sample of samples) {
+      const stack = expected.get(sample.tid);
+      assert.ok(stack, `a sample of thread ${sample.tid}, which JavaScript did not list`);
+      const innermostFirst = [...sample.frames].reverse();
+      assert.equal(describeFrames(innermostFirst), describeFrames(stack.frames));
+      assert.equal(sample.flags! & SAMPLE_IDLE, SAMPLE_IDLE, 'every thread of the target waits');
+    }
+    assert.deepEqual(new Set(samples.map((s) => s.tid)), new Set(expected.keys()));
+    assert.ok(
+      samples.some((s) => s.frames.some((f) => f.name === 'wait_on_lock_ß')),
+      'the lock waiter, by its non-ASCII name',
+    );
+  });
+}
