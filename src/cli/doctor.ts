@@ -32,6 +32,7 @@ import {
   type MapEntry,
   type NamespaceKind,
 } from '../proc/index.js';
+import { NativeLoop } from '../sampler/index.js';
 import { collectPids, parseCommandLine } from './arguments.js';
 import type { Command } from './command.js';
 import { EXIT_OK, exitCodeFor } from './exit-codes.js';
@@ -99,7 +100,13 @@ export function diagnose(pid?: number): Finding[] {
     checkPtraceScope(facts, obstacles),
   ];
   if (pid === undefined) {
-    return [...findings, checkSeccomp(facts, obstacles), checkOwnPidNamespace(), checkFastReader()];
+    return [
+      ...findings,
+      checkSeccomp(facts, obstacles),
+      checkOwnPidNamespace(),
+      checkFastReader(),
+      checkSamplingLoop(),
+    ];
   }
   if (!processExists(pid)) return [...findings, checkSeccomp(facts, obstacles), noSuchProcess(pid)];
   const memory = checkMemoryAccess(pid);
@@ -110,6 +117,7 @@ export function diagnose(pid?: number): Finding[] {
     checkNamespace(pid, 'mnt'),
   );
   if (memory.maps && memory.finding.status === 'ok') findings.push(checkFastReader(pid, memory.maps));
+  findings.push(checkSamplingLoop());
   if (!memory.maps || memory.finding.status === 'fail') {
     const skipped = 'needs read access to the process first';
     return [
@@ -284,6 +292,20 @@ function checkFastReader(pid?: number, maps?: MapEntry[]): Finding {
   } finally {
     reader.close();
   }
+}
+
+/** Whether samples are taken by the native loop's own thread or by JavaScript (the same samples, at a higher cost). */
+function checkSamplingLoop(): Finding {
+  const check = 'sampling loop';
+  if (NativeLoop.create({ rateHz: 1, includeIdle: false, gil: 'ignore' })) {
+    return { check, status: 'ok', detail: 'native: a thread of its own walks the stacks, JavaScript decodes them' };
+  }
+  return {
+    check,
+    status: 'warn',
+    detail: 'the native loop is not built (or HOTPATH_NATIVE=0): JavaScript samples, at a higher cost per sample',
+    fix: 'install a C compiler (e.g. apt install gcc) and run `npm run build`',
+  };
 }
 
 function checkPidNamespace(pid: number): Finding {

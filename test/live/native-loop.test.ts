@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { PythonProcess } from '../../src/cpython/index.js';
+import { PythonProcess, type ThreadStack } from '../../src/cpython/index.js';
 import { NativeLoop, Sampler, SAMPLE_IDLE, type RawSample } from '../../src/sampler/index.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { spawnTarget } from '../support/spawn-target.js';
@@ -19,13 +19,25 @@ function describeFrames(frames: readonly { name: string; file: string; line: num
   return frames.map((f) => `${f.name} ${path.basename(f.file)}:${f.line}`).join(' < ');
 }
 
+/** Where each thread of the quiet target blocks for good. */
+const BLOCKING = new Set(['wait_on_lock_ß', 'sleeping_generator_函数']);
+
+/** The target's stacks once all three threads block (the main thread prints READY just before it does). */
+async function blockedStacks(python: PythonProcess): Promise<ThreadStack[]> {
+  for (;;) {
+    const stacks = python.readStacks();
+    if (stacks.length === 3 && stacks.every((s) => BLOCKING.has(s.frames[0]?.name ?? ''))) return stacks;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 for (const python of listPythons()) {
   test(`${python.label}: the native loop's stacks are those read from JavaScript, thread by thread`, async (t) => {
     const target = await spawnTarget(python.executable, [quietTarget], { owner: t });
     const direct = PythonProcess.attach(target.pid);
     t.after(() => direct.close());
-    // Every thread of the quiet target blocks for good: its stacks do not change between the two readings.
-    const expected = new Map(direct.readStacks().map((s) => [s.nativeThreadId ?? s.threadId, s]));
+    // Every thread of the quiet target blocks for good: then its stacks do not change.
+    const expected = new Map((await blockedStacks(direct)).map((s) => [s.nativeThreadId ?? s.threadId, s]));
     const samples: RawSample[] = [];
     const sampler = new Sampler([target.pid], {
       rateHz: 200,
