@@ -33,6 +33,9 @@ export interface AgentSummary extends UploadCounts {
   unsent: number;
 }
 
+/** Samples reach the agent at most this long after they were taken (the native loop hands them over in batches). */
+const LATE_SAMPLES_MS = 1000;
+
 const DEFAULTS = { queueCapacity: 60, requestTimeoutMs: 10_000, firstBackoffMs: 1_000, maxBackoffMs: 30_000 };
 
 export class PyroscopeAgent {
@@ -42,9 +45,6 @@ export class PyroscopeAgent {
   private readonly sealed: SealedInterval[] = [];
   private exportScheduled = false;
   private timer: NodeJS.Timeout | undefined;
-  /** The wall-clock time of the sampler tick whose samples are arriving: one clock read per tick. */
-  private tickTime = Number.NaN;
-  private tickWallMs = 0;
 
   constructor(options: PyroscopeAgentOptions) {
     this.options = { ...DEFAULTS, now: Date.now, ...options };
@@ -69,12 +69,12 @@ export class PyroscopeAgent {
     this.armTimer();
   }
 
-  addSample(sample: RawSample): void {
-    if (sample.time !== this.tickTime) {
-      this.tickTime = sample.time;
-      this.tickWallMs = this.options.now();
-    }
-    this.keep(this.intervals.add(sample, this.tickWallMs));
+  /**
+   * Adds a sample taken at wall-clock `wallMs` (epoch ms). Samples may arrive a little after they were taken (the
+   * native loop's are taken in every 100-500 ms): they go to the interval of their own time while it is open.
+   */
+  addSample(sample: RawSample, wallMs: number): void {
+    this.keep(this.intervals.add(sample, wallMs));
   }
 
   /** Closes the interval in progress, sends what is queued until `deadlineMs` (epoch ms) at the latest. */
@@ -86,10 +86,14 @@ export class PyroscopeAgent {
     return { ...this.queue.counts, unsent };
   }
 
+  /**
+   * The timer closes an interval that no sample closed (an idle target) only once samples of its last moments had
+   * time to arrive: a sample after its end closes it as soon as it comes.
+   */
   private armTimer(): void {
-    const delay = Math.max(0, this.intervals.endMs - this.options.now());
+    const delay = Math.max(0, this.intervals.endMs + LATE_SAMPLES_MS - this.options.now());
     this.timer = setTimeout(() => {
-      this.keep(this.intervals.sealDue(this.options.now()));
+      this.keep(this.intervals.sealDue(this.options.now() - LATE_SAMPLES_MS));
       this.armTimer();
     }, delay);
     this.timer.unref();

@@ -13,6 +13,7 @@ import {
   type PyroscopeAuth,
 } from '../agent/index.js';
 import { HotpathError } from '../errors/index.js';
+import type { Sampler } from '../sampler/index.js';
 import { parseCommandLine } from './arguments.js';
 import type { Command } from './command.js';
 import { EXIT_OK, exitCodeFor } from './exit-codes.js';
@@ -90,14 +91,17 @@ async function runAgent(argv: readonly string[], env: NodeJS.ProcessEnv = proces
   });
   let session;
   let summary: AgentSummary;
+  /** Set before any sample: sample times count from the start of its run. */
+  let sampling: Sampler | undefined;
   try {
     session = await runSession({
       ...sampler,
       pids,
       command,
-      onSample: (sample) => agent.addSample(sample),
+      onSample: (sample) => agent.addSample(sample, sampling!.startWallTime + sample.time),
       onProcessEvent: (event) => log(describeProcessEvent(event)),
-      onStart: (started) => {
+      onStart: (started, _launched, sampler) => {
+        sampling = sampler;
         agent.start();
         log(
           `sampling ${started.map((p) => p.pid).join(', ')} at ${rateHz} Hz` +

@@ -77,9 +77,16 @@ const REFRESH_TARGETS_EVERY_MS = 500;
 const REFRESH_NAMES_EVERY_MS = 1000;
 /** A thread without a name yet (started since the last refresh) makes its process's names re-read this soon. */
 const REFRESH_UNNAMED_AFTER_MS = 200;
+/** Threads remembered as having no name, per process, at most (forgotten all at once beyond). */
+const MAX_UNNAMED_THREADS = 10_000;
 const PROGRESS_EVERY_MS = 250;
-/** How often the native loop's samples are taken in: the delay of live views, and what Ctrl-C waits at most. */
-const DRAIN_EVERY_MS = 100;
+/**
+ * How often the native loop's samples are taken in: about every 50 samples of a thread, within these bounds (each
+ * turn has a fixed cost; live views show samples this late). Ctrl-C and the duration's end do not wait for it.
+ */
+const DRAIN_SAMPLES = 50;
+const MIN_DRAIN_MS = 100;
+const MAX_DRAIN_MS = 500;
 
 export class Sampler {
   readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
@@ -87,6 +94,8 @@ export class Sampler {
   private readonly targets: TargetSet;
   private readonly threadNames = new Map<number, Map<number, string>>();
   private readonly namesReadAt = new Map<number, number>();
+  /** By pid: threads that had no name even after a refresh made for them. */
+  private readonly unnamedThreads = new Map<number, Set<number>>();
   private readonly sourceFiles = new SourceFileTally();
   private readonly threadStates = new ThreadStatReader();
   private readonly rawFrames = new RawFrameCache();
@@ -168,8 +177,10 @@ export class Sampler {
     let lastProgress = start;
     let reason: StopReason | undefined = 'aborted';
     try {
+      const drainMs = Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, (DRAIN_SAMPLES * 1000) / this.options.rateHz));
       while (!signal.aborted) {
-        await new Promise((resolve) => setTimeout(resolve, DRAIN_EVERY_MS));
+        const untilEnd = (this.options.durationMs ?? Infinity) - (this.clock.now() - start);
+        await waitOrAbort(Math.max(0, Math.min(drainMs, untilEnd)), signal);
         const now = this.clock.now();
         this.elapsedMs = now - start;
         const durationMs = this.options.durationMs;
@@ -208,12 +219,12 @@ export class Sampler {
   }
 
   /**
-   * Refreshes the targets and gives the loop the processes followed since, taking back those that left; false
-   * when one cannot be sampled by the loop.
+   * Gives the loop the processes followed since the last call and takes back those that left; false when one cannot
+   * be sampled by the loop.
    */
   private followTargets(loop: NativeLoop, followed: Set<number>): boolean {
-    for (const [pid, python] of this.targets.processes) if (python.hasExecd()) this.targets.drop(pid, 'exited');
-    this.targets.refresh();
+    // The loop itself reports processes that exit or exec; only new descendants are looked for here.
+    if (this.options.subprocesses) this.targets.refresh();
     this.forkedThreadIds.sweep();
     this.rawFrames.sweep();
     for (const pid of followed) {
@@ -432,12 +443,22 @@ export class Sampler {
     for (const python of this.targets.processes.values()) this.refreshNamesOf(python);
   }
 
+  /**
+   * A thread's name; a thread not named yet makes its process's names be read again, once: one that has none even
+   * then (a program that never imports threading) waits for the periodic refresh.
+   */
   private threadNameOf(python: PythonProcess, threadId: number): string | undefined {
     const name = this.threadNames.get(python.pid)?.get(threadId);
     if (name !== undefined || !this.options.readThreadNames) return name;
+    let unnamed = this.unnamedThreads.get(python.pid);
+    if (unnamed?.has(threadId)) return undefined;
     if (this.clock.now() - (this.namesReadAt.get(python.pid) ?? -Infinity) < REFRESH_UNNAMED_AFTER_MS) return undefined;
     this.refreshNamesOf(python);
-    return this.threadNames.get(python.pid)?.get(threadId);
+    const named = this.threadNames.get(python.pid)?.get(threadId);
+    if (named !== undefined) return named;
+    if (!unnamed || unnamed.size >= MAX_UNNAMED_THREADS) this.unnamedThreads.set(python.pid, (unnamed = new Set()));
+    unnamed.add(threadId);
+    return undefined;
   }
 
   private refreshNamesOf(python: PythonProcess): void {
@@ -454,4 +475,17 @@ export class Sampler {
     const dropped = this.stats.dropped;
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
