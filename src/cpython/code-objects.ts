@@ -72,10 +72,21 @@ export class CodeReader {
 
   /** The code object at `address`, from the cache when known (see `check`); throws InvalidDataError if not one. */
   read(address: number): CodeInfo {
-    const cached = this.cache.get(address);
-    if (cached) return cached.info;
-    const header = this.readHeader(address);
-    const info = this.decode(address, header);
+    return this.cache.get(address)?.info ?? this.decodeFrom(address, this.reader);
+  }
+
+  /** The cached code object at `address`, if any (not checked). */
+  cached(address: number): CodeInfo | undefined {
+    return this.cache.get(address)?.info;
+  }
+
+  /**
+   * The code object at `address` decoded from `memory` (e.g. copied along with a sample, while it surely existed),
+   * and cached in place of whatever was.
+   */
+  decodeFrom(address: number, memory: MemoryReader): CodeInfo {
+    const header = this.readHeader(address, memory);
+    const info = this.decode(address, header, memory);
     if (this.cache.size >= this.options.maxEntries) this.cache.clear();
     const fingerprint = Array.from({ length: FINGERPRINT_FIELDS }, (_, i) => this.fingerprintField(header, i));
     this.cache.set(address, { info, fingerprint, checkedAtTick: this.tick, lines: new Map() });
@@ -164,9 +175,9 @@ export class CodeReader {
     return line < 0 ? info.firstLine : line;
   }
 
-  private readHeader(address: number): Buffer {
+  private readHeader(address: number, memory: MemoryReader = this.reader): Buffer {
     if (!isPlausiblePointer(address)) throw new InvalidDataError('bad code pointer');
-    const header = this.reader.read(address, this.layout.codeObject.size + 8);
+    const header = memory.read(address, this.layout.codeObject.size + 8);
     const type = u64(header, this.layout.pyObject.obType);
     if (!this.isCodeType(type)) throw new InvalidDataError('not a code object');
     if (!isLive(header, address)) throw new InvalidDataError('a freed code object');
@@ -210,17 +221,17 @@ export class CodeReader {
     return known;
   }
 
-  private decode(address: number, header: Buffer): CodeInfo {
+  private decode(address: number, header: Buffer, memory: MemoryReader): CodeInfo {
     const c = this.layout.codeObject;
-    const name = readUnicode(this.reader, this.layout, u64(header, c.name));
-    const qualname = c.qualname !== undefined ? readUnicode(this.reader, this.layout, u64(header, c.qualname)) : name;
-    const lineTable = readBytes(this.reader, this.layout, u64(header, c.linetable));
+    const name = readUnicode(memory, this.layout, u64(header, c.name));
+    const qualname = c.qualname !== undefined ? readUnicode(memory, this.layout, u64(header, c.qualname)) : name;
+    const lineTable = readBytes(memory, this.layout, u64(header, c.linetable));
     const codeStart = c.coCodeAdaptive !== undefined ? address + c.coCodeAdaptive : 0;
     return {
       address,
       name,
       qualname,
-      filename: readUnicode(this.reader, this.layout, u64(header, c.filename)),
+      filename: readUnicode(memory, this.layout, u64(header, c.filename)),
       firstLine: i32(header, c.firstlineno),
       lineTable,
       codeStart,

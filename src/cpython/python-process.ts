@@ -4,6 +4,7 @@
 import { HotpathError, InvalidDataError, MemoryReadError } from '../errors/index.js';
 import {
   PageCacheReader,
+  type CapturedMemory,
   openMemoryReader,
   processExists,
   readMaps,
@@ -54,6 +55,11 @@ export interface WalkedStack extends Omit<ThreadStack, 'frames'> {
   /** The code object headers of the frames new on the stack (codeHeaderSize bytes each, in frame order), from `headersAt`. */
   bytes: Buffer;
   headersAt: number;
+  /**
+   * For code objects the walker had not sent before: their headers, names and line tables as copied with the
+   * sample, decoded from here rather than from the target, which may have freed them since.
+   */
+  captured?: CapturedMemory;
 }
 
 export interface AttachOptions {
@@ -349,7 +355,7 @@ export class PythonProcess {
     for (let i = 0; i < walk.depth; i++) {
       const at = walk.first + i * WALKED_FRAME_WORDS;
       if (walk.words[at + 3]! < WALKED_HEADER_FOLLOWS) continue;
-      all = this.isWalkedCode(walk.words[at + 1]!, walk.bytes, headerAt) && all;
+      all = this.isWalkedCode(walk.words[at + 1]!, walk.bytes, headerAt, walk.captured) && all;
       headerAt += this.codeHeaderSize;
     }
     return all;
@@ -402,13 +408,19 @@ export class PythonProcess {
     remembered.decoded = decoded;
   }
 
-  /** Whether the code object at `address` (read now if not cached) is the one whose header (at `at`) a walk saw. */
-  private isWalkedCode(address: number, bytes: Buffer, at: number): boolean {
+  /**
+   * Whether the code object at `address` is the one whose header (at `at`) a walk saw: the cached one, else the one
+   * decoded from what the walk copied, else the one read now.
+   */
+  private isWalkedCode(address: number, bytes: Buffer, at: number, captured: CapturedMemory | undefined): boolean {
     if (address === 0) return true;
     try {
-      if (this.codes.matchesHeader(this.codes.read(address), bytes, at)) return true;
+      const cached = this.codes.cached(address);
+      if (cached && this.codes.matchesHeader(cached, bytes, at)) return true;
       this.codes.invalidate(address);
-      return this.codes.matchesHeader(this.codes.read(address), bytes, at);
+      const copied = captured?.holds(address, this.layout.codeObject.size + 8);
+      const info = copied ? this.codes.decodeFrom(address, captured!) : this.codes.read(address);
+      return this.codes.matchesHeader(info, bytes, at);
     } catch (err) {
       if (!isTornRead(err)) throw err;
       this.codes.invalidate(address);

@@ -2,6 +2,7 @@
 export * from './bytes.js';
 export * from './memory-reader.js';
 export * from './page-cache-reader.js';
+export * from './captured-memory.js';
 export * from './vm-reader.js';
 export * from './maps.js';
 export * from './process.js';

@@ -4,11 +4,12 @@
 // stays here, with the caches the rest of hotpath shares.
 
 import { createRequire } from 'node:module';
-import { WALKED_FRAME_WORDS, type PythonProcess, type WalkedStack } from '../cpython/index.js';
+import { WALKED_FRAME_WORDS, WALKED_HEADER_FOLLOWS, type PythonProcess, type WalkedStack } from '../cpython/index.js';
+import { CapturedMemory } from '../proc/index.js';
 import { procThreadFacts } from './forked-thread-ids.js';
 
 interface StackSamplerBinding {
-  create(rateHz: number, includeIdle: number, gilMode: number, durationMs: number): object;
+  create(rateHz: number, includeIdle: number, gilMode: number, durationMs: number, onNewCode?: () => void): object;
   addProcess(handle: object, config: Float64Array): void;
   removeProcess(handle: object, pid: number): void;
   start(handle: object): void;
@@ -47,6 +48,19 @@ const CONFIG_FIELDS = [
   'codeHeaderSize',
   'parentPid',
   'sharesPidNamespace',
+  'codeFilename',
+  'codeName',
+  'codeQualname',
+  'codeLinetable',
+  'strLength',
+  'strState',
+  'strAsciiSize',
+  'strCompactSize',
+  'strKindShift',
+  'strCompactBit',
+  'strAsciiBit',
+  'bytesSize',
+  'bytesData',
 ] as const;
 type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -73,6 +87,11 @@ export interface NativeLoopOptions {
   rateHz: number;
   /** The loop stops by itself this long after it starts; undefined = when stopped. */
   durationMs?: number;
+  /**
+   * Called when samples carry a code object the loop had not sent before, at most once per drain: draining soon
+   * decodes it while it surely exists (compiled and freed in a loop, or in a child about to exit).
+   */
+  onNewCode?: () => void;
   includeIdle: boolean;
   gil: GilMode;
 }
@@ -128,8 +147,8 @@ export class NativeLoop {
   static create(options: NativeLoopOptions): NativeLoop | undefined {
     const binding = loadBinding();
     if (!binding) return undefined;
-    const { rateHz, includeIdle, gil, durationMs } = options;
-    const handle = binding.create(rateHz, includeIdle ? 1 : 0, GIL_MODES[gil], durationMs ?? 0);
+    const { rateHz, includeIdle, gil, durationMs, onNewCode } = options;
+    const handle = binding.create(rateHz, includeIdle ? 1 : 0, GIL_MODES[gil], durationMs ?? 0, onNewCode);
     return new NativeLoop(binding, handle);
   }
 
@@ -197,6 +216,7 @@ export class NativeLoop {
     const headerBytes = words[at + 9]!;
     const first = at + SAMPLE_WORDS;
     const headersAt = (first + depth * WALKED_FRAME_WORDS) * 8;
+    const { captured, next } = this.decodeCaptures(bytes, words, (headersAt + headerBytes) / 8);
     const tid = words[at + 3]!;
     into.push({
       time: words[at + 1]!,
@@ -214,10 +234,56 @@ export class NativeLoop {
         depth,
         bytes,
         headersAt,
+        captured,
       },
     });
-    return (headersAt + headerBytes) / 8;
+    if (captured) addHeaders(captured, words, first, depth, bytes, headersAt, headerBytes);
+    return next;
   }
+
+  /** The copies of memory a sample carries (at word `at`: a count, then address, length and bytes each). */
+  private decodeCaptures(
+    bytes: Buffer,
+    words: Float64Array,
+    at: number,
+  ): { captured: CapturedMemory | undefined; next: number } {
+    const count = words[at]!;
+    let next = at + 1;
+    if (count === 0) return { captured: undefined, next };
+    const captured = new CapturedMemory();
+    for (let i = 0; i < count; i++) {
+      const length = words[next + 1]!;
+      captured.add(words[next]!, bytes.subarray((next + 2) * 8, (next + 2) * 8 + length));
+      next += 2 + Math.ceil(length / 8);
+    }
+    return { captured, next };
+  }
+}
+
+/** The code headers of a sample's new frames, in frame order, added to what it captured. */
+function addHeaders(
+  captured: CapturedMemory,
+  words: Float64Array,
+  first: number,
+  depth: number,
+  bytes: Buffer,
+  headersAt: number,
+  headerBytes: number,
+): void {
+  const headerSize = headerBytes / Math.max(1, countHeaders(words, first, depth));
+  let at = headersAt;
+  for (let i = 0; i < depth; i++) {
+    const frame = first + i * WALKED_FRAME_WORDS;
+    if (words[frame + 3]! < WALKED_HEADER_FOLLOWS) continue;
+    captured.add(words[frame + 1]!, bytes.subarray(at, at + headerSize));
+    at += headerSize;
+  }
+}
+
+function countHeaders(words: Float64Array, first: number, depth: number): number {
+  let count = 0;
+  for (let i = 0; i < depth; i++) if (words[first + i * WALKED_FRAME_WORDS + 3]! >= WALKED_HEADER_FOLLOWS) count++;
+  return count;
 }
 
 /** The numbers stack-sampler.c walks `python` with; -1 for what the version does not have. */
@@ -260,6 +326,19 @@ function configOf(python: PythonProcess): Float64Array {
     codeHeaderSize: python.codeHeaderSize,
     parentPid: procThreadFacts.parentPid(python.pid) ?? -1,
     sharesPidNamespace: procThreadFacts.sharesPidNamespace(python.pid) ? 1 : 0,
+    codeFilename: l.codeObject.filename,
+    codeName: l.codeObject.name,
+    codeQualname: l.codeObject.qualname ?? -1,
+    codeLinetable: l.codeObject.linetable,
+    strLength: l.unicodeObject.length,
+    strState: l.unicodeObject.state,
+    strAsciiSize: l.unicodeObject.asciiobjectSize,
+    strCompactSize: l.unicodeObject.compactobjectSize,
+    strKindShift: l.unicodeObject.kindShift,
+    strCompactBit: l.unicodeObject.compactBit,
+    strAsciiBit: l.unicodeObject.asciiBit,
+    bytesSize: l.bytesObject.obSize,
+    bytesData: l.bytesObject.obSval,
   };
   return Float64Array.from(CONFIG_FIELDS, (field) => values[field]);
 }

@@ -106,6 +106,8 @@ export class Sampler {
   usedNativeLoop = false;
   /** System calls of the native loop that read target memory. */
   nativeMemoryReads = 0;
+  /** Ends the native loop's wait for its next drain early (a new code object is to be decoded while it exists). */
+  private drainNow: (() => void) | undefined;
   startWallTime = 0;
   elapsedMs = 0;
 
@@ -158,7 +160,14 @@ export class Sampler {
     if (o.clock || o.onMemoryUsage || (o.labelRequest && !o.mayHoldRequest)) return undefined;
     if (![...this.targets.processes.values()].every((python) => NativeLoop.canSample(python))) return undefined;
     const gil = o.gilOnly ? 'only' : o.markGil ? 'flag' : 'ignore';
-    return NativeLoop.create({ rateHz: o.rateHz, includeIdle: o.includeIdle, gil, durationMs: o.durationMs });
+    const onNewCode = (): void => this.drainNow?.();
+    return NativeLoop.create({
+      rateHz: o.rateHz,
+      includeIdle: o.includeIdle,
+      gil,
+      durationMs: o.durationMs,
+      onNewCode,
+    });
   }
 
   /**
@@ -177,10 +186,10 @@ export class Sampler {
     let lastProgress = start;
     let reason: StopReason | undefined = 'aborted';
     try {
-      const drainMs = Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, (DRAIN_SAMPLES * 1000) / this.options.rateHz));
+      const drainMs = this.drainEveryMs();
       while (!signal.aborted) {
         const untilEnd = (this.options.durationMs ?? Infinity) - (this.clock.now() - start);
-        await waitOrAbort(Math.max(0, Math.min(drainMs, untilEnd)), signal);
+        await this.waitForDrain(Math.max(0, Math.min(drainMs, untilEnd)), signal);
         const now = this.clock.now();
         this.elapsedMs = now - start;
         const durationMs = this.options.durationMs;
@@ -216,6 +225,30 @@ export class Sampler {
     } finally {
       loop.stop();
     }
+  }
+
+  /** Resolves after `ms`, at once when `signal` aborts, or when drainNow is called. */
+  private waitForDrain(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.drainNow = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.drainNow = done;
+    });
+  }
+
+  /**
+   * About every DRAIN_SAMPLES samples; with subprocesses, as often as allowed: a child that exits before its stacks
+   * are decoded takes with it the names of functions not decoded yet.
+   */
+  private drainEveryMs(): number {
+    if (this.options.subprocesses) return MIN_DRAIN_MS;
+    return Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, (DRAIN_SAMPLES * 1000) / this.options.rateHz));
   }
 
   /**
@@ -255,10 +288,6 @@ export class Sampler {
     this.nativeMemoryReads = drained.memoryReads;
     this.stats.attempted = counted.attempted + drained.attempted;
     this.stats.taken = counted.taken + drained.taken;
-    for (const drop of drained.drops) {
-      this.countDropped(drop.reason);
-      if (drop.reason === 'target-exited') this.targets.drop(drop.pid, 'exited');
-    }
     for (const python of this.targets.processes.values()) python.beginWalkedStacks();
     let mayHoldRequest = false;
     for (const record of drained.stacks) {
@@ -276,6 +305,11 @@ export class Sampler {
       const flags =
         (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
       this.emitStack(python, stack, record.tid || stack.threadId, time, flags, undefined);
+    }
+    // After the stacks: a process that exited is left once its last samples are in.
+    for (const drop of drained.drops) {
+      this.countDropped(drop.reason);
+      if (drop.reason === 'target-exited') this.targets.drop(drop.pid, 'exited');
     }
     return mayHoldRequest;
   }
@@ -475,17 +509,4 @@ export class Sampler {
     const dropped = this.stats.dropped;
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

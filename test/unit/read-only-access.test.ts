@@ -68,7 +68,8 @@ const NATIVE_SOURCES: Record<string, readonly string[]> = {
     ...['pthread_create', 'pthread_join', 'pthread_mutex_init', 'pthread_mutex_lock', 'pthread_mutex_unlock'],
     ...['pthread_mutex_destroy', 'pthread_cond_init', 'pthread_cond_signal', 'pthread_cond_timedwait'],
     ...['pthread_cond_destroy', 'pthread_condattr_init', 'pthread_condattr_setclock', 'pthread_condattr_destroy'],
-    ...['malloc', 'calloc', 'realloc', 'free', 'memcpy', 'memset', 'memrchr', 'snprintf', 'strtoll'],
+    ...['malloc', 'calloc', 'realloc', 'free', 'memcpy', 'memset', 'memrchr', 'memcmp', 'snprintf', 'strtoll'],
+    ...['atomic_exchange', 'atomic_store'],
   ],
 };
 const NATIVE_LOADERS = ['proc/vm-reader.ts', 'sampler/native-loop.ts'];

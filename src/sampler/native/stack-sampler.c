@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,9 @@ enum {
   CFG_TSTATE_NATIVE_THREAD_ID, CFG_PTHREAD_TID_OFFSET, CFG_FRAME_SIZE, CFG_FRAME_PREVIOUS, CFG_FRAME_EXECUTABLE,
   CFG_FRAME_INSTR, CFG_FRAME_OWNER, CFG_FRAME_OWNER_C_STACK, CFG_EXECUTABLE_TAG_MASK, CFG_INSTR_IS_POINTER,
   CFG_GIL_KIND, CFG_GILSTATE_TSTATE_CURRENT, CFG_INTERP_CEVAL_GIL, CFG_GIL_LOCKED, CFG_GIL_LAST_HOLDER,
-  CFG_CODE_HEADER_SIZE, CFG_PARENT_PID, CFG_SHARES_PID_NAMESPACE, CFG_COUNT
+  CFG_CODE_HEADER_SIZE, CFG_PARENT_PID, CFG_SHARES_PID_NAMESPACE, CFG_CODE_FILENAME, CFG_CODE_NAME,
+  CFG_CODE_QUALNAME, CFG_CODE_LINETABLE, CFG_STR_LENGTH, CFG_STR_STATE, CFG_STR_ASCII_SIZE, CFG_STR_COMPACT_SIZE,
+  CFG_STR_KIND_SHIFT, CFG_STR_COMPACT_BIT, CFG_STR_ASCII_BIT, CFG_BYTES_SIZE, CFG_BYTES_DATA, CFG_COUNT
 };
 enum { GIL_NONE, GIL_RUNTIME_TSTATE_CURRENT, GIL_INTERPRETER };
 
@@ -46,6 +49,8 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 #define MAX_INTERPRETERS 256
 #define MAX_DEPTH 4096
 #define MAX_CODE_HEADER 512
+/* The largest name or line table copied along with a code object seen for the first time. */
+#define MAX_CAPTURED_OBJECT 65536
 #define WALK_RETRIES 2
 #define SLOW_WALK_NS 2000000L
 #define STARVED_AFTER_NS 25000000L
@@ -54,6 +59,8 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 #define CATCH_UP_NS 20000000L
 #define MAX_BUFFER (64u << 20)
 #define MAX_USER_ADDRESS 0x800000000000ULL
+/* Code objects remembered per process as already sent; the set is emptied when it is this full. */
+#define SEEN_CODES 8192
 /* How often, at most, /proc/PID/mem confirms that the pid still runs the program attached to. */
 #define EXEC_CHECK_NS 200000000L
 
@@ -86,6 +93,8 @@ typedef struct {
   int depth, capacity;
   frame_id_t *frames;
   int64_t seen_at;
+  /* The header of the innermost frame's code object as last sent (its reference count aside, it never changes). */
+  uint8_t innermost_header[MAX_CODE_HEADER];
 } last_stack_t;
 
 typedef struct {
@@ -122,6 +131,13 @@ typedef struct target {
   int file_count, file_capacity;
   last_stack_t *stacks;
   int stack_count, stack_capacity;
+  /*
+   * Code objects this process's samples have carried, by address (open addressing, 0 = empty) with a hash of their
+   * header: a code object freed and replaced by another at the same address is seen for the first time again.
+   */
+  uint64_t seen_codes[SEEN_CODES];
+  uint64_t seen_headers[SEEN_CODES];
+  int seen_count;
 } target_t;
 
 typedef struct {
@@ -144,6 +160,15 @@ typedef struct {
   frame_id_t walk[MAX_DEPTH];
   double walk_records[MAX_DEPTH * 4];
   struct iovec local[MAX_PAGES + MAX_THREADS], remote[MAX_PAGES + MAX_THREADS];
+  /*
+   * Called (on the JavaScript thread) when a sample carries a code object not seen before: decoded at once, while
+   * it surely exists (code compiled and freed in a loop, a child process about to exit). One call until drained.
+   */
+  napi_threadsafe_function on_new_code;
+  atomic_int new_code_signalled;
+  int new_code_this_tick;
+  /* Which frames of the walk run a code object the process's samples never carried: its names are copied too. */
+  uint8_t first_sight[MAX_DEPTH];
 } sampler_t;
 
 static int64_t now_ns(void) {
@@ -523,25 +548,67 @@ static last_stack_t *last_stack_of(target_t *t, uint64_t tstate, int64_t now) {
     t->stack_capacity = capacity;
   }
   last_stack_t *stack = &t->stacks[t->stack_count++];
-  *stack = (last_stack_t){tstate, 0, 0, NULL, now};
+  memset(stack, 0, sizeof *stack);
+  stack->tstate = tstate;
+  stack->seen_at = now;
   return stack;
 }
 
 /*
  * How many frames, counted from the innermost, are new since the thread's last stack: from the outermost in, a
  * frame at the same address running the same code went on running and kept its code object alive. The
- * innermost frame always counts as new: that is where a function compiled, run and freed in a loop shows.
+ * innermost frame counts as new unless its code object's header is byte for byte the one last sent: a function
+ * compiled, run and freed in a loop may come back at the same address, but not with the same names and table.
  */
-static int new_frames(sampler_t *s, last_stack_t *last, int depth) {
+static int new_frames(sampler_t *s, target_t *t, last_stack_t *last, int depth) {
   int same = 0;
   while (last && same < depth - 1 && same < last->depth &&
          last->frames[last->depth - 1 - same].frame == s->walk[depth - 1 - same].frame &&
          last->frames[last->depth - 1 - same].code == s->walk[depth - 1 - same].code)
     same++;
-  return depth - same;
+  if (same < depth - 1 || !last || last->depth != depth || last->frames[0].frame != s->walk[0].frame ||
+      last->frames[0].code != s->walk[0].code)
+    return depth - same;
+  size_t header = (size_t)t->cfg[CFG_CODE_HEADER_SIZE];
+  uint8_t now[MAX_CODE_HEADER];
+  if (read_mem(t, s->walk[0].code, now, header)) return 1;
+  return memcmp(now + 8, last->innermost_header + 8, header - 8) == 0 ? 0 : 1;
 }
 
-static void remember_stack(sampler_t *s, last_stack_t *last, int depth) {
+/* FNV-1a of a code object's header past its reference count (which changes with every call). */
+static uint64_t header_hash(target_t *t, uint64_t code) {
+  uint8_t header[MAX_CODE_HEADER];
+  size_t size = (size_t)t->cfg[CFG_CODE_HEADER_SIZE];
+  if (read_mem(t, code, header, size)) return 0;
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (size_t i = 8; i < size; i++) hash = (hash ^ header[i]) * 0x100000001b3ULL;
+  return hash;
+}
+
+/* Adds `code` (as its header is now) to the process's seen set; 1 when it was not in it. */
+static int first_sight(target_t *t, uint64_t code) {
+  if (t->seen_count >= SEEN_CODES * 3 / 4) {
+    memset(t->seen_codes, 0, sizeof t->seen_codes);
+    t->seen_count = 0;
+  }
+  uint64_t hash = header_hash(t, code);
+  /* Fibonacci hashing to 13 bits: SEEN_CODES slots. */
+  for (uint64_t i = (code >> 4) * 0x9E3779B97F4A7C15ULL >> 51;; i = (i + 1) % SEEN_CODES) {
+    if (t->seen_codes[i] == code) {
+      if (t->seen_headers[i] == hash) return 0;
+      t->seen_headers[i] = hash;
+      return 1;
+    }
+    if (t->seen_codes[i] == 0) {
+      t->seen_codes[i] = code;
+      t->seen_headers[i] = hash;
+      t->seen_count++;
+      return 1;
+    }
+  }
+}
+
+static void remember_stack(sampler_t *s, target_t *t, last_stack_t *last, int depth) {
   if (!last) return;
   if (depth > last->capacity) {
     frame_id_t *frames = realloc(last->frames, sizeof(frame_id_t) * depth);
@@ -554,6 +621,7 @@ static void remember_stack(sampler_t *s, last_stack_t *last, int depth) {
   }
   memcpy(last->frames, s->walk, sizeof(frame_id_t) * depth);
   last->depth = depth;
+  if (read_mem(t, s->walk[0].code, last->innermost_header, (size_t)t->cfg[CFG_CODE_HEADER_SIZE])) last->depth = 0;
 }
 
 /*
@@ -576,11 +644,72 @@ static void plan_closing(target_t *t, uint64_t address) {
   if (t->planned_count < MAX_THREADS) t->planned_at[t->planned_count++] = address;
 }
 
+/* Bytes of the str (or bytes object) at `address` up to its last data byte; 0 when it does not look like one. */
+static size_t object_size(target_t *t, uint64_t address, int is_bytes) {
+  int64_t size;
+  if (is_bytes) {
+    if (read_mem(t, address + cfg_int(t, CFG_BYTES_SIZE), &size, 8) || size < 0 || size > MAX_CAPTURED_OBJECT) return 0;
+    return (size_t)cfg_int(t, CFG_BYTES_DATA) + (size_t)size + 1;
+  }
+  uint32_t state;
+  if (read_mem(t, address + cfg_int(t, CFG_STR_LENGTH), &size, 8) ||
+      read_mem(t, address + cfg_int(t, CFG_STR_STATE), &state, 4) || size < 0 || size > MAX_CAPTURED_OBJECT)
+    return 0;
+  unsigned kind = (state >> cfg_int(t, CFG_STR_KIND_SHIFT)) & 7;
+  int ascii = (state >> cfg_int(t, CFG_STR_ASCII_BIT)) & 1;
+  if (!((state >> cfg_int(t, CFG_STR_COMPACT_BIT)) & 1) || (kind != 1 && kind != 2 && kind != 4)) return 0;
+  size_t data = (size_t)cfg_int(t, ascii ? CFG_STR_ASCII_SIZE : CFG_STR_COMPACT_SIZE);
+  size_t end = data + ((size_t)size + 1) * kind;
+  /* Whatever reads it reads a compact header's worth first. */
+  size_t least = (size_t)cfg_int(t, CFG_STR_COMPACT_SIZE);
+  return end > least ? end : least;
+}
+
+/* Appends a copy of `length` bytes at `address` as (address, length, bytes padded to 8); 0 when out of room. */
+static int emit_capture(sampler_t *s, target_t *t, uint64_t address, size_t length) {
+  size_t padded = (length + 7) & ~(size_t)7;
+  if (!reserve(s, 16 + padded)) return 0;
+  uint8_t *at = s->out + s->out_length + 16;
+  memset(at, 0, padded);
+  if (read_mem(t, address, at, length)) return 1;
+  put(s, (double)address);
+  put(s, (double)length);
+  s->out_length += padded;
+  return 1;
+}
+
+/*
+ * After the headers: for each code object seen for the first time, its file name, names and line table, so that
+ * JavaScript decodes it as it was even if it is freed before the record is drained (count, then the copies).
+ */
+static int emit_captures(sampler_t *s, target_t *t, int fresh) {
+  static const int fields[] = {CFG_CODE_FILENAME, CFG_CODE_NAME, CFG_CODE_QUALNAME, CFG_CODE_LINETABLE};
+  if (!reserve(s, 8)) return 0;
+  size_t count_at = s->out_length;
+  put(s, 0);
+  double count = 0;
+  for (int i = 0; i < fresh; i++) {
+    if (!s->first_sight[i]) continue;
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+      int offset = cfg_int(t, fields[f]);
+      uint64_t object;
+      if (offset < 0 || read_u64(t, s->walk[i].code + offset, &object) || !plausible(object)) continue;
+      size_t size = object_size(t, object, fields[f] == CFG_CODE_LINETABLE);
+      size_t before = s->out_length;
+      if (size && !emit_capture(s, t, object, size)) return 0;
+      if (s->out_length != before) count++;
+    }
+  }
+  memcpy(s->out + count_at, &count, 8);
+  return 1;
+}
+
 /* Appends a sample: its thread, its frames, then the headers of the code objects of the frames new on the stack. */
 static int emit_sample(sampler_t *s, target_t *t, const thread_t *thread, int tid, double time_ms, int flags,
                        int depth, int fresh) {
   size_t header = (size_t)t->cfg[CFG_CODE_HEADER_SIZE];
   size_t bytes = 8 * 10 + (size_t)depth * 32 + (size_t)fresh * header;
+  size_t start = s->out_length;
   if (!reserve(s, bytes)) return 0;
   put(s, RECORD_SAMPLE);
   put(s, time_ms);
@@ -604,7 +733,9 @@ static int emit_sample(sampler_t *s, target_t *t, const thread_t *thread, int ti
     if (read_mem(t, s->walk[i].code, at, header)) memset(at, 0, header);
     s->out_length += header;
   }
-  return 1;
+  if (emit_captures(s, t, fresh)) return 1;
+  s->out_length = start; /* no half record */
+  return 0;
 }
 
 /* Reads one thread's stack (retrying a torn one) and appends it; -1 when the process cannot be read. */
@@ -629,12 +760,16 @@ static int sample_thread(sampler_t *s, target_t *t, thread_t *thread, int tid, d
   plan_closing(t, thread->frame_pointer_at);
   if (depth == 0) return 1;
   last_stack_t *last = last_stack_of(t, thread->address, now);
-  int fresh = new_frames(s, last, depth);
+  int fresh = new_frames(s, t, last, depth);
+  for (int i = 0; i < fresh; i++) {
+    s->first_sight[i] = (uint8_t)first_sight(t, s->walk[i].code);
+    s->new_code_this_tick |= s->first_sight[i];
+  }
   if (!emit_sample(s, t, thread, tid, time_ms, flags, depth, fresh)) {
     emit_drop(s, time_ms, t->pid, DROP_BUFFER_FULL);
     return 1;
   }
-  remember_stack(s, last, depth);
+  remember_stack(s, t, last, depth);
   return 1;
 }
 
@@ -731,8 +866,11 @@ static void sample_target(sampler_t *s, target_t *t, double time_ms, int64_t now
 static void tick(sampler_t *s, double time_ms) {
   int64_t now = now_ns();
   s->ticks++;
+  s->new_code_this_tick = 0;
   for (target_t *t = s->targets; t; t = t->next)
     if (!t->dead) sample_target(s, t, time_ms, now);
+  if (s->new_code_this_tick && s->on_new_code && !atomic_exchange(&s->new_code_signalled, 1))
+    napi_call_threadsafe_function(s->on_new_code, NULL, napi_tsfn_nonblocking);
 }
 
 /* ---- the loop ---- */
@@ -808,6 +946,7 @@ static void finalize(napi_env env, void *data, void *hint) {
     free_target(s->targets);
     s->targets = next;
   }
+  if (s->on_new_code) napi_release_threadsafe_function(s->on_new_code, napi_tsfn_abort);
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->wake);
   free(s->out);
@@ -820,13 +959,16 @@ static sampler_t *unwrap(napi_env env, napi_value value) {
   return data;
 }
 
-/* create(rateHz, includeIdle, gilMode, durationMs) -> handle; durationMs 0 samples until stopped */
+/*
+ * create(rateHz, includeIdle, gilMode, durationMs, onNewCode?) -> handle; durationMs 0 samples until stopped;
+ * onNewCode() is called when samples carry a code object not seen before (until the next drain).
+ */
 static napi_value create(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   double rate, duration;
   int32_t idle, gil;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4 ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
       napi_get_value_double(env, argv[0], &rate) != napi_ok || !(rate > 0 && rate <= 1e6) ||
       napi_get_value_int32(env, argv[1], &idle) != napi_ok || napi_get_value_int32(env, argv[2], &gil) != napi_ok ||
       napi_get_value_double(env, argv[3], &duration) != napi_ok || !(duration >= 0))
@@ -835,6 +977,17 @@ static napi_value create(napi_env env, napi_callback_info info) {
   if (!s) return fail(env, "out of memory");
   s->rate_hz = rate;
   s->duration_ns = (int64_t)(duration * 1e6);
+  napi_valuetype callback_type = napi_undefined;
+  if (argc == 5) napi_typeof(env, argv[4], &callback_type);
+  if (callback_type == napi_function) {
+    napi_value name;
+    napi_create_string_utf8(env, "hotpath new code", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_threadsafe_function(env, argv[4], NULL, name, 0, 1, NULL, NULL, NULL, NULL, &s->on_new_code) ==
+        napi_ok)
+      napi_unref_threadsafe_function(env, s->on_new_code); /* it must not keep Node running */
+    else
+      s->on_new_code = NULL;
+  }
   s->include_idle = idle;
   s->gil_mode = gil;
   s->random = (uint64_t)now_ns() | 1;
@@ -944,6 +1097,7 @@ static napi_value drain(napi_env env, napi_callback_info info) {
   pthread_mutex_lock(&s->lock);
   napi_status status = napi_create_buffer_copy(env, s->out_length, s->out_length ? (const void *)s->out : (const void *)"", &copy, &buffer);
   s->out_length = 0;
+  atomic_store(&s->new_code_signalled, 0);
   double *counters = data;
   counters[0] = s->ticks;
   counters[1] = s->attempted;
