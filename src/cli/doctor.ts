@@ -294,16 +294,16 @@ function checkFastReader(pid?: number, maps?: MapEntry[]): Finding {
   }
 }
 
-/** Whether samples are taken by the native loop's own thread or by JavaScript (the same samples, at a higher cost). */
+/** Whether stacks are walked by the native loop or by JavaScript (the same samples, at a higher cost). */
 function checkSamplingLoop(): Finding {
   const check = 'sampling loop';
   if (NativeLoop.create({ rateHz: 1, includeIdle: false, gil: 'ignore' })) {
-    return { check, status: 'ok', detail: 'native: a thread of its own walks the stacks, JavaScript decodes them' };
+    return { check, status: 'ok', detail: 'native: stacks are walked in C and decoded by JavaScript' };
   }
   return {
     check,
     status: 'warn',
-    detail: 'the native loop is not built (or HOTPATH_NATIVE=0): JavaScript samples, at a higher cost per sample',
+    detail: 'the native loop is not built (or HOTPATH_NATIVE=0): JavaScript walks stacks, at a higher cost per sample',
     fix: 'install a C compiler (e.g. apt install gcc) and run `npm run build`',
   };
 }

@@ -308,11 +308,12 @@ export class PythonProcess {
   }
 
   /**
-   * Starts decoding a batch of stacks walked elsewhere: code objects they name that are not cached yet are read
-   * now, through a page cache emptied here.
+   * Starts decoding a batch of stacks walked elsewhere: code objects they name that are not cached yet, and what
+   * labels read from them, are read now, through page caches emptied here.
    */
   beginWalkedStacks(): void {
     this.reader.clear();
+    this.onDemandReader.clear();
     this.codes.nextTick();
     if (this.lastWalks.size > MAX_REMEMBERED_WALKS) this.lastWalks.clear();
   }

@@ -14,6 +14,8 @@ interface StackSamplerBinding {
   removeProcess(handle: object, pid: number): void;
   start(handle: object): void;
   stop(handle: object): void;
+  /** Samples every target once, on this thread (the loop's own must not run); the tick's time. */
+  tickNow(handle: object): number;
   /** The records since the last drain; `counters` receives [ticks, attempted, taken, memory reads] so far. */
   drain(handle: object, counters: Float64Array): Buffer;
 }
@@ -136,7 +138,6 @@ function loadBinding(): StackSamplerBinding | undefined {
 
 export class NativeLoop {
   private readonly counters = new Float64Array(4);
-  private running = false;
 
   private constructor(
     private readonly binding: StackSamplerBinding,
@@ -173,13 +174,19 @@ export class NativeLoop {
 
   start(): void {
     this.binding.start(this.handle);
-    this.running = true;
   }
 
+  /** Ends the loop's thread, if it runs, and its onNewCode calls; ticks on this thread may follow. */
   stop(): void {
-    if (!this.running) return;
     this.binding.stop(this.handle);
-    this.running = false;
+  }
+
+  /**
+   * Samples every process once, now, on this thread, for a caller that keeps time itself (labels must be read as
+   * samples are taken); the tick's time in ms since the loop started, or since the first tickNow.
+   */
+  tickNow(): number {
+    return this.binding.tickNow(this.handle);
   }
 
   /** Everything sampled since the last drain. */

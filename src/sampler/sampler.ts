@@ -4,7 +4,13 @@
 
 import { HotpathError } from '../errors/index.js';
 import type { PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
-import { NATIVE_FLAG_GIL, NATIVE_FLAG_IDLE, NativeLoop, type NativeDrain } from './native-loop.js';
+import {
+  NATIVE_FLAG_GIL,
+  NATIVE_FLAG_IDLE,
+  NativeLoop,
+  type NativeDrain,
+  type NativeStackRecord,
+} from './native-loop.js';
 import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type MemoryUsage, type RawSample, type SampleStats } from './sample.js';
 import { MemoryUsageReader, ThreadStatReader, readCmdline } from '../proc/index.js';
 import { SampleSchedule, systemClock, type Clock } from './clock.js';
@@ -72,6 +78,17 @@ export interface ProcessEvent {
 }
 
 export type StopReason = 'duration' | 'aborted' | 'targets-exited';
+
+/** What a recording's native loop carries from its own thread over to ticks. */
+interface NativeSession {
+  loop: NativeLoop;
+  /** The processes the loop samples. */
+  followed: Set<number>;
+  /** Where the loop's time 0 falls on the recording's clock. */
+  offset: number;
+  /** The recording's counts before the loop started. */
+  counted: { attempted: number; taken: number };
+}
 
 const REFRESH_TARGETS_EVERY_MS = 500;
 const REFRESH_NAMES_EVERY_MS = 1000;
@@ -143,7 +160,7 @@ export class Sampler {
     this.startWallTime = this.clock.wallNow();
     const native = this.nativeLoop();
     const reason =
-      (native && (await this.runNative(native, signal, start))) || (await this.runInJavaScript(signal, start));
+      (native && (await this.runNativeSession(native, signal, start))) || (await this.runInJavaScript(signal, start));
     this.elapsedMs = this.clock.now() - start;
     if (this.options.onSource) this.sourceFiles.capture().forEach((lines, file) => this.options.onSource!(file, lines));
     this.options.onProgress?.(this.progress());
@@ -151,13 +168,12 @@ export class Sampler {
   }
 
   /**
-   * The native loop, where it can take this recording: the addon is built, time is the system's, every stack can
-   * be decoded a little after it is taken (no resident-memory series tied to ticks; requests are labelled by
-   * JavaScript, see mayHoldRequest) and every process fits it.
+   * The native loop, where it can take this recording: the addon is built, time is the system's, every process fits,
+   * and not every stack must be labelled as it is taken (see mayHoldRequest).
    */
   private nativeLoop(): NativeLoop | undefined {
     const o = this.options;
-    if (o.clock || o.onMemoryUsage || (o.labelRequest && !o.mayHoldRequest)) return undefined;
+    if (o.clock || (o.labelRequest && !o.mayHoldRequest)) return undefined;
     if (![...this.targets.processes.values()].every((python) => NativeLoop.canSample(python))) return undefined;
     const gil = o.gilOnly ? 'only' : o.markGil ? 'flag' : 'ignore';
     const onNewCode = (): void => this.drainNow?.();
@@ -170,61 +186,97 @@ export class Sampler {
     });
   }
 
-  /**
-   * Samples with the native loop, taking its stacks in every DRAIN_EVERY_MS; undefined when JavaScript must go on
-   * (a stack may belong to a request, or a process the loop cannot sample was followed).
-   */
-  private async runNative(loop: NativeLoop, signal: AbortSignal, start: number): Promise<StopReason | undefined> {
+  /** Samples with the native loop; undefined when JavaScript must go on (see runNativeThread). */
+  private async runNativeSession(
+    loop: NativeLoop,
+    signal: AbortSignal,
+    start: number,
+  ): Promise<StopReason | undefined> {
     this.usedNativeLoop = true;
-    const followed = new Set(this.targets.processes.keys());
+    const session: NativeSession = {
+      loop,
+      followed: new Set(this.targets.processes.keys()),
+      offset: this.clock.now() - start,
+      counted: { attempted: this.stats.attempted, taken: this.stats.taken },
+    };
     for (const python of this.targets.processes.values()) loop.add(python);
-    const offset = this.clock.now() - start;
-    loop.start();
-    const counted = { attempted: this.stats.attempted, taken: this.stats.taken };
-    let lastRefresh = start;
-    let lastNames = -Infinity;
-    let lastProgress = start;
-    let reason: StopReason | undefined = 'aborted';
     try {
-      const drainMs = this.drainEveryMs();
-      while (!signal.aborted) {
-        const untilEnd = (this.options.durationMs ?? Infinity) - (this.clock.now() - start);
-        await this.waitForDrain(Math.max(0, Math.min(drainMs, untilEnd)), signal);
-        const now = this.clock.now();
-        this.elapsedMs = now - start;
-        const durationMs = this.options.durationMs;
-        const ended = durationMs !== undefined && this.elapsedMs >= durationMs;
-        if (ended || signal.aborted) loop.stop();
-        if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
-          this.refreshThreadNames();
-          lastNames = now;
-        }
-        let handOver = this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
-        if (ended) return 'duration';
-        if (!handOver && now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
-          handOver = !this.followTargets(loop, followed);
-          lastRefresh = now;
-        }
-        if (handOver) {
-          loop.stop();
-          this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
-          return undefined;
-        }
-        if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
-          reason = 'targets-exited';
-          break;
-        }
-        if (now - lastProgress >= PROGRESS_EVERY_MS) {
-          this.options.onProgress?.(this.progress());
-          lastProgress = now;
-        }
-      }
-      loop.stop();
-      this.takeNativeSamples(loop.drain(), offset, counted, this.options.durationMs);
-      return reason;
+      if (this.options.onMemoryUsage) return await this.runNativeTicks(session, signal, start);
+      return await this.runNativeThread(session, signal, start);
     } finally {
       loop.stop();
     }
+  }
+
+  /**
+   * The native loop samples on its own thread; its stacks are taken in every few hundred ms (drainEveryMs).
+   * Undefined when JavaScript must sample from then on: a stack may belong to a request (labels are read as samples
+   * are taken), or a process the loop cannot sample was followed.
+   */
+  private async runNativeThread(
+    session: NativeSession,
+    signal: AbortSignal,
+    start: number,
+  ): Promise<StopReason | undefined> {
+    const { loop, followed, offset, counted } = session;
+    const durationMs = this.options.durationMs;
+    const drainMs = this.drainEveryMs();
+    loop.start();
+    let lastRefresh = start;
+    let lastNames = -Infinity;
+    let lastProgress = start;
+    while (!signal.aborted) {
+      await this.waitForDrain(Math.max(0, Math.min(drainMs, (durationMs ?? Infinity) - this.elapsedMs)), signal);
+      const now = this.clock.now();
+      this.elapsedMs = now - start;
+      const ended = durationMs !== undefined && this.elapsedMs >= durationMs;
+      if (ended || signal.aborted) loop.stop();
+      if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
+        this.refreshThreadNames();
+        lastNames = now;
+      }
+      const mayHoldRequest = this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+      if (ended) return 'duration';
+      const refreshDue = now - lastRefresh >= REFRESH_TARGETS_EVERY_MS;
+      if (refreshDue) lastRefresh = now;
+      if (mayHoldRequest || (refreshDue && !this.followTargets(loop, followed))) {
+        loop.stop();
+        this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+        return undefined;
+      }
+      if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
+        loop.stop();
+        this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+        return 'targets-exited';
+      }
+      if (now - lastProgress >= PROGRESS_EVERY_MS) {
+        this.options.onProgress?.(this.progress());
+        lastProgress = now;
+      }
+    }
+    loop.stop();
+    this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+    return 'aborted';
+  }
+
+  /**
+   * With --memory (its series has a reading per tick): tick by tick on the JavaScript clock, each tick's stacks
+   * walked by the native loop on this thread. Undefined when JavaScript must sample from then on (as above).
+   */
+  private runNativeTicks(session: NativeSession, signal: AbortSignal, start: number): Promise<StopReason | undefined> {
+    const { loop, followed, offset, counted } = session;
+    return this.runOnClock(signal, start, {
+      refresh: () => {
+        this.memoryUsage?.sweep();
+        return this.followTargets(loop, followed);
+      },
+      tick: () => {
+        const time = offset + loop.tickNow();
+        const memory = this.memoryUsage;
+        const afterProcess = memory && ((pid: number): void => this.emitMemoryUsage(memory, pid, time));
+        return !this.takeNativeSamples(loop.drain(), offset, counted, undefined, afterProcess);
+      },
+    });
   }
 
   /** Resolves after `ms`, at once when `signal` aborts, or when drainNow is called. */
@@ -276,13 +328,16 @@ export class Sampler {
 
   /**
    * Emits the samples of a drain, in the order taken (none at or past the duration); true when one may belong to a
-   * request: JavaScript samples from then on, and those stacks, which can no longer be labelled, are dropped.
+   * request: those stacks, which can no longer be labelled, are dropped, and the caller hands over to JavaScript.
+   * `afterProcess` is called for every process once its samples of the drain are in (a tick's: the native loop
+   * samples processes one after another).
    */
   private takeNativeSamples(
     drained: NativeDrain,
     offset: number,
     counted: { attempted: number; taken: number },
     durationMs: number | undefined,
+    afterProcess?: (pid: number) => void,
   ): boolean {
     this.ticks = drained.ticks;
     this.nativeMemoryReads = drained.memoryReads;
@@ -290,21 +345,15 @@ export class Sampler {
     this.stats.taken = counted.taken + drained.taken;
     for (const python of this.targets.processes.values()) python.beginWalkedStacks();
     let mayHoldRequest = false;
-    for (const record of drained.stacks) {
-      const time = offset + record.time;
-      const python = this.targets.processes.get(record.pid);
-      if (!python || (durationMs !== undefined && time >= durationMs)) continue;
-      const stack = python.stackFromWalk(record.walk);
-      if (!stack) this.countDropped('torn-read');
-      if (!stack || stack.frames.length === 0) continue;
-      if (this.options.labelRequest && this.options.mayHoldRequest!(python, stack)) {
-        mayHoldRequest = true;
-        this.countDropped('before-request-labels');
-        continue;
-      }
-      const flags =
-        (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
-      this.emitStack(python, stack, record.tid || stack.threadId, time, flags, undefined);
+    const stacks = drained.stacks;
+    for (let i = 0; i < stacks.length; i++) {
+      const record = stacks[i]!;
+      if (!this.takeNativeStack(record, offset + record.time, durationMs)) mayHoldRequest = true;
+      if (record.pid !== stacks[i + 1]?.pid) afterProcess?.(record.pid);
+    }
+    if (afterProcess) {
+      const sampled = new Set(stacks.map((record) => record.pid));
+      for (const pid of this.targets.processes.keys()) if (!sampled.has(pid)) afterProcess(pid);
     }
     // After the stacks: a process that exited is left once its last samples are in.
     for (const drop of drained.drops) {
@@ -314,22 +363,61 @@ export class Sampler {
     return mayHoldRequest;
   }
 
+  /** Emits one stack of a drain; false when it may belong to a request and was dropped for want of a label. */
+  private takeNativeStack(record: NativeStackRecord, time: number, durationMs: number | undefined): boolean {
+    const python = this.targets.processes.get(record.pid);
+    if (!python || (durationMs !== undefined && time >= durationMs)) return true;
+    const stack = python.stackFromWalk(record.walk);
+    if (!stack) this.countDropped('torn-read');
+    if (!stack || stack.frames.length === 0) return true;
+    if (this.options.labelRequest && this.options.mayHoldRequest!(python, stack)) {
+      this.countDropped('before-request-labels');
+      return false;
+    }
+    const flags =
+      (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
+    this.emitStack(python, stack, record.tid || stack.threadId, time, flags, undefined);
+    return true;
+  }
+
   /** Samples from JavaScript, one tick at a time. */
   private async runInJavaScript(signal: AbortSignal, start: number): Promise<StopReason> {
-    const schedule = new SampleSchedule(this.options.rateHz, start);
-    let lastRefresh = start;
-    let lastNames = -Infinity;
-    let lastProgress = start;
-    while (!signal.aborted) {
-      const now = this.clock.now();
-      this.elapsedMs = now - start;
-      if (this.options.durationMs !== undefined && this.elapsedMs >= this.options.durationMs) return 'duration';
-      if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
+    const reason = await this.runOnClock(signal, start, {
+      refresh: () => {
         this.targets.refresh();
         this.threadStates.sweep();
         this.forkedThreadIds.sweep();
         this.memoryUsage?.sweep();
         this.rawFrames.sweep();
+        return true;
+      },
+      tick: (elapsedMs) => {
+        this.sampleOnce(elapsedMs);
+        return true;
+      },
+    });
+    return reason ?? 'aborted';
+  }
+
+  /**
+   * Calls `ticker.tick` at the rate asked for, on this sampler's clock, until the duration passes, `signal` aborts or
+   * no target is left; `ticker.refresh` every REFRESH_TARGETS_EVERY_MS. Undefined as soon as either returns false.
+   */
+  private async runOnClock(
+    signal: AbortSignal,
+    start: number,
+    ticker: { refresh(): boolean; tick(elapsedMs: number): boolean },
+  ): Promise<StopReason | undefined> {
+    const schedule = new SampleSchedule(this.options.rateHz, start);
+    let lastRefresh = this.clock.now();
+    let lastNames = -Infinity;
+    let lastProgress = lastRefresh;
+    while (!signal.aborted) {
+      const now = this.clock.now();
+      this.elapsedMs = now - start;
+      if (this.options.durationMs !== undefined && this.elapsedMs >= this.options.durationMs) return 'duration';
+      if (now - lastRefresh >= REFRESH_TARGETS_EVERY_MS) {
+        if (!ticker.refresh()) return undefined;
         lastRefresh = now;
       }
       if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
@@ -339,7 +427,7 @@ export class Sampler {
         this.refreshThreadNames();
         lastNames = now;
       }
-      this.sampleOnce(this.elapsedMs);
+      if (!ticker.tick(this.elapsedMs)) return undefined;
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
         this.options.onProgress?.(this.progress());
         lastProgress = now;

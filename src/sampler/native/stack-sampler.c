@@ -149,7 +149,7 @@ typedef struct {
   /* The loop ends by itself once this long has passed since start; 0 = until stopped. */
   int64_t duration_ns;
   int include_idle, gil_mode; /* gil_mode: 0 ignore, 1 flag holders, 2 only holders */
-  int64_t start_ns;
+  int64_t start_ns, swept_at;
   target_t *targets;
   uint8_t *out;
   size_t out_length, out_capacity;
@@ -863,14 +863,21 @@ static void sample_target(sampler_t *s, target_t *t, double time_ms, int64_t now
   }
 }
 
-static void tick(sampler_t *s, double time_ms) {
+/* Samples every target once, now; the tick's time in ms since start. Forgets ended threads now and then. */
+static double tick(sampler_t *s) {
   int64_t now = now_ns();
+  double time_ms = (double)(now - s->start_ns) / 1e6;
   s->ticks++;
   s->new_code_this_tick = 0;
   for (target_t *t = s->targets; t; t = t->next)
     if (!t->dead) sample_target(s, t, time_ms, now);
   if (s->new_code_this_tick && s->on_new_code && !atomic_exchange(&s->new_code_signalled, 1))
     napi_call_threadsafe_function(s->on_new_code, NULL, napi_tsfn_nonblocking);
+  if (now - s->swept_at >= FORGET_THREADS_NS) {
+    for (target_t *t = s->targets; t; t = t->next) sweep_files(t, now);
+    s->swept_at = now;
+  }
+  return time_ms;
 }
 
 /* ---- the loop ---- */
@@ -886,16 +893,11 @@ static void *run(void *arg) {
   sampler_t *s = arg;
   double interval_ns = 1e9 / s->rate_hz;
   int64_t max_backlog = (int64_t)(CATCH_UP_NS / interval_ns) > 1 ? (int64_t)(CATCH_UP_NS / interval_ns) : 1;
-  int64_t index = 0, last_sweep = s->start_ns;
+  int64_t index = 0;
   pthread_mutex_lock(&s->lock);
   while (!s->stopping) {
-    int64_t now = now_ns();
-    if (s->duration_ns && now - s->start_ns >= s->duration_ns) break;
-    tick(s, (double)(now - s->start_ns) / 1e6);
-    if (now - last_sweep >= FORGET_THREADS_NS) {
-      for (target_t *t = s->targets; t; t = t->next) sweep_files(t, now);
-      last_sweep = now;
-    }
+    if (s->duration_ns && now_ns() - s->start_ns >= s->duration_ns) break;
+    tick(s);
     /* Absolute deadlines jittered by up to ±10 % of an interval; a short stall is caught up, a long one skipped. */
     index++;
     int64_t due = (int64_t)((now_ns() - s->start_ns) / interval_ns);
@@ -928,6 +930,7 @@ static void free_target(target_t *t) {
 
 static void stop_thread(sampler_t *s) {
   if (!s->running) return;
+
   pthread_mutex_lock(&s->lock);
   s->stopping = 1;
   pthread_cond_signal(&s->wake);
@@ -946,7 +949,7 @@ static void finalize(napi_env env, void *data, void *hint) {
     free_target(s->targets);
     s->targets = next;
   }
-  if (s->on_new_code) napi_release_threadsafe_function(s->on_new_code, napi_tsfn_abort);
+  /* An on_new_code still held here is Node's to clean up (at exit it may be gone already). */
   pthread_mutex_destroy(&s->lock);
   pthread_cond_destroy(&s->wake);
   free(s->out);
@@ -1064,19 +1067,46 @@ static napi_value start(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "start(handle)");
   sampler_t *s = unwrap(env, argv[0]);
   if (s->running) return fail(env, "start: already running");
-  s->start_ns = now_ns();
+  s->start_ns = s->swept_at = now_ns();
   s->stopping = 0;
   if (pthread_create(&s->thread, NULL, run, s) != 0) return fail(env, "start: cannot create a thread");
   s->running = 1;
   return NULL;
 }
 
-/* stop(handle): waits for the loop to end; what it sampled stays to be drained. */
+/*
+ * tickNow(handle) -> the tick's time: samples every target once, now, on the calling thread, for a caller that
+ * keeps the time itself (the loop's thread must not run). Times count from start, or from the first tickNow.
+ */
+static napi_value tick_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "tickNow(handle)");
+  sampler_t *s = unwrap(env, argv[0]);
+  if (s->running) return fail(env, "tickNow: the loop's thread is running");
+  pthread_mutex_lock(&s->lock);
+  if (!s->start_ns) s->start_ns = s->swept_at = now_ns();
+  double time_ms = tick(s);
+  pthread_mutex_unlock(&s->lock);
+  napi_create_double(env, time_ms, &result);
+  return result;
+}
+
+/*
+ * stop(handle): waits for the loop's thread to end; what it sampled stays to be drained, and ticks on the calling
+ * thread may follow, but no more onNewCode calls.
+ */
 static napi_value stop(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "stop(handle)");
-  stop_thread(unwrap(env, argv[0]));
+  sampler_t *s = unwrap(env, argv[0]);
+  stop_thread(s);
+  if (s->on_new_code) {
+    napi_threadsafe_function released = s->on_new_code;
+    s->on_new_code = NULL;
+    napi_release_threadsafe_function(released, napi_tsfn_release);
+  }
   return NULL;
 }
 
@@ -1109,18 +1139,10 @@ static napi_value drain(napi_env env, napi_callback_info info) {
   return status == napi_ok ? buffer : fail(env, "drain: out of memory");
 }
 
-/* now() -> CLOCK_MONOTONIC in ms, the clock sample times are taken on */
-static napi_value now_ms(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value result;
-  napi_create_double(env, (double)now_ns() / 1e6, &result);
-  return result;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } methods[] = {
     {"create", create}, {"addProcess", add_process}, {"removeProcess", remove_process}, {"start", start},
-    {"stop", stop}, {"drain", drain}, {"now", now_ms},
+    {"stop", stop}, {"tickNow", tick_now}, {"drain", drain},
   };
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
     napi_value fn;
