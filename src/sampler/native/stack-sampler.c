@@ -323,19 +323,24 @@ static void emit_drop(sampler_t *s, double time_ms, int pid, int reason) {
 
 /* ---- threads and their activity ---- */
 
+/* Makes room for one more item in a growable array of `count` items; 0 when out of memory. */
+static int make_room(void **items, int count, int *capacity, size_t item_size) {
+  if (count < *capacity) return 1;
+  int larger = *capacity ? *capacity * 2 : 8;
+  void *grown = realloc(*items, item_size * (size_t)larger);
+  if (!grown) return 0;
+  *items = grown;
+  *capacity = larger;
+  return 1;
+}
+
 static thread_files_t *files_of(target_t *t, int tid, int64_t now) {
   for (int i = 0; i < t->file_count; i++)
     if (t->files[i].tid == tid) {
       t->files[i].seen_at = now;
       return &t->files[i];
     }
-  if (t->file_count == t->file_capacity) {
-    int capacity = t->file_capacity ? t->file_capacity * 2 : 16;
-    thread_files_t *grown = realloc(t->files, sizeof(thread_files_t) * capacity);
-    if (!grown) return NULL;
-    t->files = grown;
-    t->file_capacity = capacity;
-  }
+  if (!make_room((void **)&t->files, t->file_count, &t->file_capacity, sizeof(thread_files_t))) return NULL;
   char path[64];
   thread_files_t *f = &t->files[t->file_count];
   memset(f, 0, sizeof *f);
@@ -540,13 +545,7 @@ static last_stack_t *last_stack_of(target_t *t, uint64_t tstate, int64_t now) {
       t->stacks[i].seen_at = now;
       return &t->stacks[i];
     }
-  if (t->stack_count == t->stack_capacity) {
-    int capacity = t->stack_capacity ? t->stack_capacity * 2 : 8;
-    last_stack_t *grown = realloc(t->stacks, sizeof(last_stack_t) * capacity);
-    if (!grown) return NULL;
-    t->stacks = grown;
-    t->stack_capacity = capacity;
-  }
+  if (!make_room((void **)&t->stacks, t->stack_count, &t->stack_capacity, sizeof(last_stack_t))) return NULL;
   last_stack_t *stack = &t->stacks[t->stack_count++];
   memset(stack, 0, sizeof *stack);
   stack->tstate = tstate;
