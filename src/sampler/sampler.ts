@@ -79,7 +79,7 @@ export interface ProcessEvent {
 
 export type StopReason = 'duration' | 'aborted' | 'targets-exited';
 
-/** What a recording's native loop carries from its own thread over to ticks. */
+/** What the ways of driving a recording's native loop share. */
 interface NativeSession {
   loop: NativeLoop;
   /** The processes the loop samples. */

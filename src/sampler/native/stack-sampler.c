@@ -888,15 +888,14 @@ static double next_random(sampler_t *s) {
   return (double)(s->random >> 11) / 9007199254740992.0;
 }
 
+/* The loop's thread: the first tick was taken by start(); each next one at its deadline. */
 static void *run(void *arg) {
   sampler_t *s = arg;
   double interval_ns = 1e9 / s->rate_hz;
   int64_t max_backlog = (int64_t)(CATCH_UP_NS / interval_ns) > 1 ? (int64_t)(CATCH_UP_NS / interval_ns) : 1;
   int64_t index = 0;
   pthread_mutex_lock(&s->lock);
-  while (!s->stopping) {
-    if (s->duration_ns && now_ns() - s->start_ns >= s->duration_ns) break;
-    tick(s);
+  for (;;) {
     /* Absolute deadlines jittered by up to ±10 % of an interval; a short stall is caught up, a long one skipped. */
     index++;
     int64_t due = (int64_t)((now_ns() - s->start_ns) / interval_ns);
@@ -905,6 +904,8 @@ static void *run(void *arg) {
     struct timespec until = {(time_t)(deadline / 1e9), (long)((int64_t)deadline % 1000000000L)};
     while (!s->stopping && now_ns() < (int64_t)deadline)
       if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT) break;
+    if (s->stopping || (s->duration_ns && now_ns() - s->start_ns >= s->duration_ns)) break;
+    tick(s);
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;
@@ -1059,7 +1060,7 @@ static napi_value remove_process(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* start(handle) -> the monotonic time (ms) the recording's sample times count from */
+/* start(handle): takes the first tick now, then samples on a thread of its own until stop() or the duration. */
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -1068,6 +1069,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   if (s->running) return fail(env, "start: already running");
   s->start_ns = s->swept_at = now_ns();
   s->stopping = 0;
+  /* The first tick now, as JavaScript's loop takes it: a recording stopped at once still has its first samples. */
+  tick(s);
   if (pthread_create(&s->thread, NULL, run, s) != 0) return fail(env, "start: cannot create a thread");
   s->running = 1;
   return NULL;
