@@ -1,12 +1,14 @@
 /*
  * hotpath's native sampling loop: a thread of its own that wakes at each sample time, walks every target
  * thread's Python frames with process_vm_readv and appends compact records to a buffer that JavaScript drains a
- * few times a second. A wake-up of this thread costs a fraction of an event-loop turn, and a steady stack costs
- * one system call for memory plus one or two for the scheduler state of each thread.
+ * few times a second (or, through tickNow, one tick at a time on JavaScript's clock). A wake-up of this thread
+ * costs a fraction of an event-loop turn, and a steady stack costs one system call for memory plus one or two for
+ * the scheduler state of each thread.
  *
- * It knows no CPython struct: every offset comes from JavaScript (src/sampler/native-sampler.ts builds them from
+ * It knows no CPython struct: every offset comes from JavaScript (src/sampler/native-loop.ts builds them from
  * the layout of each process), and it records addresses only (frame, code object, instruction) plus the header
- * bytes of code objects that are new on a stack, which JavaScript decodes and checks against its cache.
+ * bytes of code objects that are new on a stack, which JavaScript checks against its cache, and copies of the
+ * names and line table of a code object it sends for the first time, which JavaScript decodes it from.
  * Built by scripts/build-native.mjs into dist/native/stack-sampler.node.
  */
 #define _GNU_SOURCE
