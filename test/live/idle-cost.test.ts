@@ -3,12 +3,10 @@
 // every tick reads it. The same from the native loop and from JavaScript (HOTPATH_NATIVE=0).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { Sampler } from '../../src/sampler/index.js';
-import { listPythons, repoRoot } from '../support/pythons.js';
+import { listPythons } from '../support/pythons.js';
+import { quietTarget, waitUntilBlocked } from '../support/quiet-target.js';
 import { spawnTarget } from '../support/spawn-target.js';
-
-const quietTarget = path.join(repoRoot, 'test/targets/recording-target.py');
 
 async function sampleQuietTarget(
   includeIdle: boolean,
@@ -17,6 +15,7 @@ async function sampleQuietTarget(
   const python = listPythons().at(-1)!;
   const target = await spawnTarget(python.executable, [quietTarget]);
   try {
+    await waitUntilBlocked(target.pid);
     let samples = 0;
     // 150 ms: within one thread-list walk period (200 ms) after the first tick.
     const sampler = new Sampler([target.pid], {

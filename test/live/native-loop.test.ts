@@ -4,12 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { PythonProcess, type ThreadStack } from '../../src/cpython/index.js';
+import { PythonProcess } from '../../src/cpython/index.js';
 import { NativeLoop, Sampler, SAMPLE_IDLE, type RawSample } from '../../src/sampler/index.js';
-import { listPythons, repoRoot } from '../support/pythons.js';
+import { listPythons } from '../support/pythons.js';
+import { blockedStacks, quietTarget } from '../support/quiet-target.js';
 import { spawnTarget } from '../support/spawn-target.js';
-
-const quietTarget = path.join(repoRoot, 'test/targets/recording-target.py');
 
 test('setup built the native sampling loop', () => {
   assert.ok(NativeLoop.create({ rateHz: 100, includeIdle: false, gil: 'ignore' }), 'dist/native/stack-sampler.node');
@@ -17,18 +16,6 @@ test('setup built the native sampling loop', () => {
 
 function describeFrames(frames: readonly { name: string; file: string; line: number }[]): string {
   return frames.map((f) => `${f.name} ${path.basename(f.file)}:${f.line}`).join(' < ');
-}
-
-/** Where each thread of the quiet target blocks for good. */
-const BLOCKING = new Set(['wait_on_lock_ß', 'sleeping_generator_函数']);
-
-/** The target's stacks once all three threads block (the main thread prints READY just before it does). */
-async function blockedStacks(python: PythonProcess): Promise<ThreadStack[]> {
-  for (;;) {
-    const stacks = python.readStacks();
-    if (stacks.length === 3 && stacks.every((s) => BLOCKING.has(s.frames[0]?.name ?? ''))) return stacks;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 for (const python of listPythons()) {

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { MemoryReadError } from '../../src/errors/index.js';
 import { PythonProcess } from '../../src/cpython/index.js';
 import { ProcMemoryReader, VmReader, loadVmReadBinding, openMemoryReader, readMaps } from '../../src/proc/index.js';
-import { listPythons, repoRoot } from '../support/pythons.js';
+import { listPythons } from '../support/pythons.js';
+import { quietTarget } from '../support/quiet-target.js';
 import { spawnTarget } from '../support/spawn-target.js';
 
-const quietTarget = path.join(repoRoot, 'test/targets/recording-target.py');
 const pythons = listPythons();
 
 test('setup built the native reader, and hotpath uses it', (t) => {
