@@ -1007,19 +1007,31 @@ static napi_value create(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* addProcess(handle, config: Float64Array) */
-static napi_value add_process(napi_env env, napi_callback_info info) {
-  size_t argc = 2, length;
+/* The (handle, Float64Array of at least `least` numbers) arguments of a call; NULL, having thrown, when not. */
+static sampler_t *handle_and_numbers(napi_env env, napi_callback_info info, size_t least, double **numbers,
+                                     size_t *length, const char *usage) {
+  size_t argc = 2;
   napi_value argv[2];
   napi_typedarray_type type;
   void *data;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || length != CFG_COUNT)
-    return fail(env, "addProcess(handle, config)");
-  sampler_t *s = unwrap(env, argv[0]);
-  const double *cfg = data;
-  if (!s || cfg[CFG_TSTATE_SIZE] > 2048 || cfg[CFG_FRAME_SIZE] > 1024 || cfg[CFG_CODE_HEADER_SIZE] > MAX_CODE_HEADER ||
+      napi_get_typedarray_info(env, argv[1], &type, length, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || *length < least) {
+    fail(env, usage);
+    return NULL;
+  }
+  *numbers = data;
+  return unwrap(env, argv[0]);
+}
+
+/* addProcess(handle, config: Float64Array) */
+static napi_value add_process(napi_env env, napi_callback_info info) {
+  double *cfg;
+  size_t length;
+  sampler_t *s = handle_and_numbers(env, info, CFG_COUNT, &cfg, &length, "addProcess(handle, config)");
+  if (!s) return NULL;
+  if (length != CFG_COUNT) return fail(env, "addProcess: a configuration of another version of hotpath");
+  if (cfg[CFG_TSTATE_SIZE] > 2048 || cfg[CFG_FRAME_SIZE] > 1024 || cfg[CFG_CODE_HEADER_SIZE] > MAX_CODE_HEADER ||
       (int64_t)cfg[CFG_CODE_HEADER_SIZE] % 8 != 0 || !(cfg[CFG_PID] > 0))
     return fail(env, "addProcess: a layout this sampler cannot hold");
   target_t *t = calloc(1, sizeof *t);
@@ -1117,22 +1129,16 @@ static napi_value stop(napi_env env, napi_callback_info info) {
 /* drain(handle, counters: Float64Array(4)) -> Buffer of the records since the last drain; counters get
  * [ticks, attempted, taken, memory reads] so far. */
 static napi_value drain(napi_env env, napi_callback_info info) {
-  size_t argc = 2, length;
-  napi_value argv[2];
-  napi_typedarray_type type;
-  void *data;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || length < 4)
-    return fail(env, "drain(handle, counters)");
-  sampler_t *s = unwrap(env, argv[0]);
+  double *counters;
+  size_t length;
+  sampler_t *s = handle_and_numbers(env, info, 4, &counters, &length, "drain(handle, counters)");
+  if (!s) return NULL;
   napi_value buffer;
   void *copy;
   pthread_mutex_lock(&s->lock);
   napi_status status = napi_create_buffer_copy(env, s->out_length, s->out_length ? (const void *)s->out : (const void *)"", &copy, &buffer);
   s->out_length = 0;
   atomic_store(&s->new_code_signalled, 0);
-  double *counters = data;
   counters[0] = s->ticks;
   counters[1] = s->attempted;
   counters[2] = s->taken;
