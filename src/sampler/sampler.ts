@@ -240,13 +240,11 @@ export class Sampler {
       const refreshDue = now - lastRefresh >= REFRESH_TARGETS_EVERY_MS;
       if (refreshDue) lastRefresh = now;
       if (mayHoldRequest || (refreshDue && !this.followTargets(loop, followed))) {
-        loop.stop();
-        this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+        this.stopNativeThread(session);
         return undefined;
       }
       if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
-        loop.stop();
-        this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+        this.stopNativeThread(session);
         return 'targets-exited';
       }
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
@@ -254,9 +252,14 @@ export class Sampler {
         lastProgress = now;
       }
     }
-    loop.stop();
-    this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+    this.stopNativeThread(session);
     return 'aborted';
+  }
+
+  /** Stops the loop's thread and emits what it sampled since the last drain. */
+  private stopNativeThread({ loop, offset, counted }: NativeSession): void {
+    loop.stop();
+    this.takeNativeSamples(loop.drain(), offset, counted, this.options.durationMs);
   }
 
   /**

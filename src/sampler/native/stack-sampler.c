@@ -1074,12 +1074,21 @@ static napi_value remove_process(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* start(handle): takes the first tick now, then samples on a thread of its own until stop() or the duration. */
-static napi_value start(napi_env env, napi_callback_info info) {
+/* The handle of a call that takes nothing else; NULL, having thrown, when it was not given one. */
+static sampler_t *only_handle(napi_env env, napi_callback_info info, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "start(handle)");
-  sampler_t *s = unwrap(env, argv[0]);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
+    fail(env, usage);
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
+}
+
+/* start(handle): takes the first tick now, then samples on a thread of its own until stop() or the duration. */
+static napi_value start(napi_env env, napi_callback_info info) {
+  sampler_t *s = only_handle(env, info, "start(handle)");
+  if (!s) return NULL;
   if (s->running) return fail(env, "start: already running");
   s->start_ns = s->swept_at = now_ns();
   s->stopping = 0;
@@ -1095,10 +1104,9 @@ static napi_value start(napi_env env, napi_callback_info info) {
  * keeps the time itself (the loop's thread must not run). Times count from start, or from the first tickNow.
  */
 static napi_value tick_now(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "tickNow(handle)");
-  sampler_t *s = unwrap(env, argv[0]);
+  napi_value result;
+  sampler_t *s = only_handle(env, info, "tickNow(handle)");
+  if (!s) return NULL;
   if (s->running) return fail(env, "tickNow: the loop's thread is running");
   pthread_mutex_lock(&s->lock);
   if (!s->start_ns) s->start_ns = s->swept_at = now_ns();
@@ -1113,10 +1121,8 @@ static napi_value tick_now(napi_env env, napi_callback_info info) {
  * thread may follow, but no more onNewCode calls.
  */
 static napi_value stop(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "stop(handle)");
-  sampler_t *s = unwrap(env, argv[0]);
+  sampler_t *s = only_handle(env, info, "stop(handle)");
+  if (!s) return NULL;
   stop_thread(s);
   if (s->on_new_code) {
     napi_threadsafe_function released = s->on_new_code;
