@@ -410,6 +410,21 @@ export class PythonProcess {
   }
 
   /**
+   * The code object at `address` decoded from its header as walked (at `at` in `bytes`) and the names and line table
+   * the walk copied with it; undefined when the walk did not copy them (the object was sent before).
+   */
+  private decodeCaptured(address: number, captured: CapturedMemory, bytes: Buffer, at: number): CodeInfo | undefined {
+    if (!captured.holds(address, this.codeHeaderSize))
+      captured.add(address, bytes.subarray(at, at + this.codeHeaderSize));
+    try {
+      return this.codes.decodeFrom(address, captured);
+    } catch (err) {
+      if (err instanceof MemoryReadError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
    * Whether the code object at `address` is the one whose header (at `at`) a walk saw: the cached one, else the one
    * decoded from what the walk copied, else the one read now.
    */
@@ -419,8 +434,7 @@ export class PythonProcess {
       const cached = this.codes.cached(address);
       if (cached && this.codes.matchesHeader(cached, bytes, at)) return true;
       this.codes.invalidate(address);
-      const copied = captured?.holds(address, this.layout.codeObject.size + 8);
-      const info = copied ? this.codes.decodeFrom(address, captured!) : this.codes.read(address);
+      const info = (captured && this.decodeCaptured(address, captured, bytes, at)) ?? this.codes.read(address);
       return this.codes.matchesHeader(info, bytes, at);
     } catch (err) {
       if (!isTornRead(err)) throw err;

@@ -4,7 +4,7 @@
 // stays here, with the caches the rest of hotpath shares.
 
 import { createRequire } from 'node:module';
-import { WALKED_FRAME_WORDS, WALKED_HEADER_FOLLOWS, type PythonProcess, type WalkedStack } from '../cpython/index.js';
+import { WALKED_FRAME_WORDS, type PythonProcess, type WalkedStack } from '../cpython/index.js';
 import { CapturedMemory } from '../proc/index.js';
 import { procThreadFacts } from './forked-thread-ids.js';
 
@@ -244,7 +244,6 @@ export class NativeLoop {
         captured,
       },
     });
-    if (captured) addHeaders(captured, words, first, depth, bytes, headersAt, headerBytes);
     return next;
   }
 
@@ -265,32 +264,6 @@ export class NativeLoop {
     }
     return { captured, next };
   }
-}
-
-/** The code headers of a sample's new frames, in frame order, added to what it captured. */
-function addHeaders(
-  captured: CapturedMemory,
-  words: Float64Array,
-  first: number,
-  depth: number,
-  bytes: Buffer,
-  headersAt: number,
-  headerBytes: number,
-): void {
-  const headerSize = headerBytes / Math.max(1, countHeaders(words, first, depth));
-  let at = headersAt;
-  for (let i = 0; i < depth; i++) {
-    const frame = first + i * WALKED_FRAME_WORDS;
-    if (words[frame + 3]! < WALKED_HEADER_FOLLOWS) continue;
-    captured.add(words[frame + 1]!, bytes.subarray(at, at + headerSize));
-    at += headerSize;
-  }
-}
-
-function countHeaders(words: Float64Array, first: number, depth: number): number {
-  let count = 0;
-  for (let i = 0; i < depth; i++) if (words[first + i * WALKED_FRAME_WORDS + 3]! >= WALKED_HEADER_FOLLOWS) count++;
-  return count;
 }
 
 /** The numbers stack-sampler.c walks `python` with; -1 for what the version does not have. */
