@@ -10,11 +10,6 @@ const HEAD_BYTES = 128;
 const CLOSE_PAREN = 0x29;
 /** A runnable thread whose CPU time has not grown for this long is waiting for a CPU, not using one. */
 export const STARVED_AFTER_MS = 25;
-/**
- * A thread whose CPU time grew by all but this much of the time since it was last read ran throughout it: it is on
- * a CPU now (or left it at most this long ago), and its state need not be read.
- */
-export const RAN_THROUGHOUT_SLACK_MS = 0.1;
 
 interface OpenStat {
   fd: number;
@@ -24,8 +19,6 @@ interface OpenStat {
   lastRunNs: number;
   /** When (performance.now() ms) its CPU time was last seen to grow. */
   lastRanAt: number;
-  /** When (performance.now() ms) its CPU time was last read. */
-  lastReadAt: number;
   generation: number;
 }
 
@@ -39,9 +32,7 @@ export class ThreadStatReader {
    * (an overloaded machine) is not active: its stack has not moved, and counting it would repeat one
    * stack for as long as the scheduler kept it off the CPU. The kernel updates a running thread's CPU
    * time at scheduler ticks (every 1–10 ms), so only a thread whose time stood still for longer than
-   * STARVED_AFTER_MS counts as starved. A thread that used a CPU all the time since it was last asked about is
-   * active without its state being read (see RAN_THROUGHOUT_SLACK_MS). Undefined when the thread cannot be read (it
-   * ended).
+   * STARVED_AFTER_MS counts as starved. Undefined when the thread cannot be read (it ended).
    */
   isActive(pid: number, tid: number, now = performance.now()): boolean | undefined {
     const file = this.openFiles(pid, tid);
@@ -49,16 +40,8 @@ export class ThreadStatReader {
     // CPU time first: a thread that has not run lately is not active whatever its state, which saves reading
     // the stat line (the dearer file) for the idle threads that most servers mostly have.
     const runNs = this.readRunTime(file);
-    const readAt = performance.now();
-    const ranThroughout =
-      runNs >= 0 &&
-      file.lastRunNs >= 0 &&
-      readAt > file.lastReadAt &&
-      (runNs - file.lastRunNs) / 1e6 >= readAt - file.lastReadAt - RAN_THROUGHOUT_SLACK_MS;
     if (runNs !== file.lastRunNs) file.lastRanAt = now;
     file.lastRunNs = runNs;
-    file.lastReadAt = readAt;
-    if (ranThroughout) return true;
     const ranLately = runNs < 0 || now - file.lastRanAt <= STARVED_AFTER_MS;
     if (!ranLately) return false;
     const state = this.readStateOf(pid, tid, file);
@@ -79,7 +62,6 @@ export class ThreadStatReader {
           schedFd: openOptional(`/proc/${pid}/task/${tid}/schedstat`),
           lastRunNs: -1,
           lastRanAt: -Infinity,
-          lastReadAt: -Infinity,
           generation: this.generation,
         };
       } catch {

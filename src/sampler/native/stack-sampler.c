@@ -57,7 +57,6 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 #define WALK_RETRIES 2
 #define SLOW_WALK_NS 2000000L
 #define STARVED_AFTER_NS 25000000L
-#define RAN_THROUGHOUT_SLACK_NS 100000L
 #define REWALK_THREADS_NS 200000000L
 #define FORGET_THREADS_NS 500000000L
 #define CATCH_UP_NS 20000000L
@@ -89,8 +88,6 @@ typedef struct {
   int phantom;
   int64_t last_run_ns;
   int64_t last_ran_at;
-  /* When schedstat was last read (now_ns right after the read). */
-  int64_t last_read_at;
   int64_t seen_at;
   /* The answer of is_active at seen_at, so a tick asks the kernel once per thread. */
   int active;
@@ -422,27 +419,19 @@ static int resolve_tid(target_t *t, int tid, int64_t now) {
   return tid == cfg_int(t, CFG_PARENT_PID) ? t->pid : 0;
 }
 
-/*
- * schedstat first: a thread that has not run lately is idle whatever its state, and one that ran throughout the
- * time since the last read is on a CPU now; only the others need stat (the dearer file) for their state.
- */
+/* schedstat first: a thread that has not run lately is idle whatever its state (and stat is the dearer file). */
 static int ask_kernel_if_active(thread_files_t *f, int64_t now) {
   char head[128];
-  int64_t run_ns = -1, read_at = 0;
+  int64_t run_ns = -1;
   if (f->sched_fd >= 0) {
     ssize_t n = pread(f->sched_fd, head, sizeof head - 1, 0);
-    read_at = now_ns();
     if (n > 0) {
       head[n] = 0;
       run_ns = strtoll(head, NULL, 10);
     }
   }
-  int throughout = run_ns >= 0 && f->last_run_ns >= 0 && read_at - f->last_read_at > 0 &&
-                   run_ns - f->last_run_ns >= read_at - f->last_read_at - RAN_THROUGHOUT_SLACK_NS;
   if (run_ns != f->last_run_ns) f->last_ran_at = now;
   f->last_run_ns = run_ns;
-  f->last_read_at = read_at;
-  if (throughout) return 1;
   if (run_ns >= 0 && now - f->last_ran_at > STARVED_AFTER_NS) return 0;
   ssize_t n = pread(f->stat_fd, head, sizeof head, 0);
   char *paren = n > 0 ? memrchr(head, ')', n) : NULL;
