@@ -46,7 +46,6 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 #define OWNER_HEADER_FOLLOWS 0x100
 
 #define PAGE 4096
-#define CACHE_LINE 64
 #define MAX_PAGES 256
 #define MAX_THREADS 1024
 #define MAX_INTERPRETERS 256
@@ -67,18 +66,10 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 /* How often, at most, /proc/PID/mem confirms that the pid still runs the program attached to. */
 #define EXEC_CHECK_NS 200000000L
 
-/* A page of target memory as the tick copied it; only bytes [lo, hi) are valid. */
 typedef struct {
   uint64_t page;
-  uint32_t lo, hi;
   uint8_t bytes[PAGE];
 } page_t;
-
-/* A page the tick read from, and the bytes of it read: the next tick's prefetch copies just these. */
-typedef struct {
-  uint64_t page;
-  uint32_t lo, hi;
-} used_range_t;
 
 /* A thread's /proc files, kept open: opening them every sample cost more than the rest of a sample. */
 typedef struct {
@@ -125,7 +116,7 @@ typedef struct target {
   double memory_reads;
   page_t *pages;
   int page_count;
-  used_range_t used[MAX_PAGES];
+  uint64_t used[MAX_PAGES];
   int used_count;
   int all_from_prefetch;
   /* Frame pointers copied once more after the prefetch's pages: unchanged means the pages show one moment. */
@@ -216,35 +207,26 @@ static page_t *find_page(target_t *t, uint64_t page) {
   return NULL;
 }
 
-/* Widens the page's used range to cover [lo, hi), rounded out to cache lines. */
-static void note_used(target_t *t, uint64_t page, uint32_t lo, uint32_t hi) {
-  lo &= ~(uint32_t)(CACHE_LINE - 1);
-  hi = (hi + CACHE_LINE - 1) & ~(uint32_t)(CACHE_LINE - 1);
+static void note_used(target_t *t, uint64_t page) {
   for (int i = 0; i < t->used_count; i++)
-    if (t->used[i].page == page) {
-      if (lo < t->used[i].lo) t->used[i].lo = lo;
-      if (hi > t->used[i].hi) t->used[i].hi = hi;
-      return;
-    }
-  if (t->used_count < MAX_PAGES) t->used[t->used_count++] = (used_range_t){page, lo, hi};
+    if (t->used[i] == page) return;
+  if (t->used_count < MAX_PAGES) t->used[t->used_count++] = page;
 }
 
-/* The page holding bytes [lo, hi) of `page`: from the cache, or the whole page copied now (after the prefetch). */
-static page_t *load_page(target_t *t, uint64_t page, uint32_t lo, uint32_t hi) {
-  page_t *slot = find_page(t, page);
-  if (!slot || lo < slot->lo || hi > slot->hi) {
-    if (!slot && t->page_count >= MAX_PAGES) return NULL;
-    page_t *into = slot ? slot : &t->pages[t->page_count];
-    struct iovec local = {into->bytes, PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
-    if (read_remote(t, &local, &remote, 1) != PAGE) return NULL;
-    into->page = page;
-    into->lo = 0;
-    into->hi = PAGE;
-    if (!slot) t->page_count++;
-    t->all_from_prefetch = 0;
-    slot = into;
+static page_t *load_page(target_t *t, uint64_t page) {
+  page_t *cached = find_page(t, page);
+  if (cached) {
+    note_used(t, page);
+    return cached;
   }
-  note_used(t, page, lo, hi);
+  if (t->page_count >= MAX_PAGES) return NULL;
+  page_t *slot = &t->pages[t->page_count];
+  struct iovec local = {slot->bytes, PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
+  if (read_remote(t, &local, &remote, 1) != PAGE) return NULL;
+  slot->page = page;
+  t->page_count++;
+  t->all_from_prefetch = 0;
+  note_used(t, page);
   return slot;
 }
 
@@ -255,7 +237,7 @@ static int read_mem(target_t *t, uint64_t address, void *into, size_t length) {
   while (length > 0) {
     uint64_t page = address & ~(uint64_t)(PAGE - 1);
     size_t at = address - page, chunk = PAGE - at < length ? PAGE - at : length;
-    page_t *p = load_page(t, page, (uint32_t)at, (uint32_t)(at + chunk));
+    page_t *p = load_page(t, page);
     if (!p) return -1;
     memcpy(out, p->bytes + at, chunk);
     out += chunk;
@@ -274,13 +256,13 @@ static int read_fresh(target_t *t, uint64_t address, void *into, size_t length) 
 }
 
 /*
- * Starts a tick: copies, in one call, the bytes of every page the previous tick read and then the frame pointer of
- * each thread it sampled (the closing copies, taken after every page).
+ * Starts a tick: copies, in one call, every page the previous tick used and then the frame pointer of each
+ * thread it sampled (the closing copies, taken after every page).
  */
 static void prefetch(sampler_t *s, target_t *t) {
   int count = t->used_count, closing = t->planned_count;
-  used_range_t ranges[MAX_PAGES];
-  memcpy(ranges, t->used, sizeof(used_range_t) * count);
+  uint64_t pages[MAX_PAGES];
+  memcpy(pages, t->used, sizeof(uint64_t) * count);
   memcpy(t->closing_at, t->planned_at, sizeof(uint64_t) * closing);
   t->page_count = 0;
   t->used_count = 0;
@@ -288,28 +270,19 @@ static void prefetch(sampler_t *s, target_t *t) {
   t->closing_count = 0;
   t->all_from_prefetch = count > 0;
   if (count == 0) return;
-  ssize_t expected = 0;
   for (int i = 0; i < count; i++) {
-    size_t length = ranges[i].hi - ranges[i].lo;
-    s->local[i] = (struct iovec){t->pages[i].bytes + ranges[i].lo, length};
-    s->remote[i] = (struct iovec){(void *)(uintptr_t)(ranges[i].page + ranges[i].lo), length};
-    expected += (ssize_t)length;
+    s->local[i] = (struct iovec){t->pages[i].bytes, PAGE};
+    s->remote[i] = (struct iovec){(void *)(uintptr_t)pages[i], PAGE};
   }
   for (int i = 0; i < closing; i++) {
     s->local[count + i] = (struct iovec){&t->closing_value[i], 8};
     s->remote[count + i] = (struct iovec){(void *)(uintptr_t)t->closing_at[i], 8};
   }
   ssize_t copied = read_remote(t, s->local, s->remote, count + closing);
-  /* A partial copy stops at the first range it could not read whole: the ranges before it are good. */
-  int whole = 0;
-  for (ssize_t left = copied; whole < count && left >= (ssize_t)s->local[whole].iov_len; whole++) {
-    left -= (ssize_t)s->local[whole].iov_len;
-    t->pages[whole].page = ranges[whole].page;
-    t->pages[whole].lo = ranges[whole].lo;
-    t->pages[whole].hi = ranges[whole].hi;
-  }
+  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
+  for (int i = 0; i < whole; i++) t->pages[i].page = pages[i];
   t->page_count = whole;
-  if (copied == expected + (ssize_t)closing * 8) t->closing_count = closing;
+  if (copied == (ssize_t)count * PAGE + (ssize_t)closing * 8) t->closing_count = closing;
   if (whole < count) t->all_from_prefetch = 0;
 }
 
