@@ -54,7 +54,8 @@ export function requestedHz(profiler: Profiler, rate: Rate): number {
   return rate === 'max' ? profiler.maxRateHz : rate;
 }
 
-export function hotpathProfiler(repo: string, scratch: HostScratch): Profiler {
+/** hotpath with extra options, shown as its own row ("hotpath --no-locals"); hotpath as a user runs it without. */
+export function hotpathProfiler(repo: string, scratch: HostScratch, options: readonly string[] = []): Profiler {
   const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string };
   let commit = '';
   try {
@@ -63,7 +64,7 @@ export function hotpathProfiler(repo: string, scratch: HostScratch): Profiler {
     // not a git checkout
   }
   const profiler: Profiler = {
-    name: 'hotpath',
+    name: ['hotpath', ...options].join(' '),
     version: `${pkg.version}${commit ? ` (${commit})` : ''}`,
     reference: false,
     maxRateHz: 100_000,
@@ -83,6 +84,7 @@ export function hotpathProfiler(repo: string, scratch: HostScratch): Profiler {
         '--output',
         r.output,
         ...(r.subprocesses ? ['--subprocesses'] : []),
+        ...options,
       ],
     }),
     read: (file) => parseCollapsed(fs.readFileSync(file, 'utf8'), 'name-file-line'),
