@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { HotpathError } from '../errors/index.js';
 import { agentCommand } from './agent.js';
 import type { Command } from './command.js';
+import { completionsCommand } from './completions.js';
 import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
 import { doctorCommand } from './doctor.js';
@@ -25,6 +26,7 @@ const COMMANDS: readonly Command[] = [
   diffCommand,
   convertCommand,
   doctorCommand,
+  completionsCommand(() => COMMANDS),
 ];
 
 function version(): string {
