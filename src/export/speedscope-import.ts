@@ -23,8 +23,14 @@ const MS_PER_UNIT: Partial<Record<SpeedscopeUnit, number>> = {
 };
 const UNITS = new Set<string>(['none', 'nanoseconds', 'microseconds', 'milliseconds', 'seconds', 'bytes']);
 
-/** Our own profile names ("process 1 thread MainThread (2)", "process 1 thread 2") give back pid, tid and name. */
-const THREAD_NAME = /^process (\d+) thread (?:(.*) \((\d+)\)|(\d+))$/s;
+/**
+ * Profile names that give back pid, tid and thread name: ours and py-spy's ('Process 1 Thread 2 "MainThread"',
+ * 'Thread 2 "MainThread"'), and those of hotpath before 0.2 ("process 1 thread MainThread (2)").
+ */
+const THREAD_NAMES = [
+  /^(?:Process (?<pid>\d+) )?Thread (?<tid>\d+)(?: "(?<name>.*)")?$/s,
+  /^process (?<pid>\d+) thread (?:(?<name>.*) \((?<tid>\d+)\)|(?<unnamedTid>\d+))$/s,
+];
 
 interface ImportContext {
   check: InputChecker;
@@ -91,16 +97,15 @@ function internFrames(check: InputChecker, builder: ProfileBuilder, value: unkno
     const frame = check.object(raw, `shared.frames[${i}]`);
     const name = check.string(frame.name, `shared.frames[${i}].name`);
     const file = check.optionalString(frame.file, `shared.frames[${i}].file`);
-    const line = frame.line === undefined ? 0 : check.integer(frame.line, `shared.frames[${i}].line`, 0);
+    const line = frame.line == null ? 0 : check.integer(frame.line, `shared.frames[${i}].line`, 0);
     return builder.internFrame(builder.internFunction(name, file), line);
   });
 }
 
 function internThread(builder: ProfileBuilder, name: string, index: number): number {
-  const match = THREAD_NAME.exec(name);
-  if (!match) return builder.internThread(0, index + 1, name);
-  const [, pid, threadName, namedTid, unnamedTid] = match;
-  return builder.internThread(Number(pid), Number(namedTid ?? unnamedTid), threadName ?? '');
+  const found = THREAD_NAMES.map((pattern) => pattern.exec(name)?.groups).find((groups) => groups !== undefined);
+  if (!found) return builder.internThread(0, index + 1, name);
+  return builder.internThread(Number(found.pid ?? 0), Number(found.tid ?? found.unnamedTid), found.name ?? '');
 }
 
 /**

@@ -7,11 +7,12 @@ import { samplesByThread } from './thread-samples.js';
 
 export const SPEEDSCOPE_SCHEMA = 'https://www.speedscope.app/file-format-schema.json';
 
+/** As py-spy writes frames: every key present, null where unknown (its integration tests rely on that). */
 export interface SpeedscopeFrame {
   name: string;
   file?: string;
-  line?: number;
-  col?: number;
+  line?: number | null;
+  col?: number | null;
 }
 
 export interface SpeedscopeSampledProfile {
@@ -85,19 +86,24 @@ export function exportSpeedscope(profile: Profile): Buffer {
   return encodeJsonBuffer(file);
 }
 
-/** "process 4242 thread MainThread (4243)"; "process 4242 thread 4243" when Python did not name it. */
+/**
+ * py-spy's profile names with --subprocesses, which tools and tests parse: 'Process 4242 Thread 4243 "MainThread"';
+ * the name is left out when Python did not name the thread.
+ */
 export function speedscopeProfileName(thread: ThreadEntry): string {
-  return thread.name
-    ? `process ${thread.pid} thread ${thread.name} (${thread.tid})`
-    : `process ${thread.pid} thread ${thread.tid}`;
+  const name = `Process ${thread.pid} Thread ${thread.tid}`;
+  return thread.name ? `${name} "${thread.name}"` : name;
 }
 
 function buildFrame(profile: Profile, frame: number): SpeedscopeFrame {
   const { func, line } = profile.frames[frame]!;
   const entry = profile.functions[func]!;
-  const result: SpeedscopeFrame = { name: profile.strings[entry.name]!, file: profile.strings[entry.file]! };
-  if (line > 0) result.line = line;
-  return result;
+  return {
+    name: profile.strings[entry.name]!,
+    file: profile.strings[entry.file]!,
+    line: line > 0 ? line : null,
+    col: null,
+  };
 }
 
 /**

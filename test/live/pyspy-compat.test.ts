@@ -1,7 +1,8 @@
 // Commands as py-spy users type them (its docs, tutorials and its own CLI tests), run against real Python:
 // shortened command names, hex pids, format names in any case, py-spy's option names, a launcher script that
-// starts Python later, one speedscope entry per sample, --nolineno, a command that cannot start, and
-// `dump --locals` values as py-spy's local_vars test expects them, on every pyenv CPython.
+// starts Python later, one speedscope entry per sample, speedscope frames and thread names as py-spy's integration
+// tests parse them, --nolineno, a command that cannot start, and `dump --locals` values as py-spy's local_vars
+// test expects them, on every pyenv CPython.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -91,6 +92,29 @@ test('speedscope has one entry per sample, as py-spy writes it', { skip: noPytho
     'each weighs one 100 Hz interval, in ms',
   );
 });
+
+test(
+  "speedscope as py-spy's integration tests read it: frames with name/file/line/col, threads named in quotes",
+  {
+    skip: noPython,
+  },
+  async (t) => {
+    const target = await spawnTarget(python!.executable, [path.join(targets, 'named_threads.py')], { owner: t });
+    const output = path.join(tempDir(t), 'threads.json');
+    const run = hotpath(
+      ['record', '-p', String(target.pid), '-d', '0.5', '--threads', '--idle', '-f', 'speedscope'].concat([
+        '-o',
+        output,
+      ]),
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const file = JSON.parse(fs.readFileSync(output, 'utf8')) as SpeedscopeFile;
+    assert.ok(file.shared.frames.every((frame) => Object.keys(frame).sort().join() === 'col,file,line,name'));
+    const names = file.profiles.map((profile) => /^Process (\d+) Thread \d+ "(.*)"$/.exec(profile.name)?.slice(1));
+    assert.deepEqual(names.map((match) => match?.[1]).sort(), ['MainThread', 'Renamed-0', 'Renamed-1', 'Renamed-2']);
+    assert.ok(names.every((match) => match?.[0] === String(target.pid)));
+  },
+);
 
 test(
   '--nolineno: one frame per function, labelled without a line; -F keeps its first line',

@@ -152,7 +152,7 @@ async function profileSelectorRows(page: Page): Promise<[string, number][]> {
 /** Picks a profile in the selector; resolves once the toolbar shows it. */
 async function selectProfile(page: Page, name: string, position: string): Promise<void> {
   await page.getByText(/^\(\d+\/\d+\)$/).hover();
-  await page.locator(`tr[title="${name}"]`).click();
+  await page.locator(`tr[title=${JSON.stringify(name)}]`).click();
   await page.getByText(position, { exact: true }).waitFor();
   await page.mouse.move(600, 600);
 }
@@ -218,12 +218,12 @@ describe('hotpath exports in the speedscope app (headless Chromium)', { skip: ch
   test('speedscope file: one profile per thread with its time; Sandwich self/total per function = hotpath', async () => {
     await openInSpeedscope(page, served!.origin, 'hotpath.speedscope.json', 3);
     // The busiest thread opens first.
-    assert.ok(await page.getByText('process 10 thread ワーカー (101) (2/3)').isVisible());
+    assert.ok(await page.getByText('Process 10 Thread 101 "ワーカー" (2/3)').isVisible());
     const names = profile.threads.map((thread) => speedscopeProfileName(thread));
     assert.deepEqual(names, [
-      'process 10 thread MainThread (100)',
-      'process 10 thread ワーカー (101)',
-      'process 11 thread MainThread (111)',
+      'Process 10 Thread 100 "MainThread"',
+      'Process 10 Thread 101 "ワーカー"',
+      'Process 11 Thread 111 "MainThread"',
     ]);
     assert.deepEqual(await profileSelectorRows(page), [
       [names[0], 6 * INTERVAL_MS],

@@ -54,12 +54,12 @@ function countsFromProfile(profile: Profile): Map<string, { self: number; total:
 const expectedCounts = () =>
   new Map(Object.entries(EXPECTED.functions).map(([name, facts]) => [name, { self: facts.self, total: facts.total }]));
 
-test('the file has the schema, shared frames with name/file/line and one sampled profile per thread', () => {
+test('the file has the schema, shared frames with name/file/line/col as py-spy writes them and one sampled profile per thread', () => {
   const file = exported();
   assert.equal(file.$schema, SPEEDSCOPE_SCHEMA);
   assert.deepEqual(
     file.profiles.map((p) => p.name),
-    ['process 100 thread MainThread (100)', 'process 100 thread worker-1 (101)', 'process 200 thread 201'],
+    ['Process 100 Thread 100 "MainThread"', 'Process 100 Thread 101 "worker-1"', 'Process 200 Thread 201'],
   );
   assert.ok(file.profiles.every((p) => p.type === 'sampled' && p.unit === 'milliseconds'));
   assert.deepEqual(
@@ -68,6 +68,7 @@ test('the file has the schema, shared frames with name/file/line and one sampled
       name: 'größe_berechnen',
       file: 'app.py',
       line: 31,
+      col: null,
     },
   );
   const labels = file.shared.frames.map((frame) => `${frame.name} ${frame.file}:${frame.line}`);
@@ -86,7 +87,7 @@ test('stacks are root first, one entry per sample (as py-spy writes them), and w
   assert.equal(worker.endValue, 40);
   for (const profile of file.profiles as SpeedscopeSampledProfile[]) {
     assert.equal(profile.samples.length, profile.weights.length);
-    const tid = Number(/\((\d+)\)$|(\d+)$/.exec(profile.name)!.slice(1).find(Boolean));
+    const tid = Number(/Thread (\d+)/.exec(profile.name)![1]);
     assert.equal(profile.endValue - profile.startValue, EXPECTED.threads[tid]! * INTERVAL_MS, profile.name);
   }
 });
@@ -178,6 +179,48 @@ test('sampled profiles from other tools take their smallest weight as the interv
   assert.equal(profile.meta.rateHz, 100);
   assert.equal(profile.samples.count, 3);
   assert.deepEqual([...profile.samples.time], [0, 10, 20]);
+});
+
+test("py-spy's files: threads from its profile names, frames whose line and col are null", () => {
+  const sampled = (name: string, samples: number[][]) => ({
+    type: 'sampled',
+    name,
+    unit: 'seconds',
+    startValue: 0,
+    endValue: 0.01 * samples.length,
+    samples,
+    weights: samples.map(() => 0.01),
+  });
+  const file = {
+    $schema: SPEEDSCOPE_SCHEMA,
+    shared: {
+      frames: [
+        { name: '<module>', file: 'app.py', line: 9, col: null },
+        { name: 'work', file: 'app.py', line: null, col: null },
+      ],
+    },
+    profiles: [
+      sampled('Process 7 Thread 8 "MainThread"', [[0, 1]]),
+      sampled('Thread 9 "CustomThreadName-0"', [[0]]),
+      sampled('process 7 thread worker (10)', [[0]]),
+    ],
+  };
+  const profile = importSpeedscope(file);
+  assert.deepEqual(
+    profile.threads.map((t) => [t.pid, t.tid, t.name]),
+    [
+      [7, 8, 'MainThread'],
+      [0, 9, 'CustomThreadName-0'],
+      [7, 10, 'worker'],
+    ],
+  );
+  assert.deepEqual(
+    profile.frames.map((f) => [profile.strings[profile.functions[f.func]!.name], f.line]),
+    [
+      ['<module>', 9],
+      ['work', 0],
+    ],
+  );
 });
 
 test('malformed files fail with bad-input-file and say what is wrong', () => {
