@@ -17,6 +17,7 @@ interface DumpValues {
   locals?: boolean;
   'no-locals'?: boolean;
   'full-filenames'?: boolean;
+  core?: string;
   help?: boolean;
 }
 
@@ -69,7 +70,8 @@ Options:
   -l, --locals          show each frame's local variables (short repr-like values)
       --no-locals       read no locals at all: no request per thread either
       --full-filenames  accepted for py-spy compatibility: file names are always whole paths
-  -n, --native          native (C) frames: not supported yet`,
+  -n, --native          native (C) frames: not supported yet
+  -c, --core FILE       a core dump instead of a process: not supported`,
   run: runDump,
 };
 
@@ -82,6 +84,7 @@ async function runDump(argv: readonly string[]): Promise<number> {
     locals: { type: 'boolean', short: 'l' },
     'no-locals': { type: 'boolean' },
     'full-filenames': { type: 'boolean' },
+    core: { type: 'string', short: 'c' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -89,6 +92,13 @@ async function runDump(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (values.native) throw new HotpathError('not-supported', '--native (C frames) is not supported yet');
+  if (values.core !== undefined) {
+    throw new HotpathError(
+      'not-supported',
+      'dump --core (a core dump) is not supported',
+      'dump the running process with --pid',
+    );
+  }
   if (values.locals && values['no-locals']) throw new HotpathError('usage', 'give --locals or --no-locals, not both');
   const options: DumpOptions = { locals: values.locals ?? false, noLocals: values['no-locals'] ?? false };
   const pids = collectPids(values.pid, extraPids);

@@ -12,8 +12,11 @@ export interface LaunchedTarget {
   exited: Promise<number | null>;
 }
 
-export async function launchTarget(command: readonly string[]): Promise<LaunchedTarget> {
-  const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
+/** Starts `command` with our stdin, and our stdout and stderr unless `hideOutput`. */
+export async function launchTarget(command: readonly string[], hideOutput = false): Promise<LaunchedTarget> {
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: hideOutput ? ['inherit', 'ignore', 'ignore'] : 'inherit',
+  });
   // A command that cannot start (ENOENT, EACCES) has no pid and reports why through 'error', soon after.
   const failed = new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
   if (child.pid === undefined) {

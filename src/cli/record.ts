@@ -38,6 +38,8 @@ interface RecordValues extends SamplingValues {
   'split-endpoints'?: boolean;
   memory?: boolean;
   weight?: string;
+  capture?: boolean;
+  hideprogress?: boolean;
 }
 
 export const RECORD_OPTIONS = {
@@ -53,6 +55,8 @@ export const RECORD_OPTIONS = {
   'split-endpoints': { type: 'boolean' },
   memory: { type: 'boolean' },
   weight: { type: 'string' },
+  capture: { type: 'boolean' },
+  hideprogress: { type: 'boolean' },
 } as const;
 
 export const recordCommand: Command = {
@@ -70,6 +74,8 @@ ${SAMPLING_USAGE}
   -F, --function         merge lines of a function (one frame per function)
       --nolineno         merge lines of a function and show no line numbers
       --title TEXT       title of the flame graph
+      --capture          hide the launched program's output (stdout, stderr), as py-spy's --capture does
+      --hideprogress     show no progress line while recording
       --memory           also read each process's resident memory (RSS) every tick: RSS over time in
                          the html and hotpath outputs, and its growth put on the lines running when it was
                          seen (a sampling estimate, see docs/memory.md); prints the top lines at the end
@@ -117,7 +123,8 @@ async function runRecord(argv: readonly string[]): Promise<number> {
       builder.addSample(sample);
       marked.add(sample);
     },
-    onProgress: process.stderr.isTTY ? showProgress : undefined,
+    hideOutput: values.capture ?? false,
+    onProgress: process.stderr.isTTY && !values.hideprogress ? showProgress : undefined,
     onProcessEvent: (event) => {
       if (event.kind === 'attach') {
         builder.addProcess(event.pid, event.detail);

@@ -10,6 +10,8 @@ export interface SessionOptions extends SamplerOptions {
   pids: readonly number[];
   /** Command to launch instead of attaching to pids. */
   command: readonly string[];
+  /** Discard the launched command's stdout and stderr. */
+  hideOutput?: boolean;
   /** Aborting it ends the session as Ctrl-C does. */
   abort?: AbortController;
   /** Called once the targets are attached, before sampling starts; live views read `sampler`'s stats as it runs. */
@@ -36,7 +38,7 @@ export function describeProcessEvent(event: ProcessEvent): string {
 }
 
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
-  const launched = options.command.length > 0 ? await launchTarget(options.command) : undefined;
+  const launched = options.command.length > 0 ? await launchTarget(options.command, options.hideOutput) : undefined;
   const abort = options.abort ?? new AbortController();
   const removeSignalHandlers = installStopSignals(abort, launched);
   try {

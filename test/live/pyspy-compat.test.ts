@@ -176,6 +176,35 @@ test('a command that cannot start: one line, exit 2, no stack trace', () => {
   assert.match(run.stderr, /^hotpath: error: cannot start \/nonexistent\/python3: ENOENT/);
 });
 
+test(
+  "py-spy's --capture hides the launched program's output; --hideprogress and dump --core are understood",
+  {
+    skip: noPython,
+  },
+  (t) => {
+    // Split so that the command line hotpath echoes ("following process …") does not hold the output.
+    const script = 'import time\nprint("OUTPUT OF" + " THE PROGRAM", flush=True)\ntime.sleep(0.2)';
+    const launch = (...flags: string[]) =>
+      hotpath(
+        ['record', '-d', '5', ...flags, '-f', 'raw', '-o', path.join(tempDir(t), 'out.txt')].concat([
+          '--',
+          python!.executable,
+          '-c',
+          script,
+        ]),
+      );
+    const shown = launch();
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /OUTPUT OF THE PROGRAM/);
+    const captured = launch('--capture', '--hideprogress');
+    assert.equal(captured.status, 0, captured.stderr);
+    assert.doesNotMatch(captured.stdout + captured.stderr, /OUTPUT OF THE PROGRAM/);
+    const core = hotpath(['dump', '--core', 'core.1234']);
+    assert.equal(core.status, EXIT_CODES['not-supported'].code);
+    assert.match(core.stderr, /^hotpath: error: dump --core \(a core dump\) is not supported/);
+  },
+);
+
 test('collapsed stacks piped in as to flamegraph.pl (convert -), and -o - refused rather than written to a file "-"', (t) => {
   const dir = tempDir(t);
   const output = path.join(dir, 'piped.svg');
