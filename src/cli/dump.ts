@@ -17,6 +17,7 @@ interface DumpValues {
   locals?: boolean;
   'no-locals'?: boolean;
   'full-filenames'?: boolean;
+  nonblocking?: boolean;
   core?: string;
   help?: boolean;
 }
@@ -70,6 +71,7 @@ Options:
   -l, --locals          show each frame's local variables (short repr-like values)
       --no-locals       read no locals at all: no request per thread either
       --full-filenames  accepted for py-spy compatibility: file names are always whole paths
+      --nonblocking     accepted for py-spy compatibility: hotpath never pauses the target
   -n, --native          native (C) frames: not supported yet
   -c, --core FILE       a core dump instead of a process: not supported`,
   run: runDump,
@@ -84,6 +86,7 @@ async function runDump(argv: readonly string[]): Promise<number> {
     locals: { type: 'boolean', short: 'l' },
     'no-locals': { type: 'boolean' },
     'full-filenames': { type: 'boolean' },
+    nonblocking: { type: 'boolean' },
     core: { type: 'string', short: 'c' },
     help: { type: 'boolean', short: 'h' },
   });

@@ -41,7 +41,7 @@ test(
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^hotpath record \[options\] --pid PID/);
 
-    const dump = hotpath(['d', '-p', `0x${target.pid.toString(16)}`, '--full-filenames']);
+    const dump = hotpath(['d', '-p', `0x${target.pid.toString(16)}`, '--full-filenames', '--nonblocking']);
     assert.equal(dump.status, 0, dump.stderr);
     assert.match(dump.stdout, new RegExp(`^Process ${target.pid}:`));
     assert.match(dump.stdout, /nap_forever \(.*sleeper\.py:8\)/);
