@@ -25,7 +25,7 @@ const UNITS = new Set<string>(['none', 'nanoseconds', 'microseconds', 'milliseco
 
 /**
  * Profile names that give back pid, tid and thread name: ours and py-spy's ('Process 1 Thread 2 "MainThread"',
- * 'Thread 2 "MainThread"'), and those of hotpath before 0.2 ("process 1 thread MainThread (2)").
+ * 'Thread 2 "MainThread"'), and hotpath's older naming ("process 1 thread MainThread (2)").
  */
 const THREAD_NAMES = [
   /^(?:Process (?<pid>\d+) )?Thread (?<tid>\d+)(?: "(?<name>.*)")?$/s,
