@@ -45,8 +45,9 @@ async function startDashboard(t: TestContext, args: string[]): Promise<Dashboard
   const process = await spawnTarget(globalThis.process.execPath, [hotpathBin, 'web', '--rate', '200', ...args], {
     owner: t,
     readyPrefix: URL_LINE,
+    readyAnywhere: true,
   });
-  const url = new URL(process.readyLine.slice(URL_LINE.length));
+  const url = new URL(process.readyLine.slice(process.readyLine.indexOf(URL_LINE) + URL_LINE.length));
   return { process, url, base: `http://127.0.0.1:${url.port}`, token: url.searchParams.get('token') };
 }
 

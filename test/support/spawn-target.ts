@@ -15,6 +15,11 @@ export interface SpawnTargetOptions {
   env?: Record<string, string>;
   /** The readiness line starts with this; default 'READY'. */
   readyPrefix?: string;
+  /**
+   * The prefix may also follow other text on its line: a program the target launched shares its stdout, and an
+   * unbuffered Python writes a line's text and its newline in two writes, between which the target's line can land.
+   */
+  readyAnywhere?: boolean;
   /** Guard against a hung target, for readiness and each later line; default 30 s. Not a sleep. */
   timeoutMs?: number;
   /** Registers stop() to run when the owner (a test) ends. */
@@ -88,12 +93,12 @@ export async function spawnTarget(
   options.owner?.after(() => stop());
 
   const readyPrefix = options.readyPrefix ?? 'READY';
-  const readyLine = await waitForMatch(queue, (line) => line.startsWith(readyPrefix), timeoutMs).catch(
-    async (error: Error) => {
-      await stop();
-      throw new Error(`${command} never printed a line starting with ${readyPrefix}: ${error.message}`);
-    },
-  );
+  const isReady = (line: string): boolean =>
+    options.readyAnywhere ? line.includes(readyPrefix) : line.startsWith(readyPrefix);
+  const readyLine = await waitForMatch(queue, isReady, timeoutMs).catch(async (error: Error) => {
+    await stop();
+    throw new Error(`${command} never printed a line starting with ${readyPrefix}: ${error.message}`);
+  });
   return {
     pid,
     child,
