@@ -223,6 +223,14 @@ async function checkDump(python: Python, target: Target): Promise<void> {
   for (const [name, { ident }] of Object.entries(target.ready.threads)) assert.equal(names[ident], name);
 }
 
+/**
+ * How far work_a's 25 % share may stray. On a quiet machine it stays within 2 points; while other work competes for
+ * the 2 CPUs the target is taken off its CPU for whole time slices, each shown to several samples in a row as one
+ * frozen stack, and runs of 4 s came out 4-6 points off (23.6-29.4 % here with two busy loops beside it; 19.2 % once
+ * in a full CI run).
+ */
+const WORK_A_TOLERANCE = 0.08;
+
 async function checkRecord(python: Python, target: Target, dir: string): Promise<void> {
   const output = path.join(dir, 'profile.txt');
   // -i: the extra threads sleep, so they are idle; -t: one group per thread, to tell their stacks apart. 1,000
@@ -242,8 +250,8 @@ async function checkRecord(python: Python, target: Target, dir: string): Promise
   const shareA = leaves.work_a / total;
   const load = fs.readFileSync('/proc/loadavg', 'utf8').trim();
   assert.ok(
-    Math.abs(shareA - 0.25) <= 0.05,
-    `work_a has ${(100 * shareA).toFixed(1)}% of ${total} samples, want 25±5% (load average ${load})`,
+    Math.abs(shareA - 0.25) <= WORK_A_TOLERANCE,
+    `work_a has ${(100 * shareA).toFixed(1)}% of ${total} samples, want 25±${100 * WORK_A_TOLERANCE}% (load ${load})`,
   );
 }
 
