@@ -898,11 +898,11 @@ static void *run(void *arg) {
   int64_t index = 0;
   pthread_mutex_lock(&s->lock);
   for (;;) {
-    /* Absolute deadlines jittered by up to ±10 % of an interval; a short stall is caught up, a long one skipped. */
+    /* Absolute deadlines, each anywhere in its interval (see SampleSchedule); short stalls caught up, long skipped. */
     index++;
     int64_t due = (int64_t)((now_ns() - s->start_ns) / interval_ns);
     if (due - index > max_backlog) index = due + 1;
-    double deadline = s->start_ns + index * interval_ns + (next_random(s) * 2 - 1) * 0.1 * interval_ns;
+    double deadline = s->start_ns + index * interval_ns + (next_random(s) - 0.5) * interval_ns;
     struct timespec until = {(time_t)(deadline / 1e9), (long)((int64_t)deadline % 1000000000L)};
     while (!s->stopping && now_ns() < (int64_t)deadline)
       if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT) break;
