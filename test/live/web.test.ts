@@ -24,10 +24,11 @@ import { SHARE_TOLERANCE, assertHeavyShareOf } from '../support/workload-share.j
 
 /**
  * Django under ASGI hands each sync view to asgiref's one thread per worker and back: what a request costs besides
- * its view varies from run to run (/heavy's share measured 67–87 % over 20 runs on 2 cores, with `--gil` too), so
- * the share check there only catches gross errors. The labels are what that test is for.
+ * its view varies from run to run (/heavy's share measured 67–87 % over 20 runs on 2 cores, with `--gil` too, and
+ * 90.3 % of only 308 samples once in a fresh-clone run), so the share check there only catches gross errors. The
+ * labels are what that test is for.
  */
-const DJANGO_ASGI_SHARE_TOLERANCE = 0.15;
+const DJANGO_ASGI_SHARE_TOLERANCE = 0.2;
 const RATE = ['-r', '250'];
 
 function sampleCountsBy<K>(profile: Profile, key: (sample: number) => K): Map<K, number> {
