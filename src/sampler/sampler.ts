@@ -243,7 +243,7 @@ export class Sampler {
         this.stopNativeThread(session);
         return undefined;
       }
-      if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
+      if (this.noTargetLeft()) {
         this.stopNativeThread(session);
         return 'targets-exited';
       }
@@ -254,6 +254,11 @@ export class Sampler {
     }
     this.stopNativeThread(session);
     return 'aborted';
+  }
+
+  /** Every target exited, and with --subprocesses no root is left to start new ones. */
+  private noTargetLeft(): boolean {
+    return this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive);
   }
 
   /** Stops the loop's thread and emits what it sampled since the last drain. */
@@ -423,7 +428,7 @@ export class Sampler {
         if (!ticker.refresh()) return undefined;
         lastRefresh = now;
       }
-      if (this.targets.processes.size === 0 && !(this.options.subprocesses && this.targets.rootsAlive)) {
+      if (this.noTargetLeft()) {
         return 'targets-exited';
       }
       if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
