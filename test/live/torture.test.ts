@@ -54,7 +54,6 @@ interface HotpathResult {
   summary: Summary;
 }
 
-/** Runs `hotpath record …` to its end; `whileRunning` may act once it samples (e.g. signal the target). */
 /** `record -f raw` of the target for SECONDS into `output`, following its children with `subprocesses`. */
 function recordRaw(
   target: { pid: number },
@@ -65,6 +64,7 @@ function recordRaw(
   return record([...options, '-f', 'raw', '-d', String(SECONDS), '-o', output, '--pid', String(target.pid)]);
 }
 
+/** Runs `hotpath record …` to its end; `whileRunning` may act once it samples (e.g. signal the target). */
 async function record(args: string[], whileRunning?: () => void): Promise<HotpathResult> {
   const child = spawn(process.execPath, [hotpathBin, 'record', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

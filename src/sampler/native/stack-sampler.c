@@ -932,7 +932,6 @@ static void free_target(target_t *t) {
 
 static void stop_thread(sampler_t *s) {
   if (!s->running) return;
-
   pthread_mutex_lock(&s->lock);
   s->stopping = 1;
   pthread_cond_signal(&s->wake);
