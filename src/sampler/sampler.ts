@@ -40,9 +40,10 @@ export interface SamplerOptions {
    */
   labelRequest?: (python: PythonProcess, stack: ThreadStack) => RequestLabel | undefined;
   /**
-   * Whether `stack` may belong to a request, so that labelRequest must see it as it is taken. Stacks are read by
-   * hotpath's native loop (cheaper, decoded a little later) until one may; without this, never while labelRequest
-   * is set.
+   * Whether `stack` may belong to a request, so that labelRequest must see it as it is taken. Hotpath's native loop
+   * samples on its own thread (stacks decoded a few times a second, cheapest) until one may, then tick by tick on
+   * the JavaScript clock, each tick's stacks labelled as soon as walked; without this, JavaScript walks every stack
+   * while labelRequest is set.
    */
   mayHoldRequest?: (python: PythonProcess, stack: ThreadStack) => boolean;
   /** Python thread names by threading ident, refreshed now and then. */
@@ -88,7 +89,12 @@ interface NativeSession {
   offset: number;
   /** The recording's counts before the loop started. */
   counted: { attempted: number; taken: number };
+  /** Stacks are decoded right after each tick, so requests can be labelled from them (runNativeTicks). */
+  labelNow: boolean;
 }
+
+/** How a native session ends: a recording's end, a hand-over to ticks on the JavaScript clock, or to JavaScript. */
+type NativeOutcome = StopReason | 'ticks' | undefined;
 
 const REFRESH_TARGETS_EVERY_MS = 500;
 const REFRESH_NAMES_EVERY_MS = 1000;
@@ -198,11 +204,14 @@ export class Sampler {
       followed: new Set(this.targets.processes.keys()),
       offset: this.clock.now() - start,
       counted: { attempted: this.stats.attempted, taken: this.stats.taken },
+      labelNow: false,
     };
     for (const python of this.targets.processes.values()) loop.add(python);
     try {
-      if (this.options.onMemoryUsage) return await this.runNativeTicks(session, signal, start);
-      return await this.runNativeThread(session, signal, start);
+      const outcome = this.options.onMemoryUsage ? 'ticks' : await this.runNativeThread(session, signal, start);
+      if (outcome !== 'ticks') return outcome;
+      session.labelNow = true;
+      return await this.runNativeTicks(session, signal, start);
     } finally {
       loop.stop();
     }
@@ -210,15 +219,11 @@ export class Sampler {
 
   /**
    * The native loop samples on its own thread; its stacks are taken in every few hundred ms (drainEveryMs).
-   * Undefined when JavaScript must sample from then on: a stack may belong to a request (labels are read as samples
-   * are taken), or a process the loop cannot sample was followed.
+   * 'ticks' once a stack may belong to a request (labels are read as samples are taken); undefined when JavaScript
+   * must sample from then on (a process the loop cannot sample was followed).
    */
-  private async runNativeThread(
-    session: NativeSession,
-    signal: AbortSignal,
-    start: number,
-  ): Promise<StopReason | undefined> {
-    const { loop, followed, offset, counted } = session;
+  private async runNativeThread(session: NativeSession, signal: AbortSignal, start: number): Promise<NativeOutcome> {
+    const { loop, followed } = session;
     const durationMs = this.options.durationMs;
     const drainMs = this.drainEveryMs();
     loop.start();
@@ -235,11 +240,15 @@ export class Sampler {
         this.refreshThreadNames();
         lastNames = now;
       }
-      const mayHoldRequest = this.takeNativeSamples(loop.drain(), offset, counted, durationMs);
+      const mayHoldRequest = this.takeNativeSamples(loop.drain(), session, durationMs);
       if (ended) return 'duration';
+      if (mayHoldRequest) {
+        this.stopNativeThread(session);
+        return 'ticks';
+      }
       const refreshDue = now - lastRefresh >= REFRESH_TARGETS_EVERY_MS;
       if (refreshDue) lastRefresh = now;
-      if (mayHoldRequest || (refreshDue && !this.followTargets(loop, followed))) {
+      if (refreshDue && !this.followTargets(loop, followed)) {
         this.stopNativeThread(session);
         return undefined;
       }
@@ -262,17 +271,18 @@ export class Sampler {
   }
 
   /** Stops the loop's thread and emits what it sampled since the last drain. */
-  private stopNativeThread({ loop, offset, counted }: NativeSession): void {
-    loop.stop();
-    this.takeNativeSamples(loop.drain(), offset, counted, this.options.durationMs);
+  private stopNativeThread(session: NativeSession): void {
+    session.loop.stop();
+    this.takeNativeSamples(session.loop.drain(), session, this.options.durationMs);
   }
 
   /**
-   * With --memory (its series has a reading per tick): tick by tick on the JavaScript clock, each tick's stacks
-   * walked by the native loop on this thread. Undefined when JavaScript must sample from then on (as above).
+   * Tick by tick on the JavaScript clock, each tick's stacks walked by the native loop on this thread and decoded at
+   * once: with --memory (its series has a reading per tick), and when requests are labelled (read as samples are
+   * taken). Undefined when JavaScript must sample from then on (a process the loop cannot sample was followed).
    */
   private runNativeTicks(session: NativeSession, signal: AbortSignal, start: number): Promise<StopReason | undefined> {
-    const { loop, followed, offset, counted } = session;
+    const { loop, followed, offset } = session;
     return this.runOnClock(signal, start, {
       refresh: () => {
         this.memoryUsage?.sweep();
@@ -282,7 +292,7 @@ export class Sampler {
         const time = offset + loop.tickNow();
         const memory = this.memoryUsage;
         const afterProcess = memory && ((pid: number): void => this.emitMemoryUsage(memory, pid, time));
-        return !this.takeNativeSamples(loop.drain(), offset, counted, undefined, afterProcess);
+        return !this.takeNativeSamples(loop.drain(), session, undefined, afterProcess);
       },
     });
   }
@@ -336,14 +346,13 @@ export class Sampler {
 
   /**
    * Emits the samples of a drain, in the order taken (none at or past the duration); true when one may belong to a
-   * request: those stacks, which can no longer be labelled, are dropped, and the caller hands over to JavaScript.
+   * request but was taken too long ago to be labelled: those stacks are dropped, and the caller hands over to ticks.
    * `afterProcess` is called for every process once its samples of the drain are in (a tick's: the native loop
    * samples processes one after another).
    */
   private takeNativeSamples(
     drained: NativeDrain,
-    offset: number,
-    counted: { attempted: number; taken: number },
+    { offset, counted, labelNow }: NativeSession,
     durationMs: number | undefined,
     afterProcess?: (pid: number) => void,
   ): boolean {
@@ -356,7 +365,7 @@ export class Sampler {
     const stacks = drained.stacks;
     for (let i = 0; i < stacks.length; i++) {
       const record = stacks[i]!;
-      if (!this.takeNativeStack(record, offset + record.time, durationMs)) mayHoldRequest = true;
+      if (!this.takeNativeStack(record, offset + record.time, durationMs, labelNow)) mayHoldRequest = true;
       if (record.pid !== stacks[i + 1]?.pid) afterProcess?.(record.pid);
     }
     if (afterProcess) {
@@ -371,20 +380,30 @@ export class Sampler {
     return mayHoldRequest;
   }
 
-  /** Emits one stack of a drain; false when it may belong to a request and was dropped for want of a label. */
-  private takeNativeStack(record: NativeStackRecord, time: number, durationMs: number | undefined): boolean {
+  /**
+   * Emits one stack of a drain, labelled when `labelNow` (it was just taken); false when it may belong to a request
+   * and was dropped for want of a label.
+   */
+  private takeNativeStack(
+    record: NativeStackRecord,
+    time: number,
+    durationMs: number | undefined,
+    labelNow: boolean,
+  ): boolean {
     const python = this.targets.processes.get(record.pid);
     if (!python || (durationMs !== undefined && time >= durationMs)) return true;
     const stack = python.stackFromWalk(record.walk);
     if (!stack) this.countDropped('torn-read');
     if (!stack || stack.frames.length === 0) return true;
-    if (this.options.labelRequest && this.options.mayHoldRequest!(python, stack)) {
+    const { labelRequest, mayHoldRequest } = this.options;
+    if (labelRequest && !labelNow && mayHoldRequest!(python, stack)) {
       this.countDropped('before-request-labels');
       return false;
     }
+    const request = labelNow ? labelRequest?.(python, stack) : undefined;
     const flags =
       (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
-    this.emitStack(python, stack, record.tid || stack.threadId, time, flags, undefined);
+    this.emitStack(python, stack, record.tid || stack.threadId, time, flags, request);
     return true;
   }
 

@@ -1,12 +1,13 @@
 // The native sampling loop (src/sampler/native/stack-sampler.c) on every interpreter the suite has: setup built it,
 // the sampler uses it when nothing needs JavaScript at sample time, and its stacks are those JavaScript reads
-// (names, files, lines, thread ids, idle flags), decoded from the addresses it walked.
+// (names, files, lines, thread ids, idle flags), decoded from the addresses it walked. Stacks holding a request are
+// labelled tick by tick, still walked by the loop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PythonProcess } from '../../src/cpython/index.js';
-import { NativeLoop, Sampler, SAMPLE_IDLE, type RawSample } from '../../src/sampler/index.js';
-import { listPythons } from '../support/pythons.js';
+import { NativeLoop, RequestContextReader, Sampler, SAMPLE_IDLE, type RawSample } from '../../src/sampler/index.js';
+import { listPythons, repoRoot } from '../support/pythons.js';
 import { blockedStacks, quietTarget } from '../support/quiet-target.js';
 import { spawnTarget } from '../support/spawn-target.js';
 
@@ -51,5 +52,37 @@ for (const python of listPythons()) {
       samples.some((s) => s.frames.some((f) => f.name === 'wait_on_lock_ß')),
       'the lock waiter, by its non-ASCII name',
     );
+  });
+}
+
+for (const python of listPythons()) {
+  test(`${python.label}: the native loop walks stacks that hold a request, and each is labelled as it is taken`, async (t) => {
+    // A thread parks in park(environ, ...), whose environ says GET /users/42; the main thread holds no request.
+    const target = await spawnTarget(python.executable, [path.join(repoRoot, 'test/targets/locals_target.py')], {
+      owner: t,
+    });
+    const requests = new RequestContextReader();
+    const samples: RawSample[] = [];
+    const sampler = new Sampler([target.pid], {
+      rateHz: 200,
+      durationMs: 1000,
+      includeIdle: true,
+      gilOnly: false,
+      subprocesses: false,
+      labelRequest: (process, stack) => requests.label(process, stack),
+      mayHoldRequest: (process, stack) => requests.mayHoldRequest(process, stack),
+      onSample: (sample) => samples.push(sample),
+    });
+    sampler.attach();
+    await sampler.run(new AbortController().signal);
+    sampler.close();
+    const { ticks } = sampler.progress();
+    assert.ok(sampler.nativeMemoryReads >= ticks, `the loop read memory at every one of ${ticks} ticks`);
+    const parked = samples.filter((s) => s.frames.some((f) => f.name === 'park'));
+    const others = samples.filter((s) => !s.frames.some((f) => f.name === 'park'));
+    assert.ok(parked.length >= 50 && others.length >= 50, `${parked.length} and ${others.length} samples`);
+    // Those the loop took before it was known that a stack holds a request are dropped, never left unlabelled.
+    assert.deepEqual(new Set(parked.map((s) => s.endpoint)), new Set(['GET /users/{id}']));
+    assert.deepEqual(new Set(others.map((s) => s.endpoint)), new Set([undefined]));
   });
 }
