@@ -187,7 +187,7 @@ export class ObjectReader {
   /** The value stored under the str key `key`, or undefined when the dict has no such key. */
   findDictValue(dict: number, key: string, maxEntries = MAX_DICT_ENTRIES): number | undefined {
     for (const item of this.readDict(dict, maxEntries)) {
-      if (this.isStrEqual(item.key, key)) return item.value;
+      if (this.isKeyText(item.key, key)) return item.value;
     }
     return undefined;
   }
@@ -200,7 +200,7 @@ export class ObjectReader {
   /** One instance attribute, or undefined. */
   findAttribute(object: number, name: string): number | undefined {
     for (const item of this.readAttributeItems(object)) {
-      if (this.isStrEqual(item.key, name)) return item.value;
+      if (this.isKeyText(item.key, name)) return item.value;
     }
     return undefined;
   }
@@ -225,9 +225,10 @@ export class ObjectReader {
     if (actual.kind !== kind) throw new InvalidDataError(`expected ${kind}, found ${actual.name}`);
   }
 
-  private isStrEqual(object: number, text: string): boolean {
+  /** Whether a dict key is the str `text`; keys are mostly the same few interned strs, so their texts are cached. */
+  private isKeyText(key: number, text: string): boolean {
     try {
-      return this.typeName(object) === 'str' && readUnicode(this.reader, this.layout, object) === text;
+      return this.readKeyText(key) === text;
     } catch {
       return false;
     }

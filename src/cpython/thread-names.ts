@@ -1,9 +1,10 @@
 // Python thread names (threading.Thread.name) by threading ident, read from the target's
 // sys.modules['threading']._active: ident → Thread, whose `_name` attribute is the name. The address
-// of `_active` is found once and re-found only when it stops being a dict.
+// of `_active` is found once and re-found only when it stops being a dict; a sys.modules without threading is
+// looked through again only once its size changed (a script that never imports threading is asked every second).
 
 import type { MemoryReader } from '../proc/index.js';
-import { u64 } from '../proc/index.js';
+import { i64, u64 } from '../proc/index.js';
 import type { PythonLayout } from './layout.js';
 import type { ObjectReader } from './object-reader.js';
 import { readInterpreters } from './threads.js';
@@ -14,6 +15,8 @@ const MAX_THREADS = 4096;
 
 export class ThreadNameReader {
   private activeDicts: number[] = [];
+  /** Each sys.modules (by address) that had no threading when looked through, and its size then. */
+  private readonly withoutThreading = new Map<number, number>();
 
   constructor(
     private readonly objects: ObjectReader,
@@ -62,8 +65,14 @@ export class ThreadNameReader {
     if (mdDict === undefined) return undefined;
     const modules = u64(reader.read(interp + layout.interpreterState.modules, 8), 0);
     if (modules === 0) return undefined;
+    const size = i64(reader.read(modules + layout.dictObject.maUsed, 8), 0);
+    if (this.withoutThreading.get(modules) === size) return undefined;
     const threading = this.objects.findDictValue(modules, 'threading', MAX_MODULES);
-    if (threading === undefined) return undefined;
+    if (threading === undefined) {
+      this.withoutThreading.set(modules, size);
+      return undefined;
+    }
+    this.withoutThreading.delete(modules);
     const globals = u64(reader.read(threading + mdDict, 8), 0);
     return this.objects.findDictValue(globals, '_active', MAX_MODULES);
   }

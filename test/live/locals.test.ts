@@ -5,11 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LocalsReader, ObjectReader, PythonProcess, ThreadNameReader, describeValue } from '../../src/cpython/index.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { HotpathError } from '../../src/errors/index.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { chrootCommand, findRootfsPython } from '../support/rootfs.js';
 import { spawnTarget } from '../support/spawn-target.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const target = join(repoRoot, 'test', 'targets', 'locals_target.py');
 
@@ -81,5 +82,36 @@ for (const { name, command, skip } of interpreters()) {
     assert.deepEqual([...attributes.keys()].sort(), ['balance', 'owner']);
     assert.equal(objects.readStr(attributes.get('owner')!), 'ada');
     assert.equal(objects.readInt(objects.findAttribute(account, 'balance')!), 42);
+  });
+}
+
+/** Imports threading only once `go` exists, then starts a named thread. */
+const LATE_THREADING = `
+import os, sys, time
+print("READY", flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+import threading
+done = threading.Event()
+threading.Thread(target=done.wait, name="late-worker", daemon=True).start()
+print("STARTED", flush=True)
+done.wait()
+`;
+
+for (const python of listPythons()) {
+  test(`${python.label}: thread names appear once a script imports threading late`, async (t) => {
+    const go = join(tempDir(t), 'go');
+    const spawned = await spawnTarget(python.executable, ['-c', LATE_THREADING, go], { owner: t });
+    const process = PythonProcess.attach(spawned.pid);
+    t.after(() => process.close());
+    const names = new ThreadNameReader(
+      new ObjectReader(process.reader, process.layout),
+      process.location.runtimeAddress,
+    );
+    assert.ok(![...names.read().values()].includes('late-worker'), 'no such thread yet');
+    writeFileSync(go, '');
+    await spawned.waitForLine((line) => line === 'STARTED');
+    process.reader.clear();
+    assert.ok([...names.read().values()].includes('late-worker'), 'the thread started after the import is named');
   });
 }
