@@ -6,7 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PythonProcess } from '../../src/cpython/index.js';
-import { NativeLoop, RequestContextReader, Sampler, SAMPLE_IDLE, type RawSample } from '../../src/sampler/index.js';
+import {
+  NativeLoop,
+  RequestContextReader,
+  Sampler,
+  SAMPLE_IDLE,
+  type RawSample,
+  type SamplerOptions,
+} from '../../src/sampler/index.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { blockedStacks, quietTarget } from '../support/quiet-target.js';
 import { spawnTarget } from '../support/spawn-target.js';
@@ -14,6 +21,28 @@ import { spawnTarget } from '../support/spawn-target.js';
 test('setup built the native sampling loop', () => {
   assert.ok(NativeLoop.create({ rateHz: 100, includeIdle: false, gil: 'ignore' }), 'dist/native/stack-sampler.node');
 });
+
+/** Samples `pid` at 200 Hz for `durationMs`, idle threads included; the sampler (for its counts) and the samples. */
+async function sampleAll(
+  pid: number,
+  durationMs: number,
+  options: Partial<SamplerOptions> = {},
+): Promise<{ sampler: Sampler; samples: RawSample[] }> {
+  const samples: RawSample[] = [];
+  const sampler = new Sampler([pid], {
+    rateHz: 200,
+    durationMs,
+    includeIdle: true,
+    gilOnly: false,
+    subprocesses: false,
+    onSample: (sample) => samples.push(sample),
+    ...options,
+  });
+  sampler.attach();
+  await sampler.run(new AbortController().signal);
+  sampler.close();
+  return { sampler, samples };
+}
 
 function describeFrames(frames: readonly { name: string; file: string; line: number }[]): string {
   return frames.map((f) => `${f.name} ${path.basename(f.file)}:${f.line}`).join(' < ');
@@ -26,18 +55,7 @@ for (const python of listPythons()) {
     t.after(() => direct.close());
     // Every thread of the quiet target blocks for good: then its stacks do not change.
     const expected = new Map((await blockedStacks(direct)).map((s) => [s.nativeThreadId ?? s.threadId, s]));
-    const samples: RawSample[] = [];
-    const sampler = new Sampler([target.pid], {
-      rateHz: 200,
-      durationMs: 300,
-      includeIdle: true,
-      gilOnly: false,
-      subprocesses: false,
-      onSample: (sample) => samples.push(sample),
-    });
-    sampler.attach();
-    await sampler.run(new AbortController().signal);
-    sampler.close();
+    const { sampler, samples } = await sampleAll(target.pid, 300);
     assert.ok(sampler.usedNativeLoop, 'the native loop sampled');
     assert.ok(samples.length >= 20 * expected.size, `${samples.length} samples of ${expected.size} threads`);
     for (const sample of samples) {
@@ -62,20 +80,10 @@ for (const python of listPythons()) {
       owner: t,
     });
     const requests = new RequestContextReader();
-    const samples: RawSample[] = [];
-    const sampler = new Sampler([target.pid], {
-      rateHz: 200,
-      durationMs: 1000,
-      includeIdle: true,
-      gilOnly: false,
-      subprocesses: false,
+    const { sampler, samples } = await sampleAll(target.pid, 1000, {
       labelRequest: (process, stack) => requests.label(process, stack),
       mayHoldRequest: (process, stack) => requests.mayHoldRequest(process, stack),
-      onSample: (sample) => samples.push(sample),
     });
-    sampler.attach();
-    await sampler.run(new AbortController().signal);
-    sampler.close();
     const { ticks } = sampler.progress();
     assert.ok(sampler.nativeMemoryReads >= ticks, `the loop read memory at every one of ${ticks} ticks`);
     const parked = samples.filter((s) => s.frames.some((f) => f.name === 'park'));
