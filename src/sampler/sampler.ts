@@ -228,18 +228,14 @@ export class Sampler {
     const drainMs = this.drainEveryMs();
     loop.start();
     let lastRefresh = start;
-    let lastNames = -Infinity;
-    let lastProgress = start;
+    const chores = this.periodicChores(start);
     while (!signal.aborted) {
       await this.waitForDrain(Math.max(0, Math.min(drainMs, (durationMs ?? Infinity) - this.elapsedMs)), signal);
       const now = this.clock.now();
       this.elapsedMs = now - start;
       const ended = durationMs !== undefined && this.elapsedMs >= durationMs;
       if (ended || signal.aborted) loop.stop();
-      if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
-        this.refreshThreadNames();
-        lastNames = now;
-      }
+      chores.names(now);
       const mayHoldRequest = this.takeNativeSamples(loop.drain(), session, durationMs);
       if (ended) return 'duration';
       if (mayHoldRequest) {
@@ -256,10 +252,7 @@ export class Sampler {
         this.stopNativeThread(session);
         return 'targets-exited';
       }
-      if (now - lastProgress >= PROGRESS_EVERY_MS) {
-        this.options.onProgress?.(this.progress());
-        lastProgress = now;
-      }
+      chores.progress(now);
     }
     this.stopNativeThread(session);
     return 'aborted';
@@ -437,8 +430,7 @@ export class Sampler {
   ): Promise<StopReason | undefined> {
     const schedule = new SampleSchedule(this.options.rateHz, start);
     let lastRefresh = this.clock.now();
-    let lastNames = -Infinity;
-    let lastProgress = lastRefresh;
+    const chores = this.periodicChores(lastRefresh);
     while (!signal.aborted) {
       const now = this.clock.now();
       this.elapsedMs = now - start;
@@ -450,18 +442,20 @@ export class Sampler {
       if (this.noTargetLeft()) {
         return 'targets-exited';
       }
-      if (now - lastNames >= REFRESH_NAMES_EVERY_MS) {
-        this.refreshThreadNames();
-        lastNames = now;
-      }
+      chores.names(now);
       if (!ticker.tick(this.elapsedMs)) return undefined;
-      if (now - lastProgress >= PROGRESS_EVERY_MS) {
-        this.options.onProgress?.(this.progress());
-        lastProgress = now;
-      }
+      chores.progress(now);
       await this.clock.waitUntil(schedule.next(this.clock.now()));
     }
     return 'aborted';
+  }
+
+  /** What every sampling loop does now and then: thread names at once and every second, progress as it goes. */
+  private periodicChores(start: number): { names(now: number): void; progress(now: number): void } {
+    return {
+      names: every(REFRESH_NAMES_EVERY_MS, -Infinity, () => this.refreshThreadNames()),
+      progress: every(PROGRESS_EVERY_MS, start, () => this.options.onProgress?.(this.progress())),
+    };
   }
 
   close(): void {
@@ -624,4 +618,14 @@ export class Sampler {
     const dropped = this.stats.dropped;
     dropped[reason] = (dropped[reason] ?? 0) + 1;
   }
+}
+
+/** Calls `action` whenever at least `periodMs` have passed since it last did (or since `since`). */
+function every(periodMs: number, since: number, action: () => void): (now: number) => void {
+  let last = since;
+  return (now) => {
+    if (now - last < periodMs) return;
+    last = now;
+    action();
+  };
 }
