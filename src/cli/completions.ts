@@ -3,7 +3,6 @@
 
 import { HotpathError } from '../errors/index.js';
 import type { Command } from './command.js';
-import { OUTPUT_FORMATS } from './formats.js';
 
 interface OptionSpec {
   short?: string;
@@ -17,6 +16,8 @@ interface CommandSpec {
   name: string;
   summary: string;
   options: OptionSpec[];
+  /** What its --format takes, space-separated; empty without one. */
+  formats: string;
 }
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -57,7 +58,8 @@ export function completionsCommand(commands: () => readonly Command[]): Command 
 }
 
 function describeCommand(command: Command): CommandSpec {
-  return { name: command.name, summary: command.summary, options: parseOptions(command.usage) };
+  const formats = (command.formats ?? []).join(' ');
+  return { name: command.name, summary: command.summary, options: parseOptions(command.usage), formats };
 }
 
 /** Option lines of a usage text: "  -p, --pid PID   what it does" or "      --no-locals   what it does". */
@@ -78,27 +80,27 @@ function renderCompletions(shell: Shell, commands: readonly CommandSpec[]): stri
   return shell === 'zsh' ? `#compdef hotpath\nautoload -U +X bashcompinit && bashcompinit\n${bash}` : bash;
 }
 
-const FORMAT_NAMES = OUTPUT_FORMATS.map((format) => format.name).join(' ');
-
 function optionWords(options: readonly OptionSpec[]): string {
   return options.flatMap((o) => (o.short ? [`-${o.short}`, `--${o.long}`] : [`--${o.long}`])).join(' ');
 }
 
 function renderBash(commands: readonly CommandSpec[]): string {
-  const cases = commands.map((c) => `    ${c.name}) options="${optionWords(c.options)}" ;;`).join('\n');
+  const cases = commands
+    .map((c) => `    ${c.name}) options="${optionWords(c.options)}" formats="${c.formats}" ;;`)
+    .join('\n');
   return `# hotpath completion for bash (hotpath completions bash)
 _hotpath() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" options=""
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" options="" formats=""
   if [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=($(compgen -W "${commands.map((c) => c.name).join(' ')} --help --version" -- "$cur"))
     return
   fi
-  case "$prev" in
-    -p|--pid) COMPREPLY=($(compgen -W "$(pgrep -d ' ' -f '${PID_PATTERN}' 2>/dev/null)" -- "$cur")); return ;;
-    -f|--format) COMPREPLY=($(compgen -W "${FORMAT_NAMES}" -- "$cur")); return ;;
-  esac
   case "\${COMP_WORDS[1]}" in
 ${cases}
+  esac
+  case "$prev" in
+    -p|--pid) COMPREPLY=($(compgen -W "$(pgrep -d ' ' -f '${PID_PATTERN}' 2>/dev/null)" -- "$cur")); return ;;
+    -f|--format) COMPREPLY=($(compgen -W "$formats" -- "$cur")); return ;;
   esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$options" -- "$cur"))
@@ -121,7 +123,7 @@ function renderFish(commands: readonly CommandSpec[]): string {
       const parts = ['complete -c hotpath', `-n ${fishQuote(`__fish_seen_subcommand_from ${c.name}`)}`];
       if (o.short) parts.push(`-s ${o.short}`);
       parts.push(`-l ${o.long}`);
-      if (o.argument) parts.push('-r', fishArguments(o));
+      if (o.argument) parts.push('-r', fishArguments(o, c));
       if (o.description) parts.push(`-d ${fishQuote(o.description)}`);
       lines.push(parts.join(' '));
     }
@@ -129,8 +131,8 @@ function renderFish(commands: readonly CommandSpec[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function fishArguments(option: OptionSpec): string {
+function fishArguments(option: OptionSpec, command: CommandSpec): string {
   if (option.long === 'pid') return `-f -a "(pgrep -f '${PID_PATTERN}')"`;
-  if (option.long === 'format') return `-f -a ${fishQuote(FORMAT_NAMES)}`;
+  if (option.long === 'format') return `-f -a ${fishQuote(command.formats)}`;
   return '-F';
 }

@@ -39,6 +39,7 @@ Options:
       --title TEXT      title of the flame graph or report
       --weight WEIGHT   samples (default), or memory: bytes of RSS growth (flamegraph, raw; the
                         profile must be a .hotpath recorded with --memory)`,
+  formats: OUTPUT_FORMATS.map((format) => format.name),
   run: runConvert,
 };
 

@@ -35,6 +35,7 @@ Options:
   -o, --output FILE     where to write: .html (graph and table) or .svg (default: hotpath-diff.html)
   -f, --format FORMAT   html or svg (default: from the output's extension)
       --title TEXT      title of the graph`,
+  formats: DIFF_FORMATS,
   run: runDiff,
 };
 

@@ -87,6 +87,7 @@ Web applications (WSGI: Gunicorn, Flask, Django; ASGI: uvicorn, Starlette, FastA
       --split-endpoints  also write one output per endpoint: <output>.endpoint-<name>.<ext>
   A request with a \`hotpath\` query parameter (?hotpath) or an X-Hotpath header gets its own profile,
   <output>.request-<n>.<ext>. Only method, route/path and the marker's presence are read from requests.`,
+  formats: OUTPUT_FORMATS.map((format) => format.name),
   run: runRecord,
 };
 

@@ -45,6 +45,8 @@ test('the bash script completes commands, their options and format names in bash
   assert.deepEqual(bashCompletes(script, ['hotpath', 'rec']), ['record']);
   assert.deepEqual(bashCompletes(script, ['hotpath', 'record', '--subp']), ['--subprocesses']);
   assert.deepEqual(bashCompletes(script, ['hotpath', 'record', '--format', 'spe']), ['speedscope']);
+  assert.deepEqual(bashCompletes(script, ['hotpath', 'convert', '-f', 'ch']), ['chrometrace']);
+  assert.deepEqual(bashCompletes(script, ['hotpath', 'diff', '-f', '']), ['html', 'svg'], "diff's own formats");
   assert.deepEqual(bashCompletes(script, ['hotpath', 'dump', '--lo']), ['--locals']);
   assert.ok(bashCompletes(script, ['hotpath', '']).includes('completions'));
 });
