@@ -18,7 +18,7 @@ import { parseCommandLine } from './arguments.js';
 import type { Command } from './command.js';
 import { EXIT_OK, exitCodeFor } from './exit-codes.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
-import { describeProcessEvent, runSession } from './session.js';
+import { describeProcessEvent, describeSampled, runSession } from './session.js';
 
 interface AgentValues extends SamplingValues {
   server?: string;
@@ -104,7 +104,7 @@ async function runAgent(argv: readonly string[], env: NodeJS.ProcessEnv = proces
         sampling = sampler;
         agent.start();
         log(
-          `sampling ${started.map((p) => p.pid).join(', ')} at ${rateHz} Hz` +
+          `sampling ${describeSampled(started)} at ${rateHz} Hz` +
             (durationSec ? ` for ${durationSec}s` : '') +
             `, pushing ${settings.name} to ${settings.server} every ${settings.uploadIntervalSec}s; ` +
             'Ctrl-C sends the last interval and stops',

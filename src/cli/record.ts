@@ -20,7 +20,7 @@ import {
 } from './formats.js';
 import { HotpathError } from '../errors/index.js';
 import { formatMemorySummary } from './memory-summary.js';
-import { describeProcessEvent, runSession } from './session.js';
+import { describeProcessEvent, describeSampled, runSession } from './session.js';
 import { MarkedRequestProfiles, siblingOutputPath, splitByEndpoint } from './request-outputs.js';
 import { formatSummary } from './summary.js';
 import type { Command } from './command.js';
@@ -113,7 +113,9 @@ async function runRecord(argv: readonly string[]): Promise<number> {
 
   const builder = new ProfileBuilder();
   const marked = new MarkedRequestProfiles();
-  const { sampler, stopReason, launched, attached } = await runSession({
+  /** The first process followed (with a launcher as the root, none may be at the start): its Python version. */
+  let firstFollowed: { pythonVersion: string } | undefined;
+  const { sampler, stopReason, launched } = await runSession({
     ...samplerOptions,
     // Growth goes to the GIL holder of a tick when one is known, so it is marked.
     ...(values.memory && { markGil: true, onMemoryUsage: (usage) => builder.addMemoryUsage(usage) }),
@@ -128,6 +130,7 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     onProgress: process.stderr.isTTY && !values.hideprogress ? showProgress : undefined,
     onProcessEvent: (event) => {
       if (event.kind === 'attach') {
+        firstFollowed ??= { pythonVersion: event.pythonVersion ?? '' };
         builder.addProcess(event.pid, event.detail);
         marked.noteProcess(event.pid, event.detail);
       }
@@ -135,17 +138,20 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     },
     onStart: (started) =>
       log(
-        `sampling ${started.map((p) => p.pid).join(', ')} at ${rateHz} Hz` +
+        `sampling ${describeSampled(started)} at ${rateHz} Hz` +
           (durationSec ? ` for ${durationSec}s` : '') +
           '; press Ctrl-C to stop and write the profile',
       ),
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
+  if (!firstFollowed) {
+    throw new HotpathError('not-python', `no Python process started under ${pids.join(', ')} while hotpath waited`);
+  }
   const meta = {
     startTime: sampler.startWallTime,
     durationMs: sampler.elapsedMs,
     rateHz,
-    pythonVersion: attached[0]?.version.text ?? '',
+    pythonVersion: firstFollowed.pythonVersion,
     command: launched ? command.join(' ') : pids.join(' '),
   };
   const restrict = (profile: Profile): Profile =>

@@ -22,7 +22,14 @@ export interface SessionResult {
   sampler: Sampler;
   stopReason: StopReason;
   launched: LaunchedTarget | undefined;
-  attached: PythonProcess[];
+}
+
+/** What a session samples, for its start line: the pids, or a launcher's Python processes while none is found. */
+export function describeSampled(
+  attached: readonly PythonProcess[],
+  describe = (p: PythonProcess): string => `${p.pid}`,
+) {
+  return attached.length > 0 ? attached.map(describe).join(', ') : 'the Python processes it starts';
 }
 
 /** The line `record`, `web` and `agent` log when a process is followed, left, or skipped. */
@@ -52,7 +59,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     } finally {
       sampler.close();
     }
-    return { sampler, stopReason, launched, attached };
+    return { sampler, stopReason, launched };
   } finally {
     removeSignalHandlers();
     if (launched && launched.child.exitCode === null && launched.child.signalCode === null)

@@ -9,7 +9,7 @@ import { parseCommandLine, parsePositiveNumber } from './arguments.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
 import type { Command } from './command.js';
 import { EXIT_OK } from './exit-codes.js';
-import { runSession } from './session.js';
+import { describeSampled, runSession } from './session.js';
 
 interface TopValues extends SamplingValues {
   refresh?: string;
@@ -75,7 +75,7 @@ async function runTop(argv: readonly string[]): Promise<number> {
       abort,
       onSample: (sample) => counts.add(sample),
       onStart: (attached) => {
-        title = `Collecting samples from ${attached.map((p) => `${p.pid} (python v${p.version.text})`).join(', ')}`;
+        title = `Collecting samples from ${describeSampled(attached, (p) => `${p.pid} (python v${p.version.text})`)}`;
         screen.start();
         timer = setInterval(draw, refreshMs);
       },

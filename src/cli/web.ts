@@ -13,7 +13,7 @@ import type { Command } from './command.js';
 import { EXIT_OK } from './exit-codes.js';
 import { findOutputFormat, formatForFile, type OutputFormat } from './formats.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
-import { describeProcessEvent, runSession } from './session.js';
+import { describeProcessEvent, describeSampled, runSession } from './session.js';
 import { formatSummary } from './summary.js';
 
 interface WebValues extends SamplingValues {
@@ -103,14 +103,14 @@ async function runWeb(argv: readonly string[]): Promise<number> {
       onSample: (sample) => live.add(sample),
       onSource: output ? (file, lines) => live.addSource(file, lines) : undefined,
       onProcessEvent: (event) => {
+        if (event.kind === 'attach') pythonVersion ||= event.pythonVersion ?? '';
         live.noteProcessEvent(event);
         log(describeProcessEvent(event));
       },
       onStart: (attached, _launched, started) => {
         sampler = started;
-        pythonVersion = attached[0]?.version.text ?? '';
         console.log(`hotpath web: open ${dashboard.url}`);
-        log(`sampling ${attached.map((p) => p.pid).join(', ')} at ${rateHz} Hz; press Ctrl-C to stop`);
+        log(`sampling ${describeSampled(attached)} at ${rateHz} Hz; press Ctrl-C to stop`);
       },
     });
   } finally {

@@ -58,6 +58,15 @@ export function readThreadComm(pid: number, tid: number): string | undefined {
   }
 }
 
+/** The program a process runs (/proc/PID/exe), which changes when it execs; undefined when unreadable. */
+export function readExecutable(pid: number): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
 export function readCmdline(pid: number): string[] {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);

@@ -1,10 +1,10 @@
 // The set of processes being sampled: the ones asked for and, with --subprocesses, their descendants
 // as they come and go (Gunicorn and uvicorn respawn workers). Non-Python children are retried a few
-// times, since a fork may exec Python a moment later.
+// times, since a fork may exec Python a moment later, and again whenever they exec another program.
 
 import { HotpathError } from '../errors/index.js';
 import { PythonProcess, RuntimeLocationCache, type AttachOptions } from '../cpython/index.js';
-import { processIsGone, readDescendants } from '../proc/index.js';
+import { processIsGone, readDescendants, readExecutable } from '../proc/index.js';
 
 const ATTACH_ATTEMPTS_PER_CHILD = 5;
 
@@ -22,7 +22,8 @@ const SKIPPABLE_ROOT_ERRORS: readonly string[] = ['not-python', 'runtime-not-fou
 
 export class TargetSet {
   readonly processes = new Map<number, PythonProcess>();
-  private failedAttempts = new Map<number, number>();
+  /** Descendants that could not be attached: how often, and the program they ran then. */
+  private failedAttempts = new Map<number, { count: number; executable: string | undefined }>();
   /** Workers forked from one master share its interpreter mappings: each is located without re-parsing ELF files. */
   private readonly runtimeCache = new RuntimeLocationCache();
 
@@ -33,12 +34,14 @@ export class TargetSet {
 
   /**
    * Attaches to the root processes. A root that is not Python is an error unless descendants are followed, in
-   * which case it may be a launcher (a shell, a supervisor) whose children are Python, or other roots are given,
-   * in which case it is skipped (so is one that is gone); still an error when nothing is left to profile.
+   * which case it may be a launcher (a shell, a supervisor, a container's init) whose children are Python, now or
+   * later (it is waited for as py-spy does), or other roots are given, in which case it is skipped (so is one that
+   * is gone); still an error when nothing is left to profile or wait for.
    */
   attachRoots(): void {
     let firstError: unknown;
     const skipped: [number, HotpathError][] = [];
+    const launchers: [number, HotpathError][] = [];
     for (const pid of this.roots) {
       try {
         this.attach(pid);
@@ -47,12 +50,16 @@ export class TargetSet {
         const launcherMayHavePythonChildren = skippable && this.options.subprocesses && err.kind !== 'no-such-process';
         if (!skippable || !(launcherMayHavePythonChildren || this.roots.length > 1)) throw err;
         firstError ??= err;
-        if (!launcherMayHavePythonChildren) skipped.push([pid, err]);
+        (launcherMayHavePythonChildren ? launchers : skipped).push([pid, err]);
       }
     }
     this.refresh();
-    if (this.processes.size === 0 && firstError) throw firstError;
+    if (this.processes.size === 0 && launchers.length === 0 && firstError) throw firstError;
     for (const [pid, err] of skipped) this.options.onSkip?.(pid, err.message);
+    if (this.processes.size > 0) return;
+    for (const [pid, err] of launchers) {
+      this.options.onSkip?.(pid, `${err.message}; waiting for the Python processes it starts`);
+    }
   }
 
   /** Picks up new descendants and drops processes that exited. */
@@ -67,11 +74,12 @@ export class TargetSet {
       for (const pid of readDescendants(root)) live.add(pid);
     }
     for (const pid of live) {
-      if (this.processes.has(pid) || (this.failedAttempts.get(pid) ?? 0) >= ATTACH_ATTEMPTS_PER_CHILD) continue;
+      if (this.processes.has(pid) || this.gaveUpOn(pid)) continue;
       try {
         this.attach(pid);
       } catch {
-        this.failedAttempts.set(pid, (this.failedAttempts.get(pid) ?? 0) + 1);
+        const failed = this.failedAttempts.get(pid);
+        this.failedAttempts.set(pid, { count: (failed?.count ?? 0) + 1, executable: readExecutable(pid) });
       }
     }
     for (const pid of this.failedAttempts.keys()) if (!live.has(pid)) this.failedAttempts.delete(pid);
@@ -80,6 +88,14 @@ export class TargetSet {
   drop(pid: number, reason: string): void {
     const python = this.processes.get(pid);
     if (python) this.detach(pid, python, reason);
+  }
+
+  /** Whether `pid` failed to attach too often, and still runs the program it ran then. */
+  private gaveUpOn(pid: number): boolean {
+    const failed = this.failedAttempts.get(pid);
+    return (
+      failed !== undefined && failed.count >= ATTACH_ATTEMPTS_PER_CHILD && failed.executable === readExecutable(pid)
+    );
   }
 
   get rootsAlive(): boolean {

@@ -318,6 +318,57 @@ describe('hotpath failures', { concurrency: true, timeout: TIMEOUT_MS }, () => {
     assertFailure(await runHotpath(['dump', '--pid', String(sleeper.pid)]), 'not-python', /not a Python process/);
   });
 
+  test('with --subprocesses, a launcher that starts Python later is waited for', needsPython, async (t) => {
+    const dir = tempDir(t);
+    const go = path.join(dir, 'go');
+    const script = 'def started_late():\n    while True:\n        pass\nstarted_late()\n';
+    // A shell that starts Python only once told to, as a container's init or a wrapper script would.
+    const launcher = track(
+      spawn(
+        'sh',
+        ['-c', `while [ ! -e "$1" ]; do sleep 0.05; done; exec "$2" -c "$3"`, 'sh', go, newestPython!.path, script],
+        {
+          stdio: 'ignore',
+        },
+      ),
+    );
+    t.after(() => launcher.kill('SIGKILL'));
+    const output = path.join(dir, 'late.txt');
+    const run = startHotpath([
+      'record',
+      '-s',
+      '-f',
+      'raw',
+      '-r',
+      '50',
+      '-d',
+      '4',
+      '-o',
+      output,
+      '--pid',
+      `${launcher.pid}`,
+    ]);
+    await run.stderrLine(/waiting for the Python processes it starts/);
+    fs.writeFileSync(go, '');
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`following process ${launcher.pid} `), "the shell exec'd into Python");
+    assert.ok(fs.readFileSync(output, 'utf8').includes('started_late'), 'samples of the Python it started');
+  });
+
+  test('with --subprocesses, a launcher that never starts Python ends with the not-python code', async (t) => {
+    const sleeper = track(spawn('sleep', ['100'], { stdio: 'ignore' }));
+    t.after(() => sleeper.kill('SIGKILL'));
+    await new Promise((resolve) => sleeper.once('spawn', resolve));
+    const output = path.join(tempDir(t), 'never.txt');
+    const result = await runHotpath(['record', '-s', '-d', '1', '-o', output, '--pid', String(sleeper.pid)]);
+    // It said it was waiting, then ends in one error line with the code of a process that is not Python.
+    assert.equal(result.code, exitCode('not-python'), result.stderr);
+    assert.match(result.stderr, /waiting for the Python processes it starts/);
+    assert.match(result.stderr.trimEnd().split('\n').at(-1)!, /^hotpath: error: no Python process started under \d+/);
+    assert.ok(!fs.existsSync(output), 'nothing written');
+  });
+
   test('a pid that is not Python among several is skipped, as is one that is gone', needsPython, async (t) => {
     const sleeper = track(spawn('sleep', ['100'], { stdio: 'ignore' }));
     t.after(() => sleeper.kill('SIGKILL'));
