@@ -109,10 +109,6 @@ async function runDump(argv: readonly string[]): Promise<number> {
   const targets = new TargetSet(pids, { subprocesses: values.subprocesses ?? false });
   try {
     targets.attachRoots();
-    // A launcher (a root that is not Python) is waited for by recordings; a dump is of this moment.
-    if (targets.processes.size === 0) {
-      throw new HotpathError('not-python', `neither ${pids.join(', ')} nor any of its children runs Python`);
-    }
     const dumps = [...targets.processes.values()].map((python) => ({ python, threads: dumpProcess(python, options) }));
     if (values.json)
       console.log(

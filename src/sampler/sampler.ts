@@ -142,6 +142,7 @@ export class Sampler {
     this.memoryUsage = options.onMemoryUsage ? new MemoryUsageReader() : undefined;
     this.targets = new TargetSet(pids, {
       subprocesses: options.subprocesses,
+      waitForLaunchers: true,
       onAttach: (python) =>
         options.onProcessEvent?.({
           kind: 'attach',

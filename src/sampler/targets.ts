@@ -10,6 +10,11 @@ const ATTACH_ATTEMPTS_PER_CHILD = 5;
 
 export interface TargetSetOptions {
   subprocesses: boolean;
+  /**
+   * With subprocesses: a root that is not Python and has no Python child yet is a launcher to wait for (a sampling
+   * session, which picks its children up as they start), not an error (a dump, which is of this moment).
+   */
+  waitForLaunchers?: boolean;
   attach?: AttachOptions;
   onAttach?: (python: PythonProcess) => void;
   onDetach?: (pid: number, reason: string) => void;
@@ -35,8 +40,8 @@ export class TargetSet {
   /**
    * Attaches to the root processes. A root that is not Python is an error unless descendants are followed, in
    * which case it may be a launcher (a shell, a supervisor, a container's init) whose children are Python, now or
-   * later (it is waited for as py-spy does), or other roots are given, in which case it is skipped (so is one that
-   * is gone); still an error when nothing is left to profile or wait for.
+   * later (waited for, as py-spy does, with waitForLaunchers), or other roots are given, in which case it is skipped
+   * (so is one that is gone); still an error when nothing is left to profile or wait for.
    */
   attachRoots(): void {
     let firstError: unknown;
@@ -54,7 +59,8 @@ export class TargetSet {
       }
     }
     this.refresh();
-    if (this.processes.size === 0 && launchers.length === 0 && firstError) throw firstError;
+    const waiting = this.options.waitForLaunchers && launchers.length > 0;
+    if (this.processes.size === 0 && !waiting && firstError) throw firstError;
     for (const [pid, err] of skipped) this.options.onSkip?.(pid, err.message);
     if (this.processes.size > 0) return;
     for (const [pid, err] of launchers) {
@@ -74,12 +80,16 @@ export class TargetSet {
       for (const pid of readDescendants(root)) live.add(pid);
     }
     for (const pid of live) {
-      if (this.processes.has(pid) || this.gaveUpOn(pid)) continue;
+      if (this.processes.has(pid)) continue;
+      // Attempts count per program: one that execs another (a shell into Python) gets as many again.
+      const executable = readExecutable(pid);
+      const failed = this.failedAttempts.get(pid);
+      const failures = failed && failed.executable === executable ? failed.count : 0;
+      if (failures >= ATTACH_ATTEMPTS_PER_CHILD) continue;
       try {
         this.attach(pid);
       } catch {
-        const failed = this.failedAttempts.get(pid);
-        this.failedAttempts.set(pid, { count: (failed?.count ?? 0) + 1, executable: readExecutable(pid) });
+        this.failedAttempts.set(pid, { count: failures + 1, executable });
       }
     }
     for (const pid of this.failedAttempts.keys()) if (!live.has(pid)) this.failedAttempts.delete(pid);
@@ -88,14 +98,6 @@ export class TargetSet {
   drop(pid: number, reason: string): void {
     const python = this.processes.get(pid);
     if (python) this.detach(pid, python, reason);
-  }
-
-  /** Whether `pid` failed to attach too often, and still runs the program it ran then. */
-  private gaveUpOn(pid: number): boolean {
-    const failed = this.failedAttempts.get(pid);
-    return (
-      failed !== undefined && failed.count >= ATTACH_ATTEMPTS_PER_CHILD && failed.executable === readExecutable(pid)
-    );
   }
 
   get rootsAlive(): boolean {
