@@ -74,8 +74,9 @@ export function resolveSampling(
       gilOnly: values.gil ?? false,
       subprocesses: values.subprocesses ?? false,
       readThreadNames: (python) => readers.readThreadNames(python),
-      labelRequest: requests && ((python, stack) => requests.label(python, stack)),
+      labelRequest: requests && ((python, stack, sampled) => requests.label(python, stack, sampled)),
       mayHoldRequest: requests && ((python, stack) => requests.mayHoldRequest(python, stack)),
+      watchedSlots: requests && ((python, code) => requests.watchedSlots(python, code)),
     },
     endpointAliases: () => requests?.endpointAliases() ?? new Map(),
   };

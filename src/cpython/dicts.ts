@@ -52,6 +52,37 @@ export function readDictHeader(reader: MemoryReader, layout: PythonLayout, dict:
   };
 }
 
+/**
+ * What tells the dict at `dict` from another dict later at the same address, as 32 bits: its version tag folded
+ * (≤3.13: new at every mutation, unique in the interpreter), or without one (3.14+) an FNV-1a hash of the addresses
+ * of its live keys and values (a later dict reuses the address, but not every object in every slot). The native
+ * loop computes the same (dict_identity in src/sampler/native/stack-sampler.c) for the request dicts it copies.
+ */
+export function dictIdentity(reader: MemoryReader, layout: PythonLayout, dict: number): number {
+  const tagAt = layout.dictObject.maVersionTag;
+  if (tagAt !== undefined) {
+    const tag = reader.read(dict + tagAt, 8);
+    return (tag.readUInt32LE(0) ^ tag.readUInt32LE(4)) >>> 0;
+  }
+  let hash = FNV_OFFSET;
+  const pair = Buffer.alloc(16);
+  for (const { key, value } of readDictItems(reader, layout, dict)) {
+    writeAddress(pair, key, 0);
+    writeAddress(pair, value, 8);
+    for (const byte of pair) hash = Math.imul(hash ^ byte, FNV_PRIME) >>> 0;
+  }
+  return hash;
+}
+
+/** Writes an address (below 2^53) as the 8 little-endian bytes of a pointer. */
+function writeAddress(into: Buffer, address: number, at: number): void {
+  into.writeUInt32LE(address % 2 ** 32, at);
+  into.writeUInt32LE(Math.floor(address / 2 ** 32), at + 4);
+}
+
+const FNV_OFFSET = 2166136261;
+const FNV_PRIME = 16777619;
+
 /** Every live item of the dict at `dict`, in entry order. Throws InvalidDataError on inconsistent sizes. */
 export function readDictItems(
   reader: MemoryReader,

@@ -10,6 +10,7 @@ export * from './threads.js';
 export * from './python-process.js';
 export { SUPPORTED_RANGE, selectLayout } from './select-layout.js';
 export * from './dicts.js';
+export { objectIdentity } from './objects.js';
 export * from './object-reader.js';
 export * from './locals-reader.js';
 export * from './describe-value.js';

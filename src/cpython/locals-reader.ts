@@ -29,13 +29,27 @@ export class LocalsReader {
 
   /** The object in local `name` of `frame` (a cell's content for cell variables), or undefined if unset. */
   findLocal(frame: PyFrame, name: string): number | undefined {
-    const names = this.localNames(frame.code);
     // Before 3.11 an argument that is also a cell has two slots: the argument's (emptied) and the cell's.
-    for (let slot = names.indexOf(name); slot >= 0; slot = names.indexOf(name, slot + 1)) {
+    for (const slot of this.slotsOf(frame.code, name)) {
       const value = this.readSlots(frame, slot, 1)[0]!;
       if (value !== 0) return this.unboxCell(value);
     }
     return undefined;
+  }
+
+  /** The localsplus slots named `name` in frames of `code` (before 3.11, an argument that is a cell has two). */
+  slotsOf(code: CodeInfo, name: string): number[] {
+    const names = this.localNames(code);
+    const slots: number[] = [];
+    for (let slot = names.indexOf(name); slot >= 0; slot = names.indexOf(name, slot + 1)) slots.push(slot);
+    return slots;
+  }
+
+  /** The object a slot's value stands for: a cell's content for cell variables, otherwise the value itself. */
+  unboxCell(value: number): number {
+    const cell = this.objects.layout.cellObject;
+    if (!cell || this.objects.typeName(value) !== 'cell') return value;
+    return u64(this.objects.reader.read(value + cell.obRef, 8), 0);
   }
 
   /** True when frames of `code` have a local called `name`: a cheap test before reading any slot. */
@@ -74,12 +88,6 @@ export class LocalsReader {
       if (value !== 0 && !isPlausiblePointer(value)) throw new InvalidDataError('bad local slot');
       return value;
     });
-  }
-
-  private unboxCell(value: number): number {
-    const cell = this.objects.layout.cellObject;
-    if (!cell || this.objects.typeName(value) !== 'cell') return value;
-    return u64(this.objects.reader.read(value + cell.obRef, 8), 0);
   }
 
   private decodeNames(code: CodeInfo): string[] {

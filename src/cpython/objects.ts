@@ -15,6 +15,16 @@ const MAX_PLAUSIBLE_SIZE = 2 ** 48;
 /** Most 30-bit digits of an int decoded exactly: 420 bits, at most 127 decimal digits. */
 export const MAX_EXACT_LONG_DIGITS = 14;
 
+/**
+ * What tells another object later at the same address from `object`, where it is no dict (see dictIdentity): its
+ * first field past the object header, as 32 bits; for a functools.partial, the function it calls. The native loop
+ * computes the same (object_identity in src/sampler/native/stack-sampler.c).
+ */
+export function objectIdentity(reader: MemoryReader, layout: PythonLayout, object: number): number {
+  const field = reader.read(object + layout.pyObject.obType + 8, 8);
+  return (field.readUInt32LE(0) ^ field.readUInt32LE(4)) >>> 0;
+}
+
 export function readPointer(reader: MemoryReader, address: number): number {
   return u64(reader.read(address, 8), 0);
 }

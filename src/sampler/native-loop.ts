@@ -18,6 +18,8 @@ interface StackSamplerBinding {
   tickNow(handle: object): number;
   /** The records since the last drain; `counters` receives [ticks, attempted, taken, memory reads] so far. */
   drain(handle: object, counters: Float64Array): Buffer;
+  /** [pid, code, slot, isDict, ...]: frames running that code object have those slots copied with each sample. */
+  watchCode(handle: object, numbers: Float64Array): void;
 }
 
 /** Each field of a process's configuration, in the order stack-sampler.c reads them (its CFG_ enum). */
@@ -63,6 +65,16 @@ const CONFIG_FIELDS = [
   'strAsciiBit',
   'bytesSize',
   'bytesData',
+  'frameLocalsplus',
+  'dictVersionTag',
+  'dictKeys',
+  'dictValues',
+  'keysLog2Size',
+  'keysLog2IndexBytes',
+  'keysKind',
+  'keysNentries',
+  'keysIndices',
+  'objectFirstField',
 ] as const;
 type ConfigField = (typeof CONFIG_FIELDS)[number];
 
@@ -70,6 +82,8 @@ type ConfigField = (typeof CONFIG_FIELDS)[number];
 const MAX_THREAD_STATE_BYTES = 2048;
 const MAX_FRAME_BYTES = 1024;
 const MAX_CODE_HEADER_BYTES = 512;
+/** Local slots the loop copies per code object (SLOTS_PER_CODE in stack-sampler.c). */
+const MAX_WATCHED_SLOTS = 4;
 
 const RECORD_SAMPLE = 1;
 const RECORD_DROP = 2;
@@ -98,6 +112,24 @@ export interface NativeLoopOptions {
   gil: GilMode;
 }
 
+/** A local slot whose content the loop copies with every sample of a frame running its code object. */
+export interface WatchedSlot {
+  /** Index in the frame's localsplus. */
+  slot: number;
+  /** The slot holds a dict: its identity is dictIdentity, otherwise objectIdentity. */
+  isDict: boolean;
+}
+
+/** What a watched slot of one frame held when the stack was walked. */
+export interface SampledSlot {
+  frameAddress: number;
+  slot: number;
+  /** The object in the slot (tag bits cleared), 0 when unset. */
+  value: number;
+  /** dictIdentity or objectIdentity of that object (see WatchedSlot.isDict), 0 when unknown. */
+  identity: number;
+}
+
 /** A stack the loop walked, with what it knows of the thread. */
 export interface NativeStackRecord {
   /** Milliseconds since the loop started. */
@@ -107,6 +139,8 @@ export interface NativeStackRecord {
   tid: number;
   flags: number;
   walk: WalkedStack;
+  /** The watched slots of its frames, as they were at that moment. */
+  slots: SampledSlot[];
 }
 
 export interface NativeDropRecord {
@@ -172,6 +206,12 @@ export class NativeLoop {
     this.binding.removeProcess(this.handle, pid);
   }
 
+  /** From the next tick, samples of frames running `codeAddress` in process `pid` carry those slots' contents. */
+  watch(pid: number, codeAddress: number, slots: readonly WatchedSlot[]): void {
+    const pairs = slots.slice(0, MAX_WATCHED_SLOTS).flatMap(({ slot, isDict }) => [slot, isDict ? 1 : 0]);
+    this.binding.watchCode(this.handle, Float64Array.from([pid, codeAddress, ...pairs]));
+  }
+
   start(): void {
     this.binding.start(this.handle);
   }
@@ -223,7 +263,8 @@ export class NativeLoop {
     const headerBytes = words[at + 9]!;
     const first = at + SAMPLE_WORDS;
     const headersAt = (first + depth * WALKED_FRAME_WORDS) * 8;
-    const { captured, next } = this.decodeCaptures(bytes, words, (headersAt + headerBytes) / 8);
+    const { captured, next: slotsAt } = this.decodeCaptures(bytes, words, (headersAt + headerBytes) / 8);
+    const { slots, next } = decodeSlots(words, slotsAt);
     const tid = words[at + 3]!;
     into.push({
       time: words[at + 1]!,
@@ -243,6 +284,7 @@ export class NativeLoop {
         headersAt,
         captured,
       },
+      slots,
     });
     return next;
   }
@@ -266,11 +308,22 @@ export class NativeLoop {
   }
 }
 
+/** The watched slots a sample carries (at word `at`: a count, then frame, slot, value and identity each). */
+function decodeSlots(words: Float64Array, at: number): { slots: SampledSlot[]; next: number } {
+  const count = words[at]!;
+  const slots: SampledSlot[] = [];
+  for (let i = 0, w = at + 1; i < count; i++, w += 4) {
+    slots.push({ frameAddress: words[w]!, slot: words[w + 1]!, value: words[w + 2]!, identity: words[w + 3]! });
+  }
+  return { slots, next: at + 1 + count * 4 };
+}
+
 /** The numbers stack-sampler.c walks `python` with; -1 for what the version does not have. */
 function configOf(python: PythonProcess): Float64Array {
   const l = python.layout;
   const f = l.interpreterFrame;
   const cframe = l.currentFrameKind === 'cframe';
+  const keys311 = l.dictKind !== 'dict-39';
   const gilKind =
     l.gilKind === 'runtime-tstate-current' && l.runtimeState.gilstateTstateCurrent !== undefined
       ? 1
@@ -319,6 +372,17 @@ function configOf(python: PythonProcess): Float64Array {
     strAsciiBit: l.unicodeObject.asciiBit,
     bytesSize: l.bytesObject.obSize,
     bytesData: l.bytesObject.obSval,
+    frameLocalsplus: f.localsplus,
+    dictVersionTag: l.dictObject.maVersionTag ?? -1,
+    dictKeys: l.dictObject.maKeys,
+    dictValues: l.dictObject.maValues,
+    // The keys table is hashed only without a version tag (3.14+), whose tables are all of the 3.11+ kind.
+    keysLog2Size: keys311 ? l.dictKeys.size : -1,
+    keysLog2IndexBytes: l.dictKeys.log2IndexBytes ?? -1,
+    keysKind: keys311 ? (l.dictKeys.kind ?? -1) : -1,
+    keysNentries: l.dictKeys.nentries,
+    keysIndices: l.dictKeys.indices,
+    objectFirstField: l.pyObject.obType + 8,
   };
   return Float64Array.from(CONFIG_FIELDS, (field) => values[field]);
 }

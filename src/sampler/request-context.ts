@@ -4,9 +4,12 @@
 // header value, cookie, query value or body. Each request's dict is read in full once, then recognised
 // by its address and version tag at one small read per sample. A thread pool thread with no request of its own
 // (anyio's, under sync FastAPI endpoints) gets the request of the task that awaits its work item.
+// Labels are read just after the stack: where the native loop copied the request locals with the stack (see
+// watchedSlots), a thread that has moved on to another request by then is not given that request's label.
 
 import {
-  readDictItems,
+  dictIdentity,
+  objectIdentity,
   type CodeInfo,
   type LocalsReader,
   type ObjectReader,
@@ -14,9 +17,9 @@ import {
   type PythonProcess,
   type ThreadStack,
 } from '../cpython/index.js';
-import { u64 } from '../proc/index.js';
+import type { SampledSlot, WatchedSlot } from './native-loop.js';
 import { ProcessReaders, type ProcessReaderSet } from './process-readers.js';
-import { ThreadPoolRequests } from './thread-pool-requests.js';
+import { ThreadPoolRequests, WORK_FUNCTION_LOCAL, WORK_ITEM_LOCAL } from './thread-pool-requests.js';
 
 export interface RequestLabel {
   /** "GET /users/{id}" */
@@ -37,10 +40,33 @@ interface RequestInfo {
 
 interface ThreadRequest {
   dict: number;
-  identity: string;
+  /** dictIdentity of the dict when it was read. */
+  identity: number;
   info: RequestInfo;
   rereads: number;
   requestKey: string;
+}
+
+/**
+ * When its labels were read, the thread no longer served the request it served when its stack was taken: that
+ * sample gets no label (and the thread's known request stays as it was).
+ */
+const MOVED_ON = 'moved-on';
+type Found = ThreadRequest | typeof MOVED_ON | undefined;
+
+/** What the watched slots of a stack's frames held when it was taken, by frame address. */
+type SlotsAtSample = ReadonlyMap<number, readonly SampledSlot[]>;
+
+/** A request-holding local as it was when the stack was taken. */
+interface LocalAtSample {
+  object: number;
+  /**
+   * dictIdentity (a dict) or objectIdentity (anything else) of the object then, 0 when unknown (not copied by the
+   * native loop, or held through a cell).
+   */
+  identity: number;
+  /** The frame still holds the object: one it no longer holds may have been freed since. */
+  heldNow: boolean;
 }
 
 /** Local names that hold a request's dict, and the protocol each implies. */
@@ -68,6 +94,7 @@ const MARKER = 'hotpath';
 
 export class RequestContextReader {
   private readonly threads = new Map<string, ThreadRequest>();
+  /** Dicts (address:identity) read once and found to be no request. */
   private readonly notRequests = new Set<string>();
   /** Which request-holding locals each code object has (bits), looked up once per code object, not per sample. */
   private readonly requestLocals = new WeakMap<CodeInfo, number>();
@@ -81,10 +108,15 @@ export class RequestContextReader {
 
   constructor(private readonly readers: ProcessReaders = new ProcessReaders()) {}
 
-  /** The request `stack`'s thread is serving, or undefined outside a request. */
-  label(python: PythonProcess, stack: ThreadStack): RequestLabel | undefined {
+  /**
+   * The request `stack`'s thread is serving, or undefined outside a request. `sampled`: the watched slots the native
+   * loop copied with the stack; without them, locals are read as they are now.
+   */
+  label(python: PythonProcess, stack: ThreadStack, sampled?: readonly SampledSlot[]): RequestLabel | undefined {
     const threadKey = `${python.pid}:${stack.threadId}`;
-    const current = this.findRequest(this.readers.of(python), stack, threadKey, this.threads.get(threadKey));
+    const readers = this.readers.of(python);
+    const current = this.findRequest(readers, stack, threadKey, this.threads.get(threadKey), bySampledFrame(sampled));
+    if (current === MOVED_ON) return undefined;
     if (!current) {
       this.threads.delete(threadKey);
       this.threadPool.forget(threadKey);
@@ -103,6 +135,21 @@ export class RequestContextReader {
   mayHoldRequest(python: PythonProcess, stack: ThreadStack): boolean {
     const readers = this.readers.of(python);
     return stack.frames.some((frame) => this.requestLocalsOf(readers, frame.code) !== 0);
+  }
+
+  /**
+   * The local slots of `code` that may hold a request (the request's dict, a request object, a work item), for the
+   * native loop to copy with each sample of its frames; empty for most code objects.
+   */
+  watchedSlots(python: PythonProcess, code: CodeInfo): WatchedSlot[] {
+    const readers = this.readers.of(python);
+    const bits = this.requestLocalsOf(readers, code);
+    if (bits === 0) return [];
+    const named: [name: string, isDict: boolean][] = [];
+    REQUEST_LOCALS.forEach(([name], i) => (bits & (1 << i) ? named.push([name, true]) : 0));
+    if (bits & REQUEST_OBJECT_BIT) named.push([REQUEST_OBJECT_LOCAL, false]);
+    if (bits & WORKER_LOOP_BIT) named.push([WORK_ITEM_LOCAL, false], [WORK_FUNCTION_LOCAL, false]);
+    return named.flatMap(([name, isDict]) => readers.locals.slotsOf(code, name).map((slot) => ({ slot, isDict })));
   }
 
   /**
@@ -134,7 +181,8 @@ export class RequestContextReader {
     stack: ThreadStack,
     threadKey: string,
     previous: ThreadRequest | undefined,
-  ): ThreadRequest | undefined {
+    sampled: SlotsAtSample | undefined,
+  ): Found {
     let requestObjects = false;
     let workerLoop: PyFrame | undefined;
     for (const frame of stack.frames) {
@@ -145,14 +193,19 @@ export class RequestContextReader {
       for (let i = 0; i < REQUEST_LOCALS.length; i++) {
         if ((locals & (1 << i)) === 0) continue;
         const [name, protocol] = REQUEST_LOCALS[i]!;
-        const dict = this.readLocal(readers, frame, name);
-        if (dict === undefined) continue;
-        const found = this.recognise(readers, stack, dict, protocol, previous);
+        const local = this.localAtSample(readers, frame, name, sampled);
+        if (local === undefined) continue;
+        const found = this.recognise(readers, stack, local.object, protocol, previous, local);
         if (found) return found;
       }
     }
     if (workerLoop) {
-      for (const scope of this.threadPool.findScopes(readers, threadKey, workerLoop)) {
+      // The worker loop's frame lasts as long as its thread: it runs the sampled work item only while it holds the
+      // same future and function (a work item's future is often at the address of the one before).
+      const future = this.localAtSample(readers, workerLoop, WORK_ITEM_LOCAL, sampled);
+      const func = this.localAtSample(readers, workerLoop, WORK_FUNCTION_LOCAL, sampled);
+      if (future && !(isStillHeld(readers, future) && (!func || isStillHeld(readers, func)))) return MOVED_ON;
+      for (const scope of this.threadPool.findScopes(readers, threadKey, future?.object)) {
         const found = this.recognise(readers, stack, scope, 'asgi', previous);
         if (found) return found;
       }
@@ -161,7 +214,7 @@ export class RequestContextReader {
     // Django under ASGI runs views on a worker thread whose stack holds only the request object.
     for (const frame of stack.frames) {
       if ((this.requestLocalsOf(readers, frame.code) & REQUEST_OBJECT_BIT) === 0) continue;
-      const scope = this.readAsgiRequestScope(readers, frame);
+      const scope = this.readAsgiRequestScope(readers, frame, sampled);
       const found = scope !== undefined ? this.recognise(readers, stack, scope, 'asgi', previous) : undefined;
       if (found) return found;
     }
@@ -169,9 +222,14 @@ export class RequestContextReader {
   }
 
   /** The scope of a Django ASGIRequest held in a `request` local, if the frame has one. */
-  private readAsgiRequestScope(readers: ProcessReaderSet, frame: PyFrame): number | undefined {
-    const request = this.readLocal(readers, frame, REQUEST_OBJECT_LOCAL);
-    if (request === undefined) return undefined;
+  private readAsgiRequestScope(
+    readers: ProcessReaderSet,
+    frame: PyFrame,
+    sampled: SlotsAtSample | undefined,
+  ): number | undefined {
+    const local = this.localAtSample(readers, frame, REQUEST_OBJECT_LOCAL, sampled);
+    if (local === undefined || !isStillHeld(readers, local)) return undefined;
+    const request = local.object;
     try {
       const objects = readers.onDemandObjects;
       if (!objects.typeName(request).endsWith('ASGIRequest')) return undefined;
@@ -181,9 +239,29 @@ export class RequestContextReader {
     }
   }
 
-  private readLocal(readers: ProcessReaderSet, frame: PyFrame, name: string): number | undefined {
+  /**
+   * What local `name` of `frame` held when the stack was taken, where the native loop copied each of its slots;
+   * otherwise what it holds now.
+   */
+  private localAtSample(
+    readers: ProcessReaderSet,
+    frame: PyFrame,
+    name: string,
+    sampled: SlotsAtSample | undefined,
+  ): LocalAtSample | undefined {
     try {
-      return readers.locals.findLocal(frame, name);
+      const copies = sampled?.get(frame.frameAddress);
+      const slots = copies && readers.locals.slotsOf(frame.code, name);
+      const copied = slots?.map((slot) => copies!.find((copy) => copy.slot === slot));
+      const now = readers.locals.findLocal(frame, name);
+      if (!copied?.length || copied.some((copy) => copy === undefined)) {
+        return now === undefined ? undefined : { object: now, identity: 0, heldNow: true };
+      }
+      const copy = copied.find((c) => c!.value !== 0);
+      if (!copy) return undefined;
+      const object = readers.locals.unboxCell(copy.value);
+      // A cell's content may have changed since: only an object held in the slot itself has its identity then.
+      return { object, identity: object === copy.value ? copy.identity : 0, heldNow: object === now };
     } catch {
       return undefined;
     }
@@ -208,7 +286,9 @@ export class RequestContextReader {
   /**
    * The request held in `dict`, reusing what is known when it is the same dict as last time. A dict not known yet
    * is read as a graph rooted at it (PythonProcess.onDemandReader), from its identity on, then its identity is read
-   * again fresh.
+   * again fresh. `atSample`: what the frame held when the stack was taken. A dict the frame no longer holds, or that
+   * changed since, is the request last labelled if it was that very version; otherwise the thread has moved on, and
+   * it is not read (it may have been freed).
    */
   private recognise(
     readers: ProcessReaderSet,
@@ -216,23 +296,33 @@ export class RequestContextReader {
     dict: number,
     protocol: Protocol,
     previous: ThreadRequest | undefined,
-  ): ThreadRequest | undefined {
-    let identity: string;
+    atSample?: LocalAtSample,
+  ): Found {
+    const wasPrevious =
+      atSample !== undefined &&
+      atSample.identity !== 0 &&
+      previous?.dict === dict &&
+      previous.identity === atSample.identity;
+    if (atSample && !atSample.heldNow) return wasPrevious ? previous : MOVED_ON;
+    let identity: number;
     try {
-      identity = dictIdentity(readers.objects, dict);
+      identity = identityOf(readers.objects, dict);
+      if (atSample && atSample.identity !== 0 && identity !== atSample.identity)
+        return wasPrevious ? previous : MOVED_ON;
       const same = previous?.dict === dict && previous.identity === identity;
       if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
       readers.beginGraph(dict);
-      identity = dictIdentity(readers.onDemandObjects, dict);
+      identity = identityOf(readers.onDemandObjects, dict);
     } catch {
       return undefined;
     }
-    if (this.notRequests.has(identity)) return undefined;
+    const key = `${dict}:${identity}`;
+    if (this.notRequests.has(key)) return undefined;
     const info = this.readRequestInfo(readers, stack, dict, protocol);
     if (!isUnchanged(readers, dict, identity)) return undefined;
     if (!info) {
       if (this.notRequests.size >= MAX_TRACKED_THREADS) this.notRequests.clear();
-      this.notRequests.add(identity);
+      this.notRequests.add(key);
       return undefined;
     }
     // The same dict, mutated (routing added to it) or re-read for its route: still the same request.
@@ -275,20 +365,34 @@ export class RequestContextReader {
   }
 }
 
-/**
- * What tells this dict from another at the same address: its version tag, which changes with every
- * mutation and is unique per interpreter (≤3.13). Without one (3.14+), the addresses of its values: a
- * later request's dict reuses the address, but not every value object in every slot.
- */
-function dictIdentity(objects: ObjectReader, dict: number): string {
-  const d = objects.layout.dictObject;
-  if (d.maVersionTag !== undefined) return `${dict}:${u64(objects.reader.read(dict + d.maVersionTag, 8), 0)}`;
-  let hash = 0;
-  for (const { key, value } of readDictItems(objects.reader, objects.layout, dict)) {
-    hash = (Math.imul(hash ^ (key % 2 ** 31), 0x01000193) ^ (value % 2 ** 31)) >>> 0;
-    hash = Math.imul(hash, 0x01000193) ^ Math.floor(value / 2 ** 31);
+/** dictIdentity (a dict's version tag, or a hash of its keys and values) through `objects`' reader. */
+function identityOf(objects: ObjectReader, dict: number): number {
+  return dictIdentity(objects.reader, objects.layout, dict);
+}
+
+/** A local that holds no dict, as sampled, is still in its frame: the same address, the same first field. */
+function isStillHeld(readers: ProcessReaderSet, local: LocalAtSample): boolean {
+  if (!local.heldNow) return false;
+  try {
+    return (
+      local.identity === 0 ||
+      objectIdentity(readers.objects.reader, readers.objects.layout, local.object) === local.identity
+    );
+  } catch {
+    return false;
   }
-  return `${dict}:${hash >>> 0}`;
+}
+
+/** The watched slots copied with a stack, by the frame they were copied from. */
+function bySampledFrame(sampled: readonly SampledSlot[] | undefined): SlotsAtSample | undefined {
+  if (!sampled?.length) return undefined;
+  const byFrame = new Map<number, SampledSlot[]>();
+  for (const copy of sampled) {
+    const copies = byFrame.get(copy.frameAddress);
+    if (copies) copies.push(copy);
+    else byFrame.set(copy.frameAddress, [copy]);
+  }
+  return byFrame;
 }
 
 /**
@@ -296,11 +400,11 @@ function dictIdentity(objects: ObjectReader, dict: number): string {
  * version tag, read afresh afterwards, must still be the one it was recognised by. Versions without a tag (3.14+)
  * have nothing as cheap to compare.
  */
-function isUnchanged(readers: ProcessReaderSet, dict: number, identity: string): boolean {
-  const tagOffset = readers.objects.layout.dictObject.maVersionTag;
-  if (tagOffset === undefined) return true;
+function isUnchanged(readers: ProcessReaderSet, dict: number, identity: number): boolean {
+  if (readers.objects.layout.dictObject.maVersionTag === undefined) return true;
   try {
-    return `${dict}:${u64(readers.readFresh(dict + tagOffset, 8), 0)}` === identity;
+    const fresh = { read: readers.readFresh, close: () => {} };
+    return dictIdentity(fresh, readers.objects.layout, dict) === identity;
   } catch {
     return false;
   }

@@ -3,13 +3,15 @@
 // It never stops the target; failures are counted per reason, never reported as stacks.
 
 import { HotpathError } from '../errors/index.js';
-import type { PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
+import type { CodeInfo, PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
 import {
   NATIVE_FLAG_GIL,
   NATIVE_FLAG_IDLE,
   NativeLoop,
   type NativeDrain,
   type NativeStackRecord,
+  type SampledSlot,
+  type WatchedSlot,
 } from './native-loop.js';
 import { SAMPLE_HAS_GIL, SAMPLE_IDLE, type MemoryUsage, type RawSample, type SampleStats } from './sample.js';
 import { MemoryUsageReader, ThreadStatReader, readCmdline } from '../proc/index.js';
@@ -38,7 +40,11 @@ export interface SamplerOptions {
    * Labels a thread's current request (e.g. "GET /users/{id}"), for per-endpoint views. It is asked about
    * every thread whose stack is read: idle threads only when they are kept.
    */
-  labelRequest?: (python: PythonProcess, stack: ThreadStack) => RequestLabel | undefined;
+  labelRequest?: (
+    python: PythonProcess,
+    stack: ThreadStack,
+    sampled?: readonly SampledSlot[],
+  ) => RequestLabel | undefined;
   /**
    * Whether `stack` may belong to a request, so that labelRequest must see it as it is taken. Hotpath's native loop
    * samples on its own thread (stacks decoded a few times a second, cheapest) until one may, then tick by tick on
@@ -46,6 +52,12 @@ export interface SamplerOptions {
    * while labelRequest is set.
    */
   mayHoldRequest?: (python: PythonProcess, stack: ThreadStack) => boolean;
+  /**
+   * The local slots of `code` that may hold a request: the native loop copies them with every stack it walks, and
+   * labelRequest gets those copies (`sampled`), so a thread that moved on to another request between the walk and
+   * the labelling is not given the other request's label.
+   */
+  watchedSlots?: (python: PythonProcess, code: CodeInfo) => readonly WatchedSlot[];
   /** Python thread names by threading ident, refreshed now and then. */
   readThreadNames?: (python: PythonProcess) => Map<number, string>;
   /** Receives every sample as it is taken (the profile builder, live views). */
@@ -124,6 +136,8 @@ export class Sampler {
   private readonly rawFrames = new RawFrameCache();
   private readonly forkedThreadIds = new ForkedThreadIds();
   private readonly memoryUsage: MemoryUsageReader | undefined;
+  /** Code objects whose watched slots (SamplerOptions.watchedSlots) the native loop was told about. */
+  private readonly watchedCodes = new WeakSet<CodeInfo>();
   private ticks = 0;
   /** Whether hotpath's native loop took (some of) the samples: tests and the benchmark tell the paths apart. */
   usedNativeLoop = false;
@@ -346,10 +360,11 @@ export class Sampler {
    */
   private takeNativeSamples(
     drained: NativeDrain,
-    { offset, counted, labelNow }: NativeSession,
+    session: NativeSession,
     durationMs: number | undefined,
     afterProcess?: (pid: number) => void,
   ): boolean {
+    const { offset, counted } = session;
     this.ticks = drained.ticks;
     this.nativeMemoryReads = drained.memoryReads;
     this.stats.attempted = counted.attempted + drained.attempted;
@@ -359,7 +374,7 @@ export class Sampler {
     const stacks = drained.stacks;
     for (let i = 0; i < stacks.length; i++) {
       const record = stacks[i]!;
-      if (!this.takeNativeStack(record, offset + record.time, durationMs, labelNow)) mayHoldRequest = true;
+      if (!this.takeNativeStack(record, offset + record.time, durationMs, session)) mayHoldRequest = true;
       if (record.pid !== stacks[i + 1]?.pid) afterProcess?.(record.pid);
     }
     if (afterProcess) {
@@ -375,14 +390,14 @@ export class Sampler {
   }
 
   /**
-   * Emits one stack of a drain, labelled when `labelNow` (it was just taken); false when it may belong to a request
-   * and was dropped for want of a label.
+   * Emits one stack of a drain, labelled when the session labels now (it was just taken); false when it may belong to
+   * a request and was dropped for want of a label.
    */
   private takeNativeStack(
     record: NativeStackRecord,
     time: number,
     durationMs: number | undefined,
-    labelNow: boolean,
+    { labelNow, loop }: NativeSession,
   ): boolean {
     const python = this.targets.processes.get(record.pid);
     if (!python || (durationMs !== undefined && time >= durationMs)) return true;
@@ -394,11 +409,24 @@ export class Sampler {
       this.countDropped('before-request-labels');
       return false;
     }
-    const request = labelNow ? labelRequest?.(python, stack) : undefined;
+    const request = labelNow ? labelRequest?.(python, stack, record.slots) : undefined;
+    if (labelNow) this.watchRequestSlots(loop, python, stack);
     const flags =
       (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
     this.emitStack(python, stack, record.tid || stack.threadId, time, flags, request);
     return true;
+  }
+
+  /** Tells the loop which slots of the stack's code objects to copy with the stacks it walks from now on. */
+  private watchRequestSlots(loop: NativeLoop, python: PythonProcess, stack: ThreadStack): void {
+    const watchedSlots = this.options.watchedSlots;
+    if (!watchedSlots) return;
+    for (const { code } of stack.frames) {
+      if (this.watchedCodes.has(code)) continue;
+      this.watchedCodes.add(code);
+      const slots = watchedSlots(python, code);
+      if (slots.length > 0) loop.watch(python.pid, code.address, slots);
+    }
   }
 
   /** Samples from JavaScript, one tick at a time. */

@@ -20,7 +20,9 @@ import type { ProcessReaderSet } from './process-readers.js';
 /** anyio's worker loop, WorkerThread.run in anyio/_backends/_asyncio.py; its `future` local is the work item's. */
 const WORKER_FILE_SUFFIX = '/anyio/_backends/_asyncio.py';
 const WORKER_FUNCTION = 'run';
-const FUTURE_LOCAL = 'future';
+/** The worker loop's locals that hold the future of the work item it runs, and the function the item calls. */
+export const WORK_ITEM_LOCAL = 'future';
+export const WORK_FUNCTION_LOCAL = 'func';
 const SCOPE_LOCAL = 'scope';
 const MAX_TRACKED_THREADS = 10_000;
 
@@ -48,18 +50,17 @@ export class ThreadPoolRequests {
     return (
       code.name === WORKER_FUNCTION &&
       code.filename.replaceAll('\\', '/').endsWith(WORKER_FILE_SUFFIX) &&
-      localNames.includes(FUTURE_LOCAL)
+      localNames.includes(WORK_ITEM_LOCAL)
     );
   }
 
   /**
-   * Dicts in `scope` locals (innermost first) of the task that awaits the work item `frame`, a worker loop frame,
-   * runs; empty when no task awaits it. What was found holds while the task still awaits that future through the same
-   * coroutines, frames and code, and the scopes are still in their frames: all checked again each time, since every
-   * one of these addresses is reused by the next request's objects.
+   * Dicts in `scope` locals (innermost first) of the task that awaits `future`, the work item a worker loop frame
+   * runs (its WORK_ITEM_LOCAL); empty when no task awaits it. What was found holds while the task still awaits that
+   * future through the same coroutines, frames and code, and the scopes are still in their frames: all checked again
+   * each time, since every one of these addresses is reused by the next request's objects.
    */
-  findScopes(readers: ProcessReaderSet, threadKey: string, frame: PyFrame): number[] {
-    const future = readLocal(readers, frame, FUTURE_LOCAL);
+  findScopes(readers: ProcessReaderSet, threadKey: string, future: number | undefined): number[] {
     const known = this.items.get(threadKey);
     if (future !== undefined && known?.future === future && isUnchanged(readers, known)) {
       return known.scopes.map((scope) => scope.dict);

@@ -5,35 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LocalsReader, ObjectReader, PythonProcess, ThreadNameReader, describeValue } from '../../src/cpython/index.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { HotpathError } from '../../src/errors/index.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
-import { chrootCommand, findRootfsPython } from '../support/rootfs.js';
+import { scriptOnEveryPython } from '../support/rootfs.js';
 import { spawnTarget } from '../support/spawn-target.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const target = join(repoRoot, 'test', 'targets', 'locals_target.py');
 
-/** The setup venvs, and the CPythons of the Debian root filesystems (3.14, 3.15 read via _Py_DebugOffsets). */
-function interpreters(): { name: string; command: string[]; skip?: string }[] {
-  const venvs = listPythons().map((python) => ({
-    name: `${python.label} (${python.fullVersion})`,
-    command: [python.executable, target],
-  }));
-  const chroots = [
-    ['trixie', '3.13'],
-    ['sid', '3.14'],
-    ['sid', '3.15'],
-  ].map(([rootfs, minor]) => {
-    const found = findRootfsPython(rootfs!, minor!);
-    if (found.skip !== undefined) return { name: `${rootfs} ${minor}`, command: [], skip: found.skip };
-    const script = readFileSync(target, 'utf8');
-    return { name: `${rootfs} ${found.fullVersion}`, command: [...chrootCommand(found.root, minor!), '-c', script] };
-  });
-  return [...venvs, ...chroots];
-}
-
-for (const { name, command, skip } of interpreters()) {
+for (const { name, command, skip } of scriptOnEveryPython(target)) {
   test(`locals, attributes, dicts and thread names on ${name}`, { skip }, async (t) => {
     const spawned = await spawnTarget(command[0]!, command.slice(1), { owner: t });
     let process: PythonProcess;

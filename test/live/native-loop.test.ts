@@ -1,21 +1,23 @@
 // The native sampling loop (src/sampler/native/stack-sampler.c) on every interpreter the suite has: setup built it,
 // the sampler uses it when nothing needs JavaScript at sample time, and its stacks are those JavaScript reads
 // (names, files, lines, thread ids, idle flags), decoded from the addresses it walked. Stacks holding a request are
-// labelled tick by tick, still walked by the loop.
+// labelled tick by tick, still walked by the loop, and by what their frames held when walked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { PythonProcess } from '../../src/cpython/index.js';
+import { PythonProcess, type ThreadStack } from '../../src/cpython/index.js';
 import {
   NativeLoop,
   RequestContextReader,
   Sampler,
   SAMPLE_IDLE,
   type RawSample,
+  type SampledSlot,
   type SamplerOptions,
 } from '../../src/sampler/index.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { blockedStacks, quietTarget } from '../support/quiet-target.js';
+import { scriptOnEveryPython } from '../support/rootfs.js';
 import { spawnTarget } from '../support/spawn-target.js';
 
 test('setup built the native sampling loop', () => {
@@ -93,4 +95,66 @@ for (const python of listPythons()) {
     assert.deepEqual(new Set(parked.map((s) => s.endpoint)), new Set(['GET /users/{id}']));
     assert.deepEqual(new Set(others.map((s) => s.endpoint)), new Set([undefined]));
   });
+}
+
+/** One tick of `loop`: the stack (and the slots copied with it) of the thread of `python` that `pick` chooses. */
+function tickOnce(
+  loop: NativeLoop,
+  python: PythonProcess,
+  pick: (stack: ThreadStack) => boolean,
+): { stack: ThreadStack; slots: SampledSlot[] } {
+  loop.tickNow();
+  python.beginWalkedStacks();
+  for (const record of loop.drain().stacks) {
+    const stack = python.stackFromWalk(record.walk);
+    if (stack && pick(stack)) return { stack, slots: record.slots };
+  }
+  assert.fail('no stack of the thread looked for, or a torn one');
+}
+
+const runs = (name: string) => (stack: ThreadStack) => stack.frames.some((frame) => frame.code.name === name);
+
+/**
+ * Targets whose thread serves /first, parked until SIGUSR1, then /second, each from the same frame (and usually
+ * objects at the same addresses): `holder` is the function whose frame holds the request (or work item) the native
+ * loop copies, `movedOnLabel` what a sample taken in /first gets once the thread serves /second.
+ */
+const movingTargets = [
+  { script: 'moving_request.py', what: 'request its frame held', holder: 'handle', movedOnLabel: 'GET /first' },
+  // A work item has no version to tell it from the next: such a sample gets no label.
+  { script: 'moving_work_item.py', what: 'work item its anyio thread ran', holder: 'run', movedOnLabel: undefined },
+];
+
+for (const { script, what, holder, movedOnLabel } of movingTargets) {
+  for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets', script))) {
+    test(`${name}: a sample is labelled with the ${what} when walked, not the one after`, { skip }, async (t) => {
+      const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix: 'SERVING /first' });
+      const attached = PythonProcess.attach(target.pid);
+      t.after(() => attached.close());
+      const loop = NativeLoop.create({ rateHz: 100, includeIdle: true, gil: 'ignore' })!;
+      loop.add(attached);
+      const requests = new RequestContextReader();
+      const first = tickOnce(loop, attached, runs(holder));
+      const serving = (stack: ThreadStack) => stack.threadId === first.stack.threadId;
+      assert.equal(requests.label(attached, first.stack, first.slots)?.endpoint, 'GET /first');
+      for (const { code } of first.stack.frames) {
+        const slots = requests.watchedSlots(attached, code);
+        if (slots.length > 0) loop.watch(attached.pid, code.address, slots);
+      }
+      const walked = tickOnce(loop, attached, serving);
+      // With an identity: a dict's version tag (or from 3.14 a hash JavaScript must compute alike), or a field.
+      const holderFrame = walked.stack.frames.find((frame) => frame.code.name === holder)!;
+      assert.ok(
+        walked.slots.some((slot) => slot.frameAddress === holderFrame.frameAddress && slot.identity !== 0),
+        `the loop copied the slots of ${holder}: ${JSON.stringify(walked.slots)}`,
+      );
+      process.kill(target.pid, 'SIGUSR1');
+      await target.waitForLine((line) => line.startsWith('SERVING /second'));
+      const readNow = new RequestContextReader().label(attached, walked.stack)?.endpoint;
+      assert.equal(readNow, 'GET /second', 'read now, the frames of that stack hold the next request');
+      assert.equal(requests.label(attached, walked.stack, walked.slots)?.endpoint, movedOnLabel);
+      const next = tickOnce(loop, attached, serving);
+      assert.equal(requests.label(attached, next.stack, next.slots)?.endpoint, 'GET /second');
+    });
+  }
 }

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listPythons } from './pythons.js';
 
 const statusPath = join(fileURLToPath(new URL('../../../', import.meta.url)), '.cache/rootfs/status.json');
 
@@ -43,4 +44,33 @@ export function chrootCommand(root: string, minor: string, options: { withMounts
   if (!options.withMounts) return ['chroot', root, python];
   const script = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && exec chroot "$0" "$@"';
   return ['unshare', '--mount', 'sh', '-c', script, root, python];
+}
+
+/** A command that runs a test script on one interpreter, or why that interpreter is skipped here. */
+export interface ScriptCommand {
+  name: string;
+  command: string[];
+  skip?: string;
+}
+
+/**
+ * `script` on the setup venvs and on the CPythons of the Debian root filesystems (3.14 and 3.15 are read through
+ * _Py_DebugOffsets), where it runs from its text (`-c`): the chroot does not see this clone.
+ */
+export function scriptOnEveryPython(script: string): ScriptCommand[] {
+  const venvs = listPythons().map((python) => ({
+    name: `${python.label} (${python.fullVersion})`,
+    command: [python.executable, script],
+  }));
+  const chroots = [
+    ['trixie', '3.13'],
+    ['sid', '3.14'],
+    ['sid', '3.15'],
+  ].map(([rootfs, minor]) => {
+    const found = findRootfsPython(rootfs!, minor!);
+    if (found.skip !== undefined) return { name: `${rootfs} ${minor}`, command: [], skip: found.skip };
+    const text = readFileSync(script, 'utf8');
+    return { name: `${rootfs} ${found.fullVersion}`, command: [...chrootCommand(found.root, minor!), '-c', text] };
+  });
+  return [...venvs, ...chroots];
 }

@@ -34,7 +34,9 @@ enum {
   CFG_GIL_KIND, CFG_GILSTATE_TSTATE_CURRENT, CFG_INTERP_CEVAL_GIL, CFG_GIL_LOCKED, CFG_GIL_LAST_HOLDER,
   CFG_CODE_HEADER_SIZE, CFG_PARENT_PID, CFG_SHARES_PID_NAMESPACE, CFG_CODE_FILENAME, CFG_CODE_NAME,
   CFG_CODE_QUALNAME, CFG_CODE_LINETABLE, CFG_STR_LENGTH, CFG_STR_STATE, CFG_STR_ASCII_SIZE, CFG_STR_COMPACT_SIZE,
-  CFG_STR_KIND_SHIFT, CFG_STR_COMPACT_BIT, CFG_STR_ASCII_BIT, CFG_BYTES_SIZE, CFG_BYTES_DATA, CFG_COUNT
+  CFG_STR_KIND_SHIFT, CFG_STR_COMPACT_BIT, CFG_STR_ASCII_BIT, CFG_BYTES_SIZE, CFG_BYTES_DATA, CFG_FRAME_LOCALSPLUS,
+  CFG_DICT_VERSION_TAG, CFG_DICT_KEYS, CFG_DICT_VALUES, CFG_KEYS_LOG2_SIZE, CFG_KEYS_LOG2_INDEX_BYTES, CFG_KEYS_KIND,
+  CFG_KEYS_NENTRIES, CFG_KEYS_INDICES, CFG_OBJECT_FIRST_FIELD, CFG_COUNT
 };
 enum { GIL_NONE, GIL_RUNTIME_TSTATE_CURRENT, GIL_INTERPRETER };
 
@@ -63,6 +65,12 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 #define MAX_USER_ADDRESS 0x800000000000ULL
 /* Code objects remembered per process as already sent; the set is emptied when it is this full. */
 #define SEEN_CODES 8192
+/* Code objects whose frames have local slots copied with each sample (request locals), and slots per code. */
+#define WATCHED_CODES 512
+#define SLOTS_PER_CODE 4
+/* Slots copied per sample, at most, and entries of a dict hashed for its identity (3.14+), at most. */
+#define MAX_SAMPLED_SLOTS 64
+#define MAX_HASHED_ENTRIES 256
 /* How often, at most, /proc/PID/mem confirms that the pid still runs the program attached to. */
 #define EXEC_CHECK_NS 200000000L
 
@@ -140,6 +148,14 @@ typedef struct target {
   uint64_t seen_codes[SEEN_CODES];
   uint64_t seen_headers[SEEN_CODES];
   int seen_count;
+  /*
+   * Code objects whose frames hold a request (open addressing, 0 = empty), and per code the local slots to copy with
+   * each sample: (slot index << 1 | 1 for a dict) + 1, 0 = none. The labels are read after the tick, when the thread
+   * may serve another request; these copies say which request the sample's frames held.
+   */
+  uint64_t watched_codes[WATCHED_CODES];
+  uint16_t watched_slots[WATCHED_CODES][SLOTS_PER_CODE];
+  int watched_count;
 } target_t;
 
 typedef struct {
@@ -171,6 +187,9 @@ typedef struct {
   int new_code_this_tick;
   /* Which frames of the walk run a code object the process's samples never carried: its names are copied too. */
   uint8_t first_sight[MAX_DEPTH];
+  /* The watched slots of the walk: (frame, slot index, value, identity of the dict it holds or 0) each. */
+  double slot_records[MAX_SAMPLED_SLOTS * 4];
+  int slot_count;
 } sampler_t;
 
 static int64_t now_ns(void) {
@@ -489,6 +508,107 @@ static uint64_t gil_holder(target_t *t, uint64_t interp) {
   }
 }
 
+/* ---- request locals ---- */
+
+static uint64_t watched_index(uint64_t code) { return (code >> 4) * 0x9E3779B97F4A7C15ULL >> 55; /* 9 bits */ }
+
+/* The slots watched in frames of `code`, or NULL. */
+static const uint16_t *watched_slots_of(const target_t *t, uint64_t code) {
+  if (t->watched_count == 0) return NULL;
+  for (uint64_t i = watched_index(code);; i = (i + 1) % WATCHED_CODES) {
+    if (t->watched_codes[i] == code) return t->watched_slots[i];
+    if (t->watched_codes[i] == 0) return NULL;
+  }
+}
+
+static void watch_code(target_t *t, uint64_t code, const double *slots, int count) {
+  if (t->watched_count >= WATCHED_CODES * 3 / 4) {
+    memset(t->watched_codes, 0, sizeof t->watched_codes);
+    t->watched_count = 0;
+  }
+  uint64_t i = watched_index(code);
+  while (t->watched_codes[i] != 0 && t->watched_codes[i] != code) i = (i + 1) % WATCHED_CODES;
+  if (t->watched_codes[i] == 0) t->watched_count++;
+  t->watched_codes[i] = code;
+  for (int j = 0; j < SLOTS_PER_CODE; j++)
+    t->watched_slots[i][j] = j < count ? (uint16_t)(((int)slots[2 * j] << 1 | (slots[2 * j + 1] != 0)) + 1) : 0;
+}
+
+/* FNV-1a, 32 bits, over `length` bytes, continuing from `hash`. */
+static uint32_t fnv1a(uint32_t hash, const uint8_t *bytes, size_t length) {
+  for (size_t i = 0; i < length; i++) hash = (hash ^ bytes[i]) * 16777619u;
+  return hash;
+}
+
+/*
+ * What tells this dict from another at the same address, as request-context.ts computes it too (dictIdentity in
+ * src/cpython/dicts.ts): its version tag folded to 32 bits (≤3.13, new at every mutation), or a hash of the
+ * addresses of its live keys and values (3.14+); 0 when unknown.
+ */
+static uint32_t dict_identity(target_t *t, uint64_t dict) {
+  int tag_at = cfg_int(t, CFG_DICT_VERSION_TAG);
+  if (tag_at >= 0) {
+    uint64_t tag;
+    return read_u64(t, dict + tag_at, &tag) ? 0 : (uint32_t)tag ^ (uint32_t)(tag >> 32);
+  }
+  if (cfg_int(t, CFG_KEYS_KIND) < 0) return 0;
+  uint64_t keys, values;
+  if (read_u64(t, dict + cfg_int(t, CFG_DICT_KEYS), &keys) || read_u64(t, dict + cfg_int(t, CFG_DICT_VALUES), &values) ||
+      values != 0 || !plausible(keys))
+    return 0;
+  uint8_t log2_size, log2_index_bytes, kind;
+  int64_t nentries;
+  if (read_mem(t, keys + cfg_int(t, CFG_KEYS_LOG2_SIZE), &log2_size, 1) ||
+      read_mem(t, keys + cfg_int(t, CFG_KEYS_LOG2_INDEX_BYTES), &log2_index_bytes, 1) ||
+      read_mem(t, keys + cfg_int(t, CFG_KEYS_KIND), &kind, 1) ||
+      read_mem(t, keys + cfg_int(t, CFG_KEYS_NENTRIES), &nentries, 8) || log2_size > 30 ||
+      log2_index_bytes < log2_size || log2_index_bytes > log2_size + 3 || nentries < 0 ||
+      nentries > MAX_HASHED_ENTRIES)
+    return 0;
+  /* General entries carry a hash before key and value; unicode-keyed ones are key and value only. */
+  size_t entry = kind == 0 ? 24 : 16, key_at = kind == 0 ? 8 : 0;
+  uint8_t entries[MAX_HASHED_ENTRIES * 24];
+  uint64_t first = keys + (uint64_t)cfg_int(t, CFG_KEYS_INDICES) + (1ULL << log2_index_bytes);
+  if (nentries > 0 && read_mem(t, first, entries, (size_t)nentries * entry)) return 0;
+  uint32_t hash = 2166136261u;
+  for (int64_t i = 0; i < nentries; i++) {
+    const uint8_t *item = entries + i * entry + key_at;
+    uint64_t key, value;
+    memcpy(&key, item, 8);
+    memcpy(&value, item + 8, 8);
+    if (key != 0 && value != 0) hash = fnv1a(hash, item, 16);
+  }
+  return hash;
+}
+
+/*
+ * What tells another object at the same address from this one, where it is no dict: its first field past the
+ * object header, folded (for anyio's work item function, a functools.partial: the function it calls), as
+ * objectIdentity in src/cpython/objects.ts computes it.
+ */
+static uint32_t object_identity(target_t *t, uint64_t object) {
+  uint64_t field;
+  return read_u64(t, object + cfg_int(t, CFG_OBJECT_FIRST_FIELD), &field) ? 0 : (uint32_t)field ^ (uint32_t)(field >> 32);
+}
+
+/* Copies the watched slots of the frame at `frame`, running `code`, into the walk's slot records. */
+static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64_t code) {
+  const uint16_t *slots = watched_slots_of(t, code);
+  if (!slots) return;
+  uint64_t mask = (uint64_t)t->cfg[CFG_EXECUTABLE_TAG_MASK];
+  for (int j = 0; j < SLOTS_PER_CODE && slots[j] && s->slot_count < MAX_SAMPLED_SLOTS; j++) {
+    int slot = (slots[j] - 1) >> 1, is_dict = (slots[j] - 1) & 1;
+    uint64_t value;
+    if (read_u64(t, frame + cfg_int(t, CFG_FRAME_LOCALSPLUS) + 8 * (uint64_t)slot, &value)) continue;
+    value &= ~mask; /* 3.14+ slots are tagged references */
+    double *r = &s->slot_records[s->slot_count++ * 4];
+    r[0] = (double)frame;
+    r[1] = slot;
+    r[2] = (double)value;
+    r[3] = !plausible(value) ? 0 : is_dict ? dict_identity(t, value) : object_identity(t, value);
+  }
+}
+
 /* ---- stacks ---- */
 
 /*
@@ -504,6 +624,7 @@ static int walk_frames(sampler_t *s, target_t *t, uint64_t innermost, int *trunc
   uint64_t saved = 0;
   int since_saved = 0, next_save = 1, depth = 0;
   *truncated = 0;
+  s->slot_count = 0;
   for (uint64_t address = innermost; address != 0;) {
     if (depth >= MAX_DEPTH) {
       *truncated = 1;
@@ -535,6 +656,7 @@ static int walk_frames(sampler_t *s, target_t *t, uint64_t innermost, int *trunc
       r[3] = owner;
       s->walk[depth] = (frame_id_t){address, code};
       depth++;
+      copy_watched_slots(s, t, address, code);
     }
     address = previous;
   }
@@ -705,6 +827,14 @@ static int emit_captures(sampler_t *s, target_t *t, int fresh) {
   return 1;
 }
 
+/* After the captures: the watched slots of the walk (count, then frame, slot, value and identity each). */
+static int emit_slots(sampler_t *s) {
+  if (!reserve(s, 8 + (size_t)s->slot_count * 32)) return 0;
+  put(s, s->slot_count);
+  for (int i = 0; i < s->slot_count * 4; i++) put(s, s->slot_records[i]);
+  return 1;
+}
+
 /* Appends a sample: its thread, its frames, then the headers of the code objects of the frames new on the stack. */
 static int emit_sample(sampler_t *s, target_t *t, const thread_t *thread, int tid, double time_ms, int flags,
                        int depth, int fresh) {
@@ -734,7 +864,7 @@ static int emit_sample(sampler_t *s, target_t *t, const thread_t *thread, int ti
     if (read_mem(t, s->walk[i].code, at, header)) memset(at, 0, header);
     s->out_length += header;
   }
-  if (emit_captures(s, t, fresh)) return 1;
+  if (emit_captures(s, t, fresh) && emit_slots(s)) return 1;
   s->out_length = start; /* no half record */
   return 0;
 }
@@ -1073,6 +1203,27 @@ static napi_value remove_process(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * watchCode(handle, [pid, code, slot, isDict, ...]): frames running `code` have those local slots copied with each
+ * sample (at most SLOTS_PER_CODE), and the identity of the dict each holds where isDict.
+ */
+static napi_value watch_code_call(napi_env env, napi_callback_info info) {
+  double *numbers;
+  size_t length;
+  sampler_t *s = handle_and_numbers(env, info, 2, &numbers, &length, "watchCode(handle, [pid, code, slot, isDict...])");
+  if (!s) return NULL;
+  int count = (int)(length - 2) / 2;
+  if (length % 2 != 0 || count > SLOTS_PER_CODE || !plausible((uint64_t)numbers[1]))
+    return fail(env, "watchCode: pid, a code object's address, then up to 4 (slot, isDict) pairs");
+  for (int j = 0; j < count; j++)
+    if (!(numbers[2 + 2 * j] >= 0 && numbers[2 + 2 * j] < 8192)) return fail(env, "watchCode: a slot out of range");
+  pthread_mutex_lock(&s->lock);
+  for (target_t *t = s->targets; t; t = t->next)
+    if (t->pid == (int)numbers[0]) watch_code(t, (uint64_t)numbers[1], numbers + 2, count);
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
+}
+
 /* The handle of a call that takes nothing else; NULL, having thrown, when it was not given one. */
 static sampler_t *only_handle(napi_env env, napi_callback_info info, const char *usage) {
   size_t argc = 1;
@@ -1157,7 +1308,7 @@ static napi_value drain(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } methods[] = {
     {"create", create}, {"addProcess", add_process}, {"removeProcess", remove_process}, {"start", start},
-    {"stop", stop}, {"tickNow", tick_now}, {"drain", drain},
+    {"stop", stop}, {"tickNow", tick_now}, {"drain", drain}, {"watchCode", watch_code_call},
   };
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
     napi_value fn;
