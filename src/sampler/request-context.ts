@@ -259,7 +259,8 @@ export class RequestContextReader {
       }
       const copy = copied.find((c) => c!.value !== 0);
       if (!copy) return undefined;
-      const object = readers.locals.unboxCell(copy.value);
+      // Held in the slot itself when it is what the frame holds now: no cell to look into.
+      const object = copy.value === now ? now : readers.locals.unboxCell(copy.value);
       // A cell's content may have changed since: only an object held in the slot itself has its identity then.
       return { object, identity: object === copy.value ? copy.identity : 0, heldNow: object === now };
     } catch {
