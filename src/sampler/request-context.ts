@@ -193,7 +193,9 @@ export class RequestContextReader {
       for (let i = 0; i < REQUEST_LOCALS.length; i++) {
         if ((locals & (1 << i)) === 0) continue;
         const [name, protocol] = REQUEST_LOCALS[i]!;
-        const local = this.localAtSample(readers, frame, name, sampled);
+        const copy = this.copyOf(readers, frame, name, sampled);
+        if (previous && sawSettled(copy, previous)) return previous;
+        const local = this.localAtSample(readers, frame, name, copy);
         if (local === undefined) continue;
         const found = this.recognise(readers, stack, local.object, protocol, previous, local);
         if (found) return found;
@@ -202,8 +204,10 @@ export class RequestContextReader {
     if (workerLoop) {
       // The worker loop's frame lasts as long as its thread: it runs the sampled work item only while it holds the
       // same future and function (a work item's future is often at the address of the one before).
-      const future = this.localAtSample(readers, workerLoop, WORK_ITEM_LOCAL, sampled);
-      const func = this.localAtSample(readers, workerLoop, WORK_FUNCTION_LOCAL, sampled);
+      const atSample = (name: string) =>
+        this.localAtSample(readers, workerLoop!, name, this.copyOf(readers, workerLoop!, name, sampled));
+      const future = atSample(WORK_ITEM_LOCAL);
+      const func = atSample(WORK_FUNCTION_LOCAL);
       if (future && !(isStillHeld(readers, future) && (!func || isStillHeld(readers, func)))) return MOVED_ON;
       for (const scope of this.threadPool.findScopes(readers, threadKey, future?.object)) {
         const found = this.recognise(readers, stack, scope, 'asgi', previous);
@@ -227,7 +231,8 @@ export class RequestContextReader {
     frame: PyFrame,
     sampled: SlotsAtSample | undefined,
   ): number | undefined {
-    const local = this.localAtSample(readers, frame, REQUEST_OBJECT_LOCAL, sampled);
+    const copy = this.copyOf(readers, frame, REQUEST_OBJECT_LOCAL, sampled);
+    const local = this.localAtSample(readers, frame, REQUEST_OBJECT_LOCAL, copy);
     if (local === undefined || !isStillHeld(readers, local)) return undefined;
     const request = local.object;
     try {
@@ -240,25 +245,36 @@ export class RequestContextReader {
   }
 
   /**
-   * What local `name` of `frame` held when the stack was taken, where the native loop copied each of its slots;
+   * The native loop's copy of local `name` of `frame` (its first slot that was set): undefined when it did not copy
+   * every slot of that name, null when none was set.
+   */
+  private copyOf(
+    readers: ProcessReaderSet,
+    frame: PyFrame,
+    name: string,
+    sampled: SlotsAtSample | undefined,
+  ): SampledSlot | null | undefined {
+    const copies = sampled?.get(frame.frameAddress);
+    if (!copies) return undefined;
+    const copied = readers.locals.slotsOf(frame.code, name).map((slot) => copies.find((copy) => copy.slot === slot));
+    if (copied.length === 0 || copied.some((copy) => copy === undefined)) return undefined;
+    return copied.find((copy) => copy!.value !== 0) ?? null;
+  }
+
+  /**
+   * What local `name` of `frame` held when the stack was taken, where the native loop copied it (`copy`, see copyOf);
    * otherwise what it holds now.
    */
   private localAtSample(
     readers: ProcessReaderSet,
     frame: PyFrame,
     name: string,
-    sampled: SlotsAtSample | undefined,
+    copy: SampledSlot | null | undefined,
   ): LocalAtSample | undefined {
+    if (copy === null) return undefined;
     try {
-      const copies = sampled?.get(frame.frameAddress);
-      const slots = copies && readers.locals.slotsOf(frame.code, name);
-      const copied = slots?.map((slot) => copies!.find((copy) => copy.slot === slot));
       const now = readers.locals.findLocal(frame, name);
-      if (!copied?.length || copied.some((copy) => copy === undefined)) {
-        return now === undefined ? undefined : { object: now, identity: 0, heldNow: true };
-      }
-      const copy = copied.find((c) => c!.value !== 0);
-      if (!copy) return undefined;
+      if (!copy) return now === undefined ? undefined : { object: now, identity: 0, heldNow: true };
       // Held in the slot itself when it is what the frame holds now: no cell to look into.
       const object = copy.value === now ? now : readers.locals.unboxCell(copy.value);
       // A cell's content may have changed since: only an object held in the slot itself has its identity then.
@@ -311,7 +327,7 @@ export class RequestContextReader {
       if (atSample && atSample.identity !== 0 && identity !== atSample.identity)
         return wasPrevious ? previous : MOVED_ON;
       const same = previous?.dict === dict && previous.identity === identity;
-      if (same && (previous.info.routed || previous.rereads >= MAX_ROUTE_REREADS)) return previous;
+      if (same && isSettled(previous)) return previous;
       readers.beginGraph(dict);
       identity = identityOf(readers.onDemandObjects, dict);
     } catch {
@@ -369,6 +385,18 @@ export class RequestContextReader {
 /** dictIdentity (a dict's version tag, or a hash of its keys and values) through `objects`' reader. */
 function identityOf(objects: ObjectReader, dict: number): number {
   return dictIdentity(objects.reader, objects.layout, dict);
+}
+
+/** A request whose dict, while its version stays, is not read again: routed, or no longer expected to be. */
+function isSettled(request: ThreadRequest): boolean {
+  return request.info.routed || request.rereads >= MAX_ROUTE_REREADS;
+}
+
+/** The sample saw the very dict and version of `previous`, a settled request: it is that request's, nothing to read. */
+function sawSettled(copy: SampledSlot | null | undefined, previous: ThreadRequest): boolean {
+  return (
+    isSettled(previous) && copy?.value === previous.dict && copy.identity !== 0 && copy.identity === previous.identity
+  );
 }
 
 /** A local that holds no dict, as sampled, is still in its frame: the same address, the same first field. */

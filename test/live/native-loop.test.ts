@@ -158,3 +158,32 @@ for (const { script, what, holder, movedOnLabel } of movingTargets) {
     });
   }
 }
+
+for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_request.py'))) {
+  test(
+    `${name}: a settled request whose dict the sample saw unchanged is labelled without a read`,
+    { skip },
+    async (t) => {
+      const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix: 'SERVING /first' });
+      const attached = PythonProcess.attach(target.pid);
+      t.after(() => attached.close());
+      const loop = NativeLoop.create({ rateHz: 100, includeIdle: true, gil: 'ignore' })!;
+      loop.add(attached);
+      const requests = new RequestContextReader();
+      const serving = runs('handle');
+      const first = tickOnce(loop, attached, serving);
+      for (const { code } of first.stack.frames) {
+        const slots = requests.watchedSlots(attached, code);
+        if (slots.length > 0) loop.watch(attached.pid, code.address, slots);
+      }
+      // A request with no route is read again a few times (a framework may route it later), then settled.
+      for (let i = 0; i < 8; i++) {
+        const { stack, slots } = tickOnce(loop, attached, serving);
+        assert.equal(requests.label(attached, stack, slots)?.endpoint, 'GET /first');
+      }
+      const last = tickOnce(loop, attached, serving);
+      await target.stop();
+      assert.equal(requests.label(attached, last.stack, last.slots)?.endpoint, 'GET /first', 'with the target gone');
+    },
+  );
+}
