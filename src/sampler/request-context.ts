@@ -321,15 +321,18 @@ export class RequestContextReader {
       previous?.dict === dict &&
       previous.identity === atSample.identity;
     if (atSample && !atSample.heldNow) return wasPrevious ? previous : MOVED_ON;
+    const identityAtSample = atSample?.identity ?? 0;
     let identity: number;
     try {
-      identity = identityOf(readers.objects, dict);
-      if (atSample && atSample.identity !== 0 && identity !== atSample.identity)
-        return wasPrevious ? previous : MOVED_ON;
-      const same = previous?.dict === dict && previous.identity === identity;
-      if (same && isSettled(previous)) return previous;
+      // With the version the sample saw (a settled one was taken before reading anything: sawSettled), the dict is
+      // read at once; without it, its version now tells whether it is the request known already.
+      if (identityAtSample === 0) {
+        identity = identityOf(readers.objects, dict);
+        if (previous?.dict === dict && previous.identity === identity && isSettled(previous)) return previous;
+      }
       readers.beginGraph(dict);
       identity = identityOf(readers.onDemandObjects, dict);
+      if (identityAtSample !== 0 && identity !== identityAtSample) return wasPrevious ? previous : MOVED_ON;
     } catch {
       return undefined;
     }

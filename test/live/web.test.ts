@@ -57,7 +57,12 @@ function assertHeavyShare(profile: Profile, heavy: string, light: string, tolera
   const counts = endpointCounts(profile);
   const heavySamples = counts.get(heavy) ?? 0;
   const lightSamples = counts.get(light) ?? 0;
-  const summary = JSON.stringify([...counts]);
+  // With each process's samples by label: a worker left unfollowed takes the requests of its connection with it.
+  const byProcess = sampleCountsBy(profile, (i) => {
+    const { pid } = profile.threads[profile.samples.thread[i]!]!;
+    return `${pid} ${endpointLabel(profile, profile.samples.endpoint[i]!)}`;
+  });
+  const summary = `${JSON.stringify([...counts])}; by process: ${JSON.stringify([...byProcess].sort())}`;
   assert.ok(heavySamples + lightSamples >= 60, `too few request samples to judge shares: ${summary}`);
   assertHeavyShareOf(heavySamples, lightSamples, summary, heavy, tolerance);
 }

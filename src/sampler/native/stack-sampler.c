@@ -521,6 +521,10 @@ static const uint16_t *watched_slots_of(const target_t *t, uint64_t code) {
   }
 }
 
+/*
+ * JavaScript names each code object once: when the table fills up it is emptied, and frames of the codes it held
+ * are then labelled from what they hold when JavaScript reads them, as without these copies.
+ */
 static void watch_code(target_t *t, uint64_t code, const double *slots, int count) {
   if (t->watched_count >= WATCHED_CODES * 3 / 4) {
     memset(t->watched_codes, 0, sizeof t->watched_codes);
