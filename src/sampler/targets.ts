@@ -18,7 +18,10 @@ export interface TargetSetOptions {
   attach?: AttachOptions;
   onAttach?: (python: PythonProcess) => void;
   onDetach?: (pid: number, reason: string) => void;
-  /** A pid asked for that is left out while others are profiled. */
+  /**
+   * A pid asked for that is left out while others are profiled, or a descendant running Python that could not be
+   * attached in ATTACH_ATTEMPTS_PER_CHILD tries (once per program it runs).
+   */
   onSkip?: (pid: number, reason: string) => void;
 }
 
@@ -88,11 +91,23 @@ export class TargetSet {
       if (failures >= ATTACH_ATTEMPTS_PER_CHILD) continue;
       try {
         this.attach(pid);
-      } catch {
+      } catch (err) {
         this.failedAttempts.set(pid, { count: failures + 1, executable });
+        if (failures + 1 === ATTACH_ATTEMPTS_PER_CHILD) this.reportGivenUp(pid, err);
       }
     }
     for (const pid of this.failedAttempts.keys()) if (!live.has(pid)) this.failedAttempts.delete(pid);
+  }
+
+  /**
+   * Says why a descendant is left out for good, unless it is no Python process (children that run other programs are
+   * common and not worth a line) or is gone.
+   */
+  private reportGivenUp(pid: number, err: unknown): void {
+    const kind = err instanceof HotpathError ? err.kind : undefined;
+    if (kind === 'not-python' || kind === 'no-such-process' || processIsGone(pid)) return;
+    const message = err instanceof Error ? err.message : String(err);
+    this.options.onSkip?.(pid, `could not attach in ${ATTACH_ATTEMPTS_PER_CHILD} attempts: ${message}`);
   }
 
   drop(pid: number, reason: string): void {
