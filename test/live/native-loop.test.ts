@@ -2,7 +2,7 @@
 // the sampler uses it when nothing needs JavaScript at sample time, and its stacks are those JavaScript reads
 // (names, files, lines, thread ids, idle flags), decoded from the addresses it walked. Stacks holding a request are
 // labelled tick by tick, still walked by the loop, and by what their frames held when walked.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { PythonProcess, type ThreadStack } from '../../src/cpython/index.js';
@@ -125,22 +125,32 @@ const movingTargets = [
   { script: 'moving_work_item.py', what: 'work item its anyio thread ran', holder: 'run', movedOnLabel: undefined },
 ];
 
+/** Starts a moving target, parked in /first, and a native loop on it (idle threads included) with a labeller. */
+async function startMoving(t: TestContext, command: string[]) {
+  const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix: 'SERVING /first' });
+  const attached = PythonProcess.attach(target.pid);
+  t.after(() => attached.close());
+  const loop = NativeLoop.create({ rateHz: 100, includeIdle: true, gil: 'ignore' })!;
+  loop.add(attached);
+  return { target, attached, loop, requests: new RequestContextReader() };
+}
+
+/** Tells the loop the request-holding slots of `stack`'s code objects, as the sampler does. */
+function watchSlotsOf(loop: NativeLoop, requests: RequestContextReader, python: PythonProcess, stack: ThreadStack) {
+  for (const { code } of stack.frames) {
+    const slots = requests.watchedSlots(python, code);
+    if (slots.length > 0) loop.watch(python.pid, code.address, slots);
+  }
+}
+
 for (const { script, what, holder, movedOnLabel } of movingTargets) {
   for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets', script))) {
     test(`${name}: a sample is labelled with the ${what} when walked, not the one after`, { skip }, async (t) => {
-      const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix: 'SERVING /first' });
-      const attached = PythonProcess.attach(target.pid);
-      t.after(() => attached.close());
-      const loop = NativeLoop.create({ rateHz: 100, includeIdle: true, gil: 'ignore' })!;
-      loop.add(attached);
-      const requests = new RequestContextReader();
+      const { target, attached, loop, requests } = await startMoving(t, command);
       const first = tickOnce(loop, attached, runs(holder));
       const serving = (stack: ThreadStack) => stack.threadId === first.stack.threadId;
       assert.equal(requests.label(attached, first.stack, first.slots)?.endpoint, 'GET /first');
-      for (const { code } of first.stack.frames) {
-        const slots = requests.watchedSlots(attached, code);
-        if (slots.length > 0) loop.watch(attached.pid, code.address, slots);
-      }
+      watchSlotsOf(loop, requests, attached, first.stack);
       const walked = tickOnce(loop, attached, serving);
       // With an identity: a dict's version tag (or from 3.14 a hash JavaScript must compute alike), or a field.
       const holderFrame = walked.stack.frames.find((frame) => frame.code.name === holder)!;
@@ -164,18 +174,9 @@ for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 't
     `${name}: a settled request whose dict the sample saw unchanged is labelled without a read`,
     { skip },
     async (t) => {
-      const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix: 'SERVING /first' });
-      const attached = PythonProcess.attach(target.pid);
-      t.after(() => attached.close());
-      const loop = NativeLoop.create({ rateHz: 100, includeIdle: true, gil: 'ignore' })!;
-      loop.add(attached);
-      const requests = new RequestContextReader();
+      const { target, attached, loop, requests } = await startMoving(t, command);
       const serving = runs('handle');
-      const first = tickOnce(loop, attached, serving);
-      for (const { code } of first.stack.frames) {
-        const slots = requests.watchedSlots(attached, code);
-        if (slots.length > 0) loop.watch(attached.pid, code.address, slots);
-      }
+      watchSlotsOf(loop, requests, attached, tickOnce(loop, attached, serving).stack);
       // A request with no route is read again a few times (a framework may route it later), then settled.
       for (let i = 0; i < 8; i++) {
         const { stack, slots } = tickOnce(loop, attached, serving);
