@@ -204,10 +204,8 @@ export class RequestContextReader {
     if (workerLoop) {
       // The worker loop's frame lasts as long as its thread: it runs the sampled work item only while it holds the
       // same future and function (a work item's future is often at the address of the one before).
-      const atSample = (name: string) =>
-        this.localAtSample(readers, workerLoop!, name, this.copyOf(readers, workerLoop!, name, sampled));
-      const future = atSample(WORK_ITEM_LOCAL);
-      const func = atSample(WORK_FUNCTION_LOCAL);
+      const future = this.sampledLocal(readers, workerLoop, WORK_ITEM_LOCAL, sampled);
+      const func = this.sampledLocal(readers, workerLoop, WORK_FUNCTION_LOCAL, sampled);
       if (future && !(isStillHeld(readers, future) && (!func || isStillHeld(readers, func)))) return MOVED_ON;
       for (const scope of this.threadPool.findScopes(readers, threadKey, future?.object)) {
         const found = this.recognise(readers, stack, scope, 'asgi', previous);
@@ -231,8 +229,7 @@ export class RequestContextReader {
     frame: PyFrame,
     sampled: SlotsAtSample | undefined,
   ): number | undefined {
-    const copy = this.copyOf(readers, frame, REQUEST_OBJECT_LOCAL, sampled);
-    const local = this.localAtSample(readers, frame, REQUEST_OBJECT_LOCAL, copy);
+    const local = this.sampledLocal(readers, frame, REQUEST_OBJECT_LOCAL, sampled);
     if (local === undefined || !isStillHeld(readers, local)) return undefined;
     const request = local.object;
     try {
@@ -259,6 +256,16 @@ export class RequestContextReader {
     const copied = readers.locals.slotsOf(frame.code, name).map((slot) => copies.find((copy) => copy.slot === slot));
     if (copied.length === 0 || copied.some((copy) => copy === undefined)) return undefined;
     return copied.find((copy) => copy!.value !== 0) ?? null;
+  }
+
+  /** localAtSample of the native loop's copy, if it took one. */
+  private sampledLocal(
+    readers: ProcessReaderSet,
+    frame: PyFrame,
+    name: string,
+    sampled: SlotsAtSample | undefined,
+  ): LocalAtSample | undefined {
+    return this.localAtSample(readers, frame, name, this.copyOf(readers, frame, name, sampled));
   }
 
   /**
