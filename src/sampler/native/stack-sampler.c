@@ -8,7 +8,9 @@
  * It knows no CPython struct: every offset comes from JavaScript (src/sampler/native-loop.ts builds them from
  * the layout of each process), and it records addresses only (frame, code object, instruction) plus the header
  * bytes of code objects that are new on a stack, which JavaScript checks against its cache, and copies of the
- * names and line table of a code object it sends for the first time, which JavaScript decodes it from.
+ * names and line table of a code object it sends for the first time, which JavaScript decodes it from, and the
+ * content of the local slots JavaScript asked it to watch (where a request is held), with an identity of what they
+ * hold, so that a sample is labelled with the request it was taken in.
  * Built by scripts/build-native.mjs into dist/native/stack-sampler.node.
  */
 #define _GNU_SOURCE
@@ -187,7 +189,7 @@ typedef struct {
   int new_code_this_tick;
   /* Which frames of the walk run a code object the process's samples never carried: its names are copied too. */
   uint8_t first_sight[MAX_DEPTH];
-  /* The watched slots of the walk: (frame, slot index, value, identity of the dict it holds or 0) each. */
+  /* The watched slots of the walk: (frame, slot index, value, identity of the object it holds or 0) each. */
   double slot_records[MAX_SAMPLED_SLOTS * 4];
   int slot_count;
 } sampler_t;
