@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MemoryReadError } from '../../src/errors/index.js';
-import { PythonProcess } from '../../src/cpython/index.js';
+import { PythonProcess, type ThreadStack } from '../../src/cpython/index.js';
 import { ProcMemoryReader, VmReader, loadVmReadBinding, openMemoryReader, readMaps } from '../../src/proc/index.js';
 import { listPythons } from '../support/pythons.js';
-import { quietTarget } from '../support/quiet-target.js';
+import { blockedStacks, quietTarget } from '../support/quiet-target.js';
 import { spawnTarget } from '../support/spawn-target.js';
 
 const pythons = listPythons();
@@ -28,14 +28,14 @@ for (const python of pythons) {
     const viaProc = PythonProcess.attach(target.pid, { reader: new ProcMemoryReader(target.pid) });
     const native = PythonProcess.attach(target.pid);
     t.after(() => (viaProc.close(), native.close()));
-    const describe = (python: PythonProcess): string[][] =>
-      python
-        .readStacks()
-        .map((stack) => stack.frames.map((f) => `${f.name} ${f.file}:${f.line}`))
-        .sort();
-    const expected = describe(viaProc);
+    const describe = (stacks: ThreadStack[]): string[][] =>
+      stacks.map((stack) => stack.frames.map((f) => `${f.name} ${f.file}:${f.line}`)).sort();
+    // Once every thread blocks for good: the main thread prints READY just before it does.
+    const expected = describe(await blockedStacks(viaProc));
     assert.ok(expected.flat().some((frame) => frame.startsWith('wait_on_lock_ß ')));
-    for (let sample = 0; sample < 3; sample++) assert.deepEqual(describe(native), expected, `sample ${sample}`);
+    for (let sample = 0; sample < 3; sample++) {
+      assert.deepEqual(describe(native.readStacks()), expected, `sample ${sample}`);
+    }
   });
 }
 
