@@ -82,7 +82,10 @@ export interface SamplerProgress {
 }
 
 export interface ProcessEvent {
-  /** skip: a pid asked for that is not profiled while others are (not Python, or gone). */
+  /**
+   * skip: a pid asked for that is not profiled while others are (not Python, or gone), or a descendant running Python
+   * that could not be attached in a few tries.
+   */
   kind: 'attach' | 'detach' | 'skip';
   pid: number;
   /** The command line (attach), why it was left (detach) or why it was skipped (skip). */
