@@ -191,6 +191,7 @@ typedef struct {
   uint8_t first_sight[MAX_DEPTH];
   /* The watched slots of the walk: (frame, slot index, value, identity of the object it holds or 0) each. */
   double slot_records[MAX_SAMPLED_SLOTS * 4];
+  uint8_t slot_is_dict[MAX_SAMPLED_SLOTS];
   int slot_count;
 } sampler_t;
 
@@ -597,6 +598,16 @@ static uint32_t object_identity(target_t *t, uint64_t object) {
   return read_u64(t, object + cfg_int(t, CFG_OBJECT_FIRST_FIELD), &field) ? 0 : (uint32_t)field ^ (uint32_t)(field >> 32);
 }
 
+/*
+ * The identity of the object a slot holds: as copied already in this walk (a WSGI environ is a local of several
+ * frames, and hashing a dict, from 3.14, reads all its entries), or computed now.
+ */
+static double copied_identity(sampler_t *s, target_t *t, uint64_t value, int is_dict) {
+  for (int i = 0; i < s->slot_count; i++)
+    if (s->slot_records[i * 4 + 2] == (double)value && s->slot_is_dict[i] == is_dict) return s->slot_records[i * 4 + 3];
+  return is_dict ? dict_identity(t, value) : object_identity(t, value);
+}
+
 /* Copies the watched slots of the frame at `frame`, running `code`, into the walk's slot records. */
 static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64_t code) {
   const uint16_t *slots = watched_slots_of(t, code);
@@ -607,11 +618,12 @@ static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64
     uint64_t value;
     if (read_u64(t, frame + cfg_int(t, CFG_FRAME_LOCALSPLUS) + 8 * (uint64_t)slot, &value)) continue;
     value &= ~mask; /* 3.14+ slots are tagged references */
-    double *r = &s->slot_records[s->slot_count++ * 4];
+    double *r = &s->slot_records[s->slot_count * 4];
     r[0] = (double)frame;
     r[1] = slot;
     r[2] = (double)value;
-    r[3] = !plausible(value) ? 0 : is_dict ? dict_identity(t, value) : object_identity(t, value);
+    r[3] = !plausible(value) ? 0 : copied_identity(s, t, value, is_dict);
+    s->slot_is_dict[s->slot_count++] = (uint8_t)is_dict;
   }
 }
 
