@@ -322,11 +322,7 @@ export class RequestContextReader {
     previous: ThreadRequest | undefined,
     atSample?: LocalAtSample,
   ): Found {
-    const wasPrevious =
-      atSample !== undefined &&
-      atSample.identity !== 0 &&
-      previous?.dict === dict &&
-      previous.identity === atSample.identity;
+    const wasPrevious = atSample !== undefined && isVersionOf(previous, dict, atSample.identity);
     if (atSample && !atSample.heldNow) return wasPrevious ? previous : MOVED_ON;
     const identityAtSample = atSample?.identity ?? 0;
     let identity: number;
@@ -402,11 +398,14 @@ function isSettled(request: ThreadRequest): boolean {
   return request.info.routed || request.rereads >= MAX_ROUTE_REREADS;
 }
 
+/** `request` was read from `dict` at the version `identity` stands for (0: unknown, so never). */
+function isVersionOf(request: ThreadRequest | undefined, dict: number, identity: number): request is ThreadRequest {
+  return identity !== 0 && request?.dict === dict && request.identity === identity;
+}
+
 /** The sample saw the very dict and version of `previous`, a settled request: it is that request's, nothing to read. */
 function sawSettled(copy: SampledSlot | null | undefined, previous: ThreadRequest): boolean {
-  return (
-    isSettled(previous) && copy?.value === previous.dict && copy.identity !== 0 && copy.identity === previous.identity
-  );
+  return !!copy && isVersionOf(previous, copy.value, copy.identity) && isSettled(previous);
 }
 
 /** A local that holds no dict, as sampled, is still in its frame: the same address, the same first field. */
