@@ -113,8 +113,8 @@ async function runRecord(argv: readonly string[]): Promise<number> {
 
   const builder = new ProfileBuilder();
   const marked = new MarkedRequestProfiles();
-  /** The first process followed (with a launcher as the root, none may be at the start): its Python version. */
-  let firstFollowed: { pythonVersion: string } | undefined;
+  /** The Python version of the first process followed (with a launcher as the root, none may be at the start). */
+  let pythonVersion: string | undefined;
   const { sampler, stopReason, launched } = await runSession({
     ...samplerOptions,
     // Growth goes to the GIL holder of a tick when one is known, so it is marked.
@@ -130,7 +130,7 @@ async function runRecord(argv: readonly string[]): Promise<number> {
     onProgress: process.stderr.isTTY && !values.hideprogress ? showProgress : undefined,
     onProcessEvent: (event) => {
       if (event.kind === 'attach') {
-        firstFollowed ??= { pythonVersion: event.pythonVersion ?? '' };
+        pythonVersion ??= event.pythonVersion ?? '';
         builder.addProcess(event.pid, event.detail);
         marked.noteProcess(event.pid, event.detail);
       }
@@ -144,14 +144,14 @@ async function runRecord(argv: readonly string[]): Promise<number> {
       ),
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
-  if (!firstFollowed) {
+  if (pythonVersion === undefined) {
     throw new HotpathError('not-python', `no Python process started under ${pids.join(', ')} while hotpath waited`);
   }
   const meta = {
     startTime: sampler.startWallTime,
     durationMs: sampler.elapsedMs,
     rateHz,
-    pythonVersion: firstFollowed.pythonVersion,
+    pythonVersion,
     command: launched ? command.join(' ') : pids.join(' '),
   };
   const restrict = (profile: Profile): Profile =>
