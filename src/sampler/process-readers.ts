@@ -13,8 +13,12 @@ export interface ProcessReaderSet {
   /** The process's code objects (PythonProcess.codes), for frames that are on no thread's stack. */
   codes: CodeReader;
   threadNames: ThreadNameReader;
-  /** Reads past the page cache (PythonProcess.readFresh). */
-  readFresh(address: number, length: number): Buffer;
+  /**
+   * Objects and locals read past every page cache (PythonProcess.readFresh): what the target holds now, to confirm
+   * after the fact that what was read through the caches still holds.
+   */
+  freshObjects: ObjectReader;
+  freshLocals: LocalsReader;
 }
 
 export class ProcessReaders {
@@ -24,6 +28,8 @@ export class ProcessReaders {
     let set = this.sets.get(python);
     if (!set) {
       const objects = new ObjectReader(python.reader, python.layout);
+      const fresh = { read: (address: number, length: number) => python.readFresh(address, length), close: () => {} };
+      const freshObjects = new ObjectReader(fresh, python.layout);
       set = {
         objects,
         onDemandObjects: new ObjectReader(python.onDemandReader, python.layout),
@@ -31,7 +37,8 @@ export class ProcessReaders {
         locals: new LocalsReader(objects),
         codes: python.codes,
         threadNames: new ThreadNameReader(objects, python.location.runtimeAddress),
-        readFresh: (address, length) => python.readFresh(address, length),
+        freshObjects,
+        freshLocals: new LocalsReader(freshObjects),
       };
       this.sets.set(python, set);
     }

@@ -206,39 +206,28 @@ export class RequestContextReader {
       // same future and function (a work item's future is often at the address of the one before).
       const future = this.sampledLocal(readers, workerLoop, WORK_ITEM_LOCAL, sampled);
       const func = this.sampledLocal(readers, workerLoop, WORK_FUNCTION_LOCAL, sampled);
-      if (future && !(isStillHeld(readers, future) && (!func || isStillHeld(readers, func)))) return MOVED_ON;
+      if (future && (!future.heldNow || func?.heldNow === false)) return MOVED_ON;
+      // Checked again after the reads: a label read through the page caches may mix moments.
+      const ranSampledItem = (): boolean =>
+        !future ||
+        (isStillHeld(readers, workerLoop, WORK_ITEM_LOCAL, future) &&
+          (!func || isStillHeld(readers, workerLoop, WORK_FUNCTION_LOCAL, func)));
       for (const scope of this.threadPool.findScopes(readers, threadKey, future?.object)) {
         const found = this.recognise(readers, stack, scope, 'asgi', previous);
-        if (found) return found;
+        if (found) return ranSampledItem() ? found : MOVED_ON;
       }
     }
     if (!requestObjects) return undefined;
     // Django under ASGI runs views on a worker thread whose stack holds only the request object.
     for (const frame of stack.frames) {
       if ((this.requestLocalsOf(readers, frame.code) & REQUEST_OBJECT_BIT) === 0) continue;
-      const scope = this.readAsgiRequestScope(readers, frame, sampled);
+      const request = this.sampledLocal(readers, frame, REQUEST_OBJECT_LOCAL, sampled);
+      if (!request?.heldNow) continue;
+      const scope = readAsgiRequestScope(readers, request.object);
       const found = scope !== undefined ? this.recognise(readers, stack, scope, 'asgi', previous) : undefined;
-      if (found) return found;
+      if (found) return isStillHeld(readers, frame, REQUEST_OBJECT_LOCAL, request) ? found : MOVED_ON;
     }
     return undefined;
-  }
-
-  /** The scope of a Django ASGIRequest held in a `request` local, if the frame has one. */
-  private readAsgiRequestScope(
-    readers: ProcessReaderSet,
-    frame: PyFrame,
-    sampled: SlotsAtSample | undefined,
-  ): number | undefined {
-    const local = this.sampledLocal(readers, frame, REQUEST_OBJECT_LOCAL, sampled);
-    if (local === undefined || !isStillHeld(readers, local)) return undefined;
-    const request = local.object;
-    try {
-      const objects = readers.onDemandObjects;
-      if (!objects.typeName(request).endsWith('ASGIRequest')) return undefined;
-      return objects.findAttribute(request, 'scope');
-    } catch {
-      return undefined;
-    }
   }
 
   /**
@@ -408,16 +397,31 @@ function sawSettled(copy: SampledSlot | null | undefined, previous: ThreadReques
   return !!copy && isVersionOf(previous, copy.value, copy.identity) && isSettled(previous);
 }
 
-/** A local that holds no dict, as sampled, is still in its frame: the same address, the same first field. */
-function isStillHeld(readers: ProcessReaderSet, local: LocalAtSample): boolean {
-  if (!local.heldNow) return false;
+/**
+ * Local `name` of `frame`, a local that holds no dict, still holds what it held at sample time: the same address, the
+ * same first field, read now past every cache. Asked after reading what hangs off it: then what was read, through
+ * caches filled at some moment since the sample, belongs to the object sampled.
+ */
+function isStillHeld(readers: ProcessReaderSet, frame: PyFrame, name: string, local: LocalAtSample): boolean {
   try {
+    const fresh = readers.freshObjects;
     return (
-      local.identity === 0 ||
-      objectIdentity(readers.objects.reader, readers.objects.layout, local.object) === local.identity
+      readers.freshLocals.findLocal(frame, name) === local.object &&
+      (local.identity === 0 || objectIdentity(fresh.reader, fresh.layout, local.object) === local.identity)
     );
   } catch {
     return false;
+  }
+}
+
+/** The scope of a Django ASGIRequest, or undefined for any other object. */
+function readAsgiRequestScope(readers: ProcessReaderSet, request: number): number | undefined {
+  try {
+    const objects = readers.onDemandObjects;
+    if (!objects.typeName(request).endsWith('ASGIRequest')) return undefined;
+    return objects.findAttribute(request, 'scope');
+  } catch {
+    return undefined;
   }
 }
 
@@ -441,8 +445,7 @@ function bySampledFrame(sampled: readonly SampledSlot[] | undefined): SlotsAtSam
 function isUnchanged(readers: ProcessReaderSet, dict: number, identity: number): boolean {
   if (readers.objects.layout.dictObject.maVersionTag === undefined) return true;
   try {
-    const fresh = { read: readers.readFresh, close: () => {} };
-    return dictIdentity(fresh, readers.objects.layout, dict) === identity;
+    return identityOf(readers.freshObjects, dict) === identity;
   } catch {
     return false;
   }

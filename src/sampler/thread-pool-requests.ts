@@ -95,7 +95,8 @@ function readWorkItem(readers: ProcessReaderSet, future: number): WorkItem | und
       innermost = Math.max(innermost, i);
     }
     // What was read holds only if the task awaited the future throughout: still so, read past every cache.
-    if (scopes.length === 0 || u64(readers.readFresh(task.task + task.waiterOffset, 8), 0) !== future) return undefined;
+    if (scopes.length === 0 || u64(readers.freshObjects.reader.read(task.task + task.waiterOffset, 8), 0) !== future)
+      return undefined;
     const coroutines = chain.coroutines.slice(0, innermost + 1);
     return {
       future,
