@@ -5,11 +5,18 @@ import { LocalsReader, ObjectReader, ThreadNameReader, type CodeReader, type Pyt
 
 export interface ProcessReaderSet {
   objects: ObjectReader;
-  /** Objects read through PythonProcess.onDemandReader: for a request's dict and what hangs off it. */
-  onDemandObjects: ObjectReader;
-  /** Starts reading a graph of objects from `root` through onDemandObjects (PageCacheReader.beginFrom). */
-  beginGraph(root: number): void;
   locals: LocalsReader;
+  /**
+   * Objects and locals read through PythonProcess.onDemandReader: a request's dict and what hangs off it, or a
+   * worker thread's work item and the task that awaits it.
+   */
+  onDemandObjects: ObjectReader;
+  onDemandLocals: LocalsReader;
+  /**
+   * Starts reading a graph of objects from `root` through onDemandObjects (PageCacheReader.beginFrom): its pages are
+   * copied at one moment, not across a whole drain.
+   */
+  beginGraph(root: number): void;
   /** The process's code objects (PythonProcess.codes), for frames that are on no thread's stack. */
   codes: CodeReader;
   threadNames: ThreadNameReader;
@@ -30,11 +37,13 @@ export class ProcessReaders {
       const objects = new ObjectReader(python.reader, python.layout);
       const fresh = { read: (address: number, length: number) => python.readFresh(address, length), close: () => {} };
       const freshObjects = new ObjectReader(fresh, python.layout);
+      const onDemandObjects = new ObjectReader(python.onDemandReader, python.layout);
       set = {
         objects,
-        onDemandObjects: new ObjectReader(python.onDemandReader, python.layout),
-        beginGraph: (root) => python.onDemandReader.beginFrom(root),
         locals: new LocalsReader(objects),
+        onDemandObjects,
+        onDemandLocals: new LocalsReader(onDemandObjects),
+        beginGraph: (root) => python.onDemandReader.beginFrom(root),
         codes: python.codes,
         threadNames: new ThreadNameReader(objects, python.location.runtimeAddress),
         freshObjects,

@@ -10,6 +10,8 @@
 import {
   dictIdentity,
   objectIdentity,
+  readCurrentFrameAddress,
+  walkFrames,
   type CodeInfo,
   type LocalsReader,
   type ObjectReader,
@@ -67,6 +69,11 @@ interface LocalAtSample {
   identity: number;
   /** The frame still holds the object: one it no longer holds may have been freed since. */
   heldNow: boolean;
+  /**
+   * The frame was read in a graph of objects begun from `object` (ProcessReaderSet.beginGraph): what hangs off the
+   * object is read through onDemandObjects at the same moment, with no further copy.
+   */
+  inGraph: boolean;
 }
 
 /** Local names that hold a request's dict, and the protocol each implies. */
@@ -115,8 +122,14 @@ export class RequestContextReader {
   label(python: PythonProcess, stack: ThreadStack, sampled?: readonly SampledSlot[]): RequestLabel | undefined {
     const threadKey = `${python.pid}:${stack.threadId}`;
     const readers = this.readers.of(python);
-    const current = this.findRequest(readers, stack, threadKey, this.threads.get(threadKey), bySampledFrame(sampled));
+    const copies = bySampledFrame(sampled);
+    const current = this.findRequest(readers, stack, threadKey, this.threads.get(threadKey), copies);
     if (current === MOVED_ON) return undefined;
+    // A stack the native loop walked before it was told which slots to copy (a code object's first samples) was
+    // labelled from what its frames hold now: only as good as those frames still running the same code.
+    if (current && sampled && !this.copiedEveryHolder(readers, stack, copies) && !stillRuns(readers, stack)) {
+      return undefined;
+    }
     if (!current) {
       this.threads.delete(threadKey);
       this.threadPool.forget(threadKey);
@@ -195,7 +208,7 @@ export class RequestContextReader {
         const [name, protocol] = REQUEST_LOCALS[i]!;
         const copy = this.copyOf(readers, frame, name, sampled);
         if (previous && sawSettled(copy, previous)) return previous;
-        const local = this.localAtSample(readers, frame, name, copy);
+        const local = this.localAtSample(readers, frame, name, copy, true);
         if (local === undefined) continue;
         const found = this.recognise(readers, stack, local.object, protocol, previous, local);
         if (found) return found;
@@ -207,11 +220,13 @@ export class RequestContextReader {
       const future = this.sampledLocal(readers, workerLoop, WORK_ITEM_LOCAL, sampled);
       const func = this.sampledLocal(readers, workerLoop, WORK_FUNCTION_LOCAL, sampled);
       if (future && (!future.heldNow || func?.heldNow === false)) return MOVED_ON;
-      // Checked again after the reads: a label read through the page caches may mix moments.
+      // Checked again after the reads, past every cache: the thread still runs the sampled work item and its task
+      // still awaits it, so the scope read belonged to that task throughout.
       const ranSampledItem = (): boolean =>
         !future ||
         (isStillHeld(readers, workerLoop, WORK_ITEM_LOCAL, future) &&
-          (!func || isStillHeld(readers, workerLoop, WORK_FUNCTION_LOCAL, func)));
+          (!func || isStillHeld(readers, workerLoop, WORK_FUNCTION_LOCAL, func)) &&
+          this.threadPool.isStillAwaited(readers, threadKey));
       for (const scope of this.threadPool.findScopes(readers, threadKey, future?.object)) {
         const found = this.recognise(readers, stack, scope, 'asgi', previous);
         if (found) return ranSampledItem() ? found : MOVED_ON;
@@ -228,6 +243,13 @@ export class RequestContextReader {
       if (found) return isStillHeld(readers, frame, REQUEST_OBJECT_LOCAL, request) ? found : MOVED_ON;
     }
     return undefined;
+  }
+
+  /** Every frame of `stack` whose locals may hold a request had its slots copied with the stack. */
+  private copiedEveryHolder(readers: ProcessReaderSet, stack: ThreadStack, copies: SlotsAtSample | undefined): boolean {
+    return stack.frames.every(
+      (frame) => this.requestLocalsOf(readers, frame.code) === 0 || copies?.has(frame.frameAddress) === true,
+    );
   }
 
   /**
@@ -259,25 +281,33 @@ export class RequestContextReader {
 
   /**
    * What local `name` of `frame` held when the stack was taken, where the native loop copied it (`copy`, see copyOf);
-   * otherwise what it holds now.
+   * otherwise what it holds now. `asGraph`: read the frame in a graph begun from the copied object (one copy of the
+   * target for both, where the object's contents are read next).
    */
   private localAtSample(
     readers: ProcessReaderSet,
     frame: PyFrame,
     name: string,
     copy: SampledSlot | null | undefined,
+    asGraph = false,
   ): LocalAtSample | undefined {
     if (copy === null) return undefined;
+    const inGraph = asGraph && copy !== undefined;
+    const locals = inGraph ? readers.onDemandLocals : readers.locals;
+    let now: number | undefined;
     try {
-      const now = readers.locals.findLocal(frame, name);
-      if (!copy) return now === undefined ? undefined : { object: now, identity: 0, heldNow: true };
-      // Held in the slot itself when it is what the frame holds now: no cell to look into.
-      const object = copy.value === now ? now : readers.locals.unboxCell(copy.value);
-      // A cell's content may have changed since: only an object held in the slot itself has its identity then.
-      return { object, identity: object === copy.value ? copy.identity : 0, heldNow: object === now };
+      if (inGraph) readers.beginGraph(copy.value);
+      now = locals.findLocal(frame, name);
     } catch {
-      return undefined;
+      // Unreadable now: a copied object cannot be confirmed still held (a failed read must not skip a check).
+      return copy ? { object: copy.value, identity: copy.identity, heldNow: false, inGraph: false } : undefined;
     }
+    if (!copy) return now === undefined ? undefined : { object: now, identity: 0, heldNow: true, inGraph };
+    // Held in the slot itself when it is what the frame holds now: no cell to look into.
+    const object = copy.value === now ? now : unboxedOrItself(locals, copy.value);
+    // A cell's content may have changed since: only an object held in the slot itself has its identity then.
+    const held = object === copy.value;
+    return { object, identity: held ? copy.identity : 0, heldNow: object === now, inGraph: inGraph && held };
   }
 
   private requestLocalsOf(readers: ProcessReaderSet, code: CodeInfo): number {
@@ -322,7 +352,7 @@ export class RequestContextReader {
         identity = identityOf(readers.objects, dict);
         if (previous?.dict === dict && previous.identity === identity && isSettled(previous)) return previous;
       }
-      readers.beginGraph(dict);
+      if (!atSample?.inGraph) readers.beginGraph(dict);
       identity = identityOf(readers.onDemandObjects, dict);
       if (identityAtSample !== 0 && identity !== identityAtSample) return wasPrevious ? previous : MOVED_ON;
     } catch {
@@ -417,11 +447,42 @@ function isStillHeld(readers: ProcessReaderSet, frame: PyFrame, name: string, lo
 /** The scope of a Django ASGIRequest, or undefined for any other object. */
 function readAsgiRequestScope(readers: ProcessReaderSet, request: number): number | undefined {
   try {
+    readers.beginGraph(request);
     const objects = readers.onDemandObjects;
     if (!objects.typeName(request).endsWith('ASGIRequest')) return undefined;
     return objects.findAttribute(request, 'scope');
   } catch {
     return undefined;
+  }
+}
+
+/** The content of the cell `value` is, or `value` itself when it is no cell (or no longer readable: freed). */
+function unboxedOrItself(locals: LocalsReader, value: number): number {
+  try {
+    return locals.unboxCell(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The thread of `stack` runs the same frames, with the same code objects, walked again now past every cache (before
+ * 3.11 a returned frame keeps its code, cached for the next call, so each frame is checked where it sits).
+ */
+function stillRuns(readers: ProcessReaderSet, stack: ThreadStack): boolean {
+  const { reader, layout } = readers.freshObjects;
+  const then = stack.frames;
+  try {
+    const innermost = readCurrentFrameAddress(reader, layout, stack.threadStateAddress);
+    const now = walkFrames(reader, layout, readers.codes, innermost, then.length + 1).frames;
+    return (
+      now.length === then.length &&
+      now.every(
+        (frame, i) => frame.frameAddress === then[i]!.frameAddress && frame.code.address === then[i]!.code.address,
+      )
+    );
+  } catch {
+    return false;
   }
 }
 

@@ -58,9 +58,11 @@ export class ThreadPoolRequests {
    * Dicts in `scope` locals (innermost first) of the task that awaits `future`, the work item a worker loop frame
    * runs (its WORK_ITEM_LOCAL); empty when no task awaits it. What was found holds while the task still awaits that
    * future through the same coroutines, frames and code, and the scopes are still in their frames: all checked again
-   * each time, since every one of these addresses is reused by the next request's objects.
+   * each time, since every one of these addresses is reused by the next request's objects. Read as one graph from
+   * the future: pages copied over a whole drain could show the task of another work item than the thread runs now.
    */
   findScopes(readers: ProcessReaderSet, threadKey: string, future: number | undefined): number[] {
+    if (future !== undefined) readers.beginGraph(future);
     const known = this.items.get(threadKey);
     if (future !== undefined && known?.future === future && isUnchanged(readers, known)) {
       return known.scopes.map((scope) => scope.dict);
@@ -71,6 +73,20 @@ export class ThreadPoolRequests {
     if (this.items.size >= MAX_TRACKED_THREADS) this.items.clear();
     this.items.set(threadKey, item);
     return item.scopes.map((scope) => scope.dict);
+  }
+
+  /**
+   * The task findScopes last found for the thread's work item still awaits it, read past every cache. A worker
+   * thread keeps its work item's future for a while after finishing it (until it gets the GIL back), while the
+   * task may already have ended and its scope been reused: asked after the scope was read.
+   */
+  isStillAwaited(readers: ProcessReaderSet, threadKey: string): boolean {
+    const item = this.items.get(threadKey);
+    try {
+      return item !== undefined && isStillAwaiting(readers.freshObjects, item.task, item.future);
+    } catch {
+      return false;
+    }
   }
 
   forget(threadKey: string): void {
@@ -110,9 +126,9 @@ function readWorkItem(readers: ProcessReaderSet, future: number): WorkItem | und
   }
 }
 
-/** The same task still awaits the same future through the same coroutines (a few reads, from the prefetch). */
+/** The same task still awaits the same future through the same coroutines (a few reads). */
 function isUnchanged(readers: ProcessReaderSet, item: WorkItem): boolean {
-  const objects = readers.objects;
+  const objects = readers.onDemandObjects;
   try {
     if (!isStillAwaiting(objects, item.task, item.future)) return false;
     if (readTaskCoroutine(objects, item.task) !== item.coroutines[0]) return false;
@@ -134,7 +150,8 @@ function isUnchanged(readers: ProcessReaderSet, item: WorkItem): boolean {
 
 function readLocal(readers: ProcessReaderSet, frame: PyFrame, name: string): number | undefined {
   try {
-    return readers.locals.hasLocal(frame.code, name) ? readers.locals.findLocal(frame, name) : undefined;
+    const locals = readers.onDemandLocals;
+    return locals.hasLocal(frame.code, name) ? locals.findLocal(frame, name) : undefined;
   } catch {
     return undefined;
   }

@@ -180,6 +180,25 @@ for (const { script, what, holder, movedOnLabel } of movingTargets) {
   }
 }
 
+for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_work_item.py'))) {
+  test(
+    `${name}: a stack walked before its slots were watched is labelled only while its frames still run`,
+    { skip },
+    async (t) => {
+      const { target, attached, loop, requests } = await startMoving(t, command);
+      // The loop was told no slots to copy: its first stack is labelled from what the frames hold when read.
+      const walked = tickOnce(loop, attached, runs('first'));
+      assert.deepEqual(walked.slots, []);
+      process.kill(target.pid, 'SIGUSR1');
+      await target.waitForLine((line) => line.startsWith('SERVING /second'));
+      // The work item's frame now runs second(), not first(): its label is the next request's, so none is given.
+      assert.equal(requests.label(attached, walked.stack, walked.slots), undefined);
+      const next = tickOnce(loop, attached, runs('second'));
+      assert.equal(requests.label(attached, next.stack, next.slots)?.endpoint, 'GET /second');
+    },
+  );
+}
+
 for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_request.py'))) {
   test(
     `${name}: a settled request whose dict the sample saw unchanged is labelled without a read`,

@@ -67,8 +67,11 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 #define MAX_USER_ADDRESS 0x800000000000ULL
 /* Code objects remembered per process as already sent; the set is emptied when it is this full. */
 #define SEEN_CODES 8192
-/* Code objects whose frames have local slots copied with each sample (request locals), and slots per code. */
-#define WATCHED_CODES 512
+/*
+ * Code objects whose frames have local slots copied with each sample (request locals: every Django view has a
+ * `request`), and slots per code.
+ */
+#define WATCHED_CODES 4096
 #define SLOTS_PER_CODE 4
 /* Slots copied per sample, at most, and entries of a dict hashed for its identity (3.14+), at most. */
 #define MAX_SAMPLED_SLOTS 64
@@ -513,7 +516,7 @@ static uint64_t gil_holder(target_t *t, uint64_t interp) {
 
 /* ---- request locals ---- */
 
-static uint64_t watched_index(uint64_t code) { return (code >> 4) * 0x9E3779B97F4A7C15ULL >> 55; /* 9 bits */ }
+static uint64_t watched_index(uint64_t code) { return (code >> 4) * 0x9E3779B97F4A7C15ULL >> 52; /* 12 bits */ }
 
 /* The slots watched in frames of `code`, or NULL. */
 static const uint16_t *watched_slots_of(const target_t *t, uint64_t code) {
@@ -526,7 +529,8 @@ static const uint16_t *watched_slots_of(const target_t *t, uint64_t code) {
 
 /*
  * JavaScript names each code object once: when the table fills up it is emptied, and frames of the codes it held
- * are then labelled from what they hold when JavaScript reads them, as without these copies.
+ * are then labelled from what they hold when JavaScript reads them, checked against the stack (as a code object's
+ * first samples are, before it was named).
  */
 static void watch_code(target_t *t, uint64_t code, const double *slots, int count) {
   if (t->watched_count >= WATCHED_CODES * 3 / 4) {
