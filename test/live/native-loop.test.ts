@@ -125,11 +125,22 @@ const movingTargets = [
   { script: 'moving_work_item.py', what: 'work item its anyio thread ran', holder: 'run', movedOnLabel: undefined },
 ];
 
+/**
+ * Returns once the moving target's serving thread is parked: it prints SERVING just before it calls signal.sigwait
+ * (a Python function), and a stack labelled without copies must still be running when read.
+ */
+async function parked(python: PythonProcess): Promise<void> {
+  while (!python.readStacks().some((stack) => stack.frames[0]?.name === 'sigwait')) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Starts a moving target, parked in /first, and a native loop on it (idle threads included) with a labeller. */
 async function startMoving(t: TestContext, command: string[]) {
   const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix: 'SERVING /first' });
   const attached = PythonProcess.attach(target.pid);
   t.after(() => attached.close());
+  await parked(attached);
   const loop = NativeLoop.create({ rateHz: 100, includeIdle: true, gil: 'ignore' })!;
   loop.add(attached);
   return { target, attached, loop, requests: new RequestContextReader() };
@@ -191,6 +202,7 @@ for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 't
       assert.deepEqual(walked.slots, []);
       process.kill(target.pid, 'SIGUSR1');
       await target.waitForLine((line) => line.startsWith('SERVING /second'));
+      await parked(attached);
       // The work item's frame now runs second(), not first(): its label is the next request's, so none is given.
       assert.equal(requests.label(attached, walked.stack, walked.slots), undefined);
       const next = tickOnce(loop, attached, runs('second'));
