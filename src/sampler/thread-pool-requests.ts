@@ -14,7 +14,6 @@ import {
   type CodeInfo,
   type PyFrame,
 } from '../cpython/index.js';
-import { u64 } from '../proc/index.js';
 import type { ProcessReaderSet } from './process-readers.js';
 
 /** anyio's worker loop, WorkerThread.run in anyio/_backends/_asyncio.py; its `future` local is the work item's. */
@@ -111,8 +110,7 @@ function readWorkItem(readers: ProcessReaderSet, future: number): WorkItem | und
       innermost = Math.max(innermost, i);
     }
     // What was read holds only if the task awaited the future throughout: still so, read past every cache.
-    if (scopes.length === 0 || u64(readers.freshObjects.reader.read(task.task + task.waiterOffset, 8), 0) !== future)
-      return undefined;
+    if (scopes.length === 0 || !isStillAwaiting(readers.freshObjects, task, future)) return undefined;
     const coroutines = chain.coroutines.slice(0, innermost + 1);
     return {
       future,
