@@ -214,22 +214,15 @@ export class RequestContextReader {
         if (found) return found;
       }
     }
-    if (workerLoop) {
-      // The worker loop's frame lasts as long as its thread: it runs the sampled work item only while it holds the
-      // same future and function (a work item's future is often at the address of the one before).
-      const future = this.sampledLocal(readers, workerLoop, WORK_ITEM_LOCAL, sampled);
+    // The worker loop's frame lasts as long as its thread: it runs the sampled work item only while it holds the
+    // same future and function (a work item's future is often at the address of the one before).
+    const future = workerLoop && this.sampledLocal(readers, workerLoop, WORK_ITEM_LOCAL, sampled);
+    if (workerLoop && future) {
       const func = this.sampledLocal(readers, workerLoop, WORK_FUNCTION_LOCAL, sampled);
-      if (future && (!future.heldNow || func?.heldNow === false)) return MOVED_ON;
-      // Checked again after the reads, past every cache: the thread still runs the sampled work item and its task
-      // still awaits it, so the scope read belonged to that task throughout.
-      const ranSampledItem = (): boolean =>
-        !future ||
-        (isStillHeld(readers, workerLoop, WORK_ITEM_LOCAL, future) &&
-          (!func || isStillHeld(readers, workerLoop, WORK_FUNCTION_LOCAL, func)) &&
-          this.threadPool.isStillAwaited(readers, threadKey));
-      for (const scope of this.threadPool.findScopes(readers, threadKey, future?.object)) {
+      if (!future.heldNow || func?.heldNow === false) return MOVED_ON;
+      for (const scope of this.threadPool.findScopes(readers, threadKey, future.object)) {
         const found = this.recognise(readers, stack, scope, 'asgi', previous);
-        if (found) return ranSampledItem() ? found : MOVED_ON;
+        if (found) return this.ranSampledItem(readers, threadKey, workerLoop, future, func) ? found : MOVED_ON;
       }
     }
     if (!requestObjects) return undefined;
@@ -243,6 +236,24 @@ export class RequestContextReader {
       if (found) return isStillHeld(readers, frame, REQUEST_OBJECT_LOCAL, request) ? found : MOVED_ON;
     }
     return undefined;
+  }
+
+  /**
+   * Checked after a work item's scope was read, past every cache: the worker still holds the sampled future and
+   * function, and the task still awaits that future, so the scope read belonged to that task throughout.
+   */
+  private ranSampledItem(
+    readers: ProcessReaderSet,
+    threadKey: string,
+    workerLoop: PyFrame,
+    future: LocalAtSample,
+    func: LocalAtSample | undefined,
+  ): boolean {
+    return (
+      isStillHeld(readers, workerLoop, WORK_ITEM_LOCAL, future) &&
+      (!func || isStillHeld(readers, workerLoop, WORK_FUNCTION_LOCAL, func)) &&
+      this.threadPool.isStillAwaited(readers, threadKey)
+    );
   }
 
   /** Every frame of `stack` whose locals may hold a request had its slots copied with the stack. */

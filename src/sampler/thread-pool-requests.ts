@@ -60,14 +60,12 @@ export class ThreadPoolRequests {
    * each time, since every one of these addresses is reused by the next request's objects. Read as one graph from
    * the future: pages copied over a whole drain could show the task of another work item than the thread runs now.
    */
-  findScopes(readers: ProcessReaderSet, threadKey: string, future: number | undefined): number[] {
-    if (future !== undefined) readers.beginGraph(future);
+  findScopes(readers: ProcessReaderSet, threadKey: string, future: number): number[] {
+    readers.beginGraph(future);
     const known = this.items.get(threadKey);
-    if (future !== undefined && known?.future === future && isUnchanged(readers, known)) {
-      return known.scopes.map((scope) => scope.dict);
-    }
+    if (known?.future === future && isUnchanged(readers, known)) return known.scopes.map((scope) => scope.dict);
     this.items.delete(threadKey);
-    const item = future !== undefined ? readWorkItem(readers, future) : undefined;
+    const item = readWorkItem(readers, future);
     if (!item) return [];
     if (this.items.size >= MAX_TRACKED_THREADS) this.items.clear();
     this.items.set(threadKey, item);
