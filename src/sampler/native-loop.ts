@@ -18,7 +18,7 @@ interface StackSamplerBinding {
   tickNow(handle: object): number;
   /** The records since the last drain; `counters` receives [ticks, attempted, taken, memory reads] so far. */
   drain(handle: object, counters: Float64Array): Buffer;
-  /** [pid, code, slot, isDict, ...]: frames running that code object have those slots copied with each sample. */
+  /** [pid, code, slot, holds, ...]: frames running that code object have those slots copied with each sample. */
   watchCode(handle: object, numbers: Float64Array): void;
 }
 
@@ -74,6 +74,8 @@ const CONFIG_FIELDS = [
   'keysKind',
   'keysNentries',
   'keysIndices',
+  'keysSize39',
+  'objectType',
   'objectFirstField',
 ] as const;
 type ConfigField = (typeof CONFIG_FIELDS)[number];
@@ -98,6 +100,8 @@ const FLAG_TRUNCATED = 4;
 /** Which threads' GIL state the loop reads: none, every one (to flag the holder), or only the holder is kept. */
 export type GilMode = 'ignore' | 'flag' | 'only';
 const GIL_MODES: Record<GilMode, number> = { ignore: 0, flag: 1, only: 2 };
+/** WatchedSlot.holds as stack-sampler.c numbers it (HOLDS_*). */
+const HOLDS: Record<WatchedSlot['holds'], number> = { object: 0, dict: 1, environ: 2 };
 
 export interface NativeLoopOptions {
   rateHz: number;
@@ -116,8 +120,11 @@ export interface NativeLoopOptions {
 export interface WatchedSlot {
   /** Index in the frame's localsplus. */
   slot: number;
-  /** The slot holds a dict: its identity is dictIdentity, otherwise objectIdentity. */
-  isDict: boolean;
+  /**
+   * What the slot holds: a dict's identity is dictIdentity, an object's objectIdentity; a WSGI environ is a dict
+   * whose request line the loop also copies (SampledSlot.environ).
+   */
+  holds: 'object' | 'dict' | 'environ';
 }
 
 /** What a watched slot of one frame held when the stack was walked. */
@@ -126,9 +133,32 @@ export interface SampledSlot {
   slot: number;
   /** The object in the slot (tag bits cleared), 0 when unset. */
   value: number;
-  /** dictIdentity or objectIdentity of that object (see WatchedSlot.isDict), 0 when unknown. */
+  /** dictIdentity or objectIdentity of that object (see WatchedSlot.holds), 0 when unknown. */
   identity: number;
+  /** A WSGI environ's request line as the loop copied it with the stack, when the slot holds one that it could copy. */
+  environ?: EnvironSnapshot;
 }
+
+/**
+ * What a WSGI environ held when its stack was walked, copied by the loop and checked to be of one moment, so that
+ * labelling it needs no read of the target: its request line, 'no-request-line' (a dict without REQUEST_METHOD: an
+ * environ not filled in yet, or no environ at all), or 'changed' (it changed between the walk and the copy: the
+ * thread had moved on).
+ */
+export type EnvironSnapshot = RequestLine | 'no-request-line' | 'changed';
+
+export interface RequestLine {
+  /** REQUEST_METHOD. */
+  method: string;
+  /** PATH_INFO and QUERY_STRING, undefined when absent. */
+  path: string | undefined;
+  query: string | undefined;
+  /** The environ has an X-Hotpath header (HTTP_X_HOTPATH). */
+  markerHeader: boolean;
+}
+
+/** The method length stack-sampler.c gives an environ that changed between the walk and the copy. */
+const SNAPSHOT_CHANGED = -2;
 
 /** A stack the loop walked, with what it knows of the thread. */
 export interface NativeStackRecord {
@@ -208,7 +238,7 @@ export class NativeLoop {
 
   /** From the next tick, samples of frames running `codeAddress` in process `pid` carry those slots' contents. */
   watch(pid: number, codeAddress: number, slots: readonly WatchedSlot[]): void {
-    const pairs = slots.slice(0, MAX_WATCHED_SLOTS).flatMap(({ slot, isDict }) => [slot, isDict ? 1 : 0]);
+    const pairs = slots.slice(0, MAX_WATCHED_SLOTS).flatMap(({ slot, holds }) => [slot, HOLDS[holds]]);
     this.binding.watchCode(this.handle, Float64Array.from([pid, codeAddress, ...pairs]));
   }
 
@@ -216,7 +246,7 @@ export class NativeLoop {
     this.binding.start(this.handle);
   }
 
-  /** Ends the loop's thread, if it runs, and its onNewCode calls; ticks on this thread may follow. */
+  /** Ends the loop's thread, if it runs; ticks on this thread, or start() again, may follow. */
   stop(): void {
     this.binding.stop(this.handle);
   }
@@ -264,7 +294,8 @@ export class NativeLoop {
     const first = at + SAMPLE_WORDS;
     const headersAt = (first + depth * WALKED_FRAME_WORDS) * 8;
     const { captured, next: slotsAt } = this.decodeCaptures(bytes, words, (headersAt + headerBytes) / 8);
-    const { slots, next } = decodeSlots(words, slotsAt);
+    const { slots, next: snapshotsAt } = decodeSlots(words, slotsAt);
+    const next = decodeEnvirons(bytes, words, snapshotsAt, slots);
     const tid = words[at + 3]!;
     into.push({
       time: words[at + 1]!,
@@ -316,6 +347,35 @@ function decodeSlots(words: Float64Array, at: number): { slots: SampledSlot[]; n
     slots.push({ frameAddress: words[w]!, slot: words[w + 1]!, value: words[w + 2]!, identity: words[w + 3]! });
   }
   return { slots, next: at + 1 + count * 4 };
+}
+
+/**
+ * The environ snapshots a sample carries (at word `at`: a count, then for each the dict, the lengths of method, path
+ * and query, -1 when absent (the method's SNAPSHOT_CHANGED), the marker flag, and the three texts padded to 8),
+ * attached to the slots holding them; the word after them.
+ */
+function decodeEnvirons(bytes: Buffer, words: Float64Array, at: number, slots: readonly SampledSlot[]): number {
+  const count = words[at]!;
+  let next = at + 1;
+  for (let i = 0; i < count; i++) {
+    const [dict, methodLength, pathLength, queryLength, marker] = words.subarray(next, next + 5);
+    let textAt = (next + 5) * 8;
+    const text = (length: number): string | undefined => {
+      if (length < 0) return undefined;
+      textAt += length;
+      return bytes.toString('latin1', textAt - length, textAt);
+    };
+    const [method, path, query] = [text(methodLength!), text(pathLength!), text(queryLength!)];
+    const environ: EnvironSnapshot =
+      methodLength === SNAPSHOT_CHANGED
+        ? 'changed'
+        : method !== undefined
+          ? { method, path, query, markerHeader: marker === 1 }
+          : 'no-request-line';
+    for (const slot of slots) if (slot.value === dict) slot.environ = environ;
+    next += 5 + Math.ceil((textAt - (next + 5) * 8) / 8);
+  }
+  return next;
 }
 
 /** The numbers stack-sampler.c walks `python` with; -1 for what the version does not have. */
@@ -376,12 +436,13 @@ function configOf(python: PythonProcess): Float64Array {
     dictVersionTag: l.dictObject.maVersionTag ?? -1,
     dictKeys: l.dictObject.maKeys,
     dictValues: l.dictObject.maValues,
-    // The keys table is hashed only without a version tag (3.14+), whose tables are all of the 3.11+ kind.
     keysLog2Size: keys311 ? l.dictKeys.size : -1,
     keysLog2IndexBytes: l.dictKeys.log2IndexBytes ?? -1,
     keysKind: keys311 ? (l.dictKeys.kind ?? -1) : -1,
     keysNentries: l.dictKeys.nentries,
     keysIndices: l.dictKeys.indices,
+    keysSize39: keys311 ? -1 : l.dictKeys.size,
+    objectType: l.pyObject.obType,
     objectFirstField: l.pyObject.obType + 8,
   };
   return Float64Array.from(CONFIG_FIELDS, (field) => values[field]);

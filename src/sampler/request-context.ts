@@ -19,7 +19,7 @@ import {
   type PythonProcess,
   type ThreadStack,
 } from '../cpython/index.js';
-import type { SampledSlot, WatchedSlot } from './native-loop.js';
+import type { RequestLine, SampledSlot, WatchedSlot } from './native-loop.js';
 import { ProcessReaders, type ProcessReaderSet } from './process-readers.js';
 import { ThreadPoolRequests, WORK_FUNCTION_LOCAL, WORK_ITEM_LOCAL } from './thread-pool-requests.js';
 
@@ -93,9 +93,16 @@ const WORKER_LOOP_BIT = REQUEST_OBJECT_BIT << 1;
 const MAX_ROUTE_REREADS = 5;
 const MAX_HEADERS = 256;
 const MAX_PATH_CHARS = 200;
+const MAX_METHOD_CHARS = 16;
 const MAX_TRACKED_THREADS = 10_000;
 /** Paths whose route is remembered, at most (forgotten all at once when full). */
 const MAX_KNOWN_ROUTES = 10_000;
+/**
+ * Samples of requests for a method and path read from the target and found unrouted, after which the path is taken
+ * to have no route (a plain WSGI app), unless one was found routed: its environ snapshots are labelled by path alone.
+ * A framework routes a request at its start, so eight samples in a row before that are most unlikely.
+ */
+const UNROUTED_READS = 8;
 /** The marker users add to a request (query parameter name, or X-Hotpath header) to profile it alone. */
 const MARKER = 'hotpath';
 
@@ -111,6 +118,8 @@ export class RequestContextReader {
    * sets url_rule only then) gets the route its path had before, so one view does not show as two endpoints.
    */
   private readonly routesByPath = new Map<string, string>();
+  /** How many times requests for each "METHOD /normalised/path" were read in full and found unrouted. */
+  private readonly unroutedReads = new Map<string, number>();
   private requestCount = 0;
 
   constructor(private readonly readers: ProcessReaders = new ProcessReaders()) {}
@@ -120,9 +129,11 @@ export class RequestContextReader {
    * loop copied with the stack; without them, locals are read as they are now.
    */
   label(python: PythonProcess, stack: ThreadStack, sampled?: readonly SampledSlot[]): RequestLabel | undefined {
-    const threadKey = `${python.pid}:${stack.threadId}`;
+    const copied = this.labelFromCopies(python, stack, sampled);
+    if (copied !== undefined) return copied ?? undefined;
     const readers = this.readers.of(python);
     const copies = bySampledFrame(sampled);
+    const threadKey = `${python.pid}:${stack.threadId}`;
     const current = this.findRequest(readers, stack, threadKey, this.threads.get(threadKey), copies);
     if (current === MOVED_ON) return undefined;
     // A stack the native loop walked before it was told which slots to copy (a code object's first samples) was
@@ -131,14 +142,46 @@ export class RequestContextReader {
       return undefined;
     }
     if (!current) {
-      this.threads.delete(threadKey);
-      this.threadPool.forget(threadKey);
+      this.forgetThread(threadKey);
       return undefined;
     }
-    if (this.threads.size >= MAX_TRACKED_THREADS) this.threads.clear();
-    this.threads.set(threadKey, current);
-    const { method, route, marked } = this.withKnownRoute(current.info);
-    return { endpoint: `${method} ${route}`, markedRequest: marked ? current.requestKey : undefined };
+    this.rememberThread(threadKey, current);
+    if (!current.info.routed) this.countUnrouted(current.info);
+    return this.labelOf(current);
+  }
+
+  private labelOf(request: ThreadRequest): RequestLabel {
+    const { method, route, marked } = this.withKnownRoute(request.info);
+    return { endpoint: `${method} ${route}`, markedRequest: marked ? request.requestKey : undefined };
+  }
+
+  /**
+   * The request `stack` was taken in, from what the native loop copied with it alone (no read of the target, so at
+   * any time after): null when no request-holding local was copied set (but environs with no request line), or the
+   * first set one is an environ that changed since the walk and was not the thread's last request as walked (label()
+   * would find the thread moved on); the request when it is an environ whose request line was copied and whose route
+   * is known (see knownInfo). Undefined when only label() can tell.
+   */
+  labelFromCopies(
+    python: PythonProcess,
+    stack: ThreadStack,
+    sampled: readonly SampledSlot[] | undefined,
+  ): RequestLabel | null | undefined {
+    const copies = bySampledFrame(sampled);
+    if (!copies) return undefined;
+    const threadKey = `${python.pid}:${stack.threadId}`;
+    const held = this.firstHeldCopy(this.readers.of(python), stack, copies);
+    const previous = this.threads.get(threadKey);
+    if (held === null) this.forgetThread(threadKey);
+    if (held?.environ === 'changed' && isVersionOf(previous, held.value, held.identity)) return this.labelOf(previous);
+    if (held === null || held?.environ === 'changed') return null;
+    const info = typeof held?.environ === 'object' ? this.knownInfo(held.environ) : undefined;
+    if (!info) return undefined;
+    const { value: dict, identity } = held!;
+    const requestKey = isVersionOf(previous, dict, identity) ? previous.requestKey : this.newRequestKey();
+    const request = { dict, identity, info, rereads: MAX_ROUTE_REREADS, requestKey };
+    this.rememberThread(threadKey, request);
+    return this.labelOf(request);
   }
 
   /**
@@ -158,11 +201,13 @@ export class RequestContextReader {
     const readers = this.readers.of(python);
     const bits = this.requestLocalsOf(readers, code);
     if (bits === 0) return [];
-    const named: [name: string, isDict: boolean][] = [];
-    REQUEST_LOCALS.forEach(([name], i) => (bits & (1 << i) ? named.push([name, true]) : 0));
-    if (bits & REQUEST_OBJECT_BIT) named.push([REQUEST_OBJECT_LOCAL, false]);
-    if (bits & WORKER_LOOP_BIT) named.push([WORK_ITEM_LOCAL, false], [WORK_FUNCTION_LOCAL, false]);
-    return named.flatMap(([name, isDict]) => readers.locals.slotsOf(code, name).map((slot) => ({ slot, isDict })));
+    const named: [name: string, holds: WatchedSlot['holds']][] = [];
+    REQUEST_LOCALS.forEach(([name, protocol], i) =>
+      bits & (1 << i) ? named.push([name, protocol === 'wsgi' ? 'environ' : 'dict']) : 0,
+    );
+    if (bits & REQUEST_OBJECT_BIT) named.push([REQUEST_OBJECT_LOCAL, 'object']);
+    if (bits & WORKER_LOOP_BIT) named.push([WORK_ITEM_LOCAL, 'object'], [WORK_FUNCTION_LOCAL, 'object']);
+    return named.flatMap(([name, holds]) => readers.locals.slotsOf(code, name).map((slot) => ({ slot, holds })));
   }
 
   /**
@@ -176,6 +221,61 @@ export class RequestContextReader {
       if (path !== `${method} ${route}`) aliases.set(path, `${method} ${route}`);
     }
     return aliases;
+  }
+
+  /**
+   * The first request-holding local of `stack` the native loop copied set, as findRequest meets them (a request's
+   * dict in any frame first, then request objects and work items), passing environs copied with no request line;
+   * null when there is none, undefined when one was not copied.
+   */
+  private firstHeldCopy(
+    readers: ProcessReaderSet,
+    stack: ThreadStack,
+    copies: SlotsAtSample,
+  ): SampledSlot | null | undefined {
+    for (const objects of [false, true]) {
+      for (const frame of stack.frames) {
+        const locals = this.requestLocalsOf(readers, frame.code);
+        for (const name of objects ? objectLocals(locals) : dictLocals(locals)) {
+          const copy = this.copyOf(readers, frame, name, copies);
+          if (copy !== null && copy?.environ !== 'no-request-line') return copy;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A request from its environ's snapshot alone, when its route is known: seen routed before, or never in
+   * UNROUTED_READS requests read in full. Undefined when it must be read: a new path, or a marked request.
+   */
+  private knownInfo(environ: RequestLine): RequestInfo | undefined {
+    const { method } = environ;
+    if (method.length > MAX_METHOD_CHARS || hasMarkerParameter(environ.query ?? '') || environ.markerHeader) {
+      return undefined;
+    }
+    const path = normalisePath(environ.path ?? '/');
+    const key = `${method} ${path}`;
+    const route = this.routesByPath.get(key);
+    if (route !== undefined) return { method, path, route, marked: false, routed: true };
+    if ((this.unroutedReads.get(key) ?? 0) < UNROUTED_READS) return undefined;
+    return { method, path, route: path, marked: false, routed: false };
+  }
+
+  private rememberThread(threadKey: string, request: ThreadRequest): void {
+    if (this.threads.size >= MAX_TRACKED_THREADS) this.threads.clear();
+    this.threads.set(threadKey, request);
+  }
+
+  private forgetThread(threadKey: string): void {
+    this.threads.delete(threadKey);
+    this.threadPool.forget(threadKey);
+  }
+
+  private countUnrouted(info: RequestInfo): void {
+    const key = `${info.method} ${info.path}`;
+    if (this.unroutedReads.size >= MAX_KNOWN_ROUTES) this.unroutedReads.clear();
+    this.unroutedReads.set(key, (this.unroutedReads.get(key) ?? 0) + 1);
   }
 
   private withKnownRoute(info: RequestInfo): RequestInfo {
@@ -418,6 +518,19 @@ export class RequestContextReader {
   }
 }
 
+/** The names of the locals holding a request's dict among a code object's (requestLocalsOf's bits). */
+function dictLocals(bits: number): string[] {
+  return REQUEST_LOCALS.filter((_, i) => (bits & (1 << i)) !== 0).map(([name]) => name);
+}
+
+/** The names of a code object's other request-holding locals: a request object, a worker's work item and function. */
+function objectLocals(bits: number): string[] {
+  const names: string[] = [];
+  if (bits & REQUEST_OBJECT_BIT) names.push(REQUEST_OBJECT_LOCAL);
+  if (bits & WORKER_LOOP_BIT) names.push(WORK_ITEM_LOCAL, WORK_FUNCTION_LOCAL);
+  return names;
+}
+
 /** dictIdentity (a dict's version tag, or a hash of its keys and values) through `objects`' reader. */
 function identityOf(objects: ObjectReader, dict: number): number {
   return dictIdentity(objects.reader, objects.layout, dict);
@@ -531,7 +644,7 @@ function readWsgiRequest(
 ): RequestInfo | undefined {
   const methodObject = environ.get('REQUEST_METHOD');
   if (methodObject === undefined) return undefined;
-  const method = objects.readStr(methodObject, 16);
+  const method = objects.readStr(methodObject, MAX_METHOD_CHARS);
   const path = readOptionalStr(objects, environ.get('PATH_INFO')) ?? '/';
   const query = readOptionalStr(objects, environ.get('QUERY_STRING')) ?? '';
   const route = findFlaskRoute(objects, environ.get('werkzeug.request')) ?? findDjangoRoute(objects, locals, stack);

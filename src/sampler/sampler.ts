@@ -46,10 +46,20 @@ export interface SamplerOptions {
     sampled?: readonly SampledSlot[],
   ) => RequestLabel | undefined;
   /**
-   * Whether `stack` may belong to a request, so that labelRequest must see it as it is taken. Hotpath's native loop
-   * samples on its own thread (stacks decoded a few times a second, cheapest) until one may, then tick by tick on
-   * the JavaScript clock, each tick's stacks labelled as soon as walked; without this, JavaScript walks every stack
-   * while labelRequest is set.
+   * The label of a stack from the slots the native loop copied with it alone, when they suffice (null: no request):
+   * it holds at any time after the stack was taken. Undefined when labelRequest must see the stack as it is taken.
+   */
+  labelFromCopies?: (
+    python: PythonProcess,
+    stack: ThreadStack,
+    sampled: readonly SampledSlot[],
+  ) => RequestLabel | null | undefined;
+  /**
+   * Whether `stack` may belong to a request, so that it must be labelled from copies (labelFromCopies) or as it is
+   * taken (labelRequest). Hotpath's native loop samples on its own thread (stacks decoded a few times a second,
+   * cheapest) while every such stack is labelled from copies; once one is not, tick by tick on the JavaScript clock,
+   * each tick's stacks labelled as soon as walked, until copies have sufficed for a while (COPIES_SUFFICED). Without
+   * this, JavaScript walks every stack while labelRequest is set.
    */
   mayHoldRequest?: (python: PythonProcess, stack: ThreadStack) => boolean;
   /**
@@ -106,10 +116,17 @@ interface NativeSession {
   counted: { attempted: number; taken: number };
   /** Stacks are decoded right after each tick, so requests can be labelled from them (runNativeTicks). */
   labelNow: boolean;
+  /** Stacks that may hold a request labelled from copies alone since the last that was not. */
+  labelledFromCopies: number;
+  /** How many of those make ticks hand back to the loop's thread: doubled at each hand-over to ticks. */
+  copiesSuffice: number;
 }
 
-/** How a native session ends: a recording's end, a hand-over to ticks on the JavaScript clock, or to JavaScript. */
-type NativeOutcome = StopReason | 'ticks' | undefined;
+/**
+ * How a part of a native session ends: a recording's end, a hand-over to ticks on the JavaScript clock or back to the
+ * loop's thread, or to JavaScript.
+ */
+type NativeOutcome = StopReason | 'ticks' | 'thread' | undefined;
 
 const REFRESH_TARGETS_EVERY_MS = 500;
 const REFRESH_NAMES_EVERY_MS = 1000;
@@ -125,6 +142,16 @@ const PROGRESS_EVERY_MS = 250;
 const DRAIN_SAMPLES = 50;
 const MIN_DRAIN_MS = 100;
 const MAX_DRAIN_MS = 500;
+/**
+ * Stacks that may hold a request labelled from copies in a row after which ticks hand back to the loop's thread (at
+ * 100 Hz, two busy workers take a second), first; each later hand-over to ticks doubles it, up to the maximum, so
+ * that an app whose requests keep needing reads (new paths, code objects seen for the first time) settles in ticks.
+ */
+const COPIES_SUFFICED = 200;
+const MAX_COPIES_SUFFICED = 100_000;
+
+/** A stack that may belong to a request and must be labelled as it is taken (see SamplerOptions.mayHoldRequest). */
+const NEEDS_LABEL_NOW = Symbol('needs a label now');
 
 export class Sampler {
   readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
@@ -146,6 +173,8 @@ export class Sampler {
   usedNativeLoop = false;
   /** System calls of the native loop that read target memory. */
   nativeMemoryReads = 0;
+  /** Stacks the loop took on its own thread that were labelled from its copies (see mayHoldRequest). */
+  labelledOnLoopThread = 0;
   /** Ends the native loop's wait for its next drain early (a new code object is to be decoded while it exists). */
   private drainNow: (() => void) | undefined;
   startWallTime = 0;
@@ -223,13 +252,23 @@ export class Sampler {
       offset: this.clock.now() - start,
       counted: { attempted: this.stats.attempted, taken: this.stats.taken },
       labelNow: false,
+      labelledFromCopies: 0,
+      copiesSuffice: COPIES_SUFFICED / 2,
     };
     for (const python of this.targets.processes.values()) loop.add(python);
     try {
-      const outcome = this.options.onMemoryUsage ? 'ticks' : await this.runNativeThread(session, signal, start);
-      if (outcome !== 'ticks') return outcome;
-      session.labelNow = true;
-      return await this.runNativeTicks(session, signal, start);
+      let outcome = this.options.onMemoryUsage ? 'ticks' : await this.runNativeThread(session, signal, start);
+      while (outcome === 'ticks' || outcome === 'thread') {
+        session.labelNow = outcome === 'ticks';
+        if (session.labelNow) {
+          session.labelledFromCopies = 0;
+          session.copiesSuffice = Math.min(session.copiesSuffice * 2, MAX_COPIES_SUFFICED);
+        }
+        outcome = session.labelNow
+          ? await this.runNativeTicks(session, signal, start)
+          : await this.runNativeThread(session, signal, start);
+      }
+      return outcome;
     } finally {
       loop.stop();
     }
@@ -290,22 +329,26 @@ export class Sampler {
   /**
    * Tick by tick on the JavaScript clock, each tick's stacks walked by the native loop on this thread and decoded at
    * once: with --memory (its series has a reading per tick), and when requests are labelled (read as samples are
-   * taken). Undefined when JavaScript must sample from then on (a process the loop cannot sample was followed).
+   * taken). 'thread' once copies have sufficed to label requests for a while (see mayHoldRequest); undefined when
+   * JavaScript must sample from then on (a process the loop cannot sample was followed).
    */
-  private runNativeTicks(session: NativeSession, signal: AbortSignal, start: number): Promise<StopReason | undefined> {
+  private async runNativeTicks(session: NativeSession, signal: AbortSignal, start: number): Promise<NativeOutcome> {
     const { loop, followed, offset } = session;
-    return this.runOnClock(signal, start, {
+    const memory = this.memoryUsage;
+    const handBack = (): boolean => !memory && session.labelledFromCopies >= session.copiesSuffice;
+    const reason = await this.runOnClock(signal, start, {
       refresh: () => {
-        this.memoryUsage?.sweep();
+        memory?.sweep();
         return this.followTargets(loop, followed);
       },
       tick: () => {
         const time = offset + loop.tickNow();
-        const memory = this.memoryUsage;
         const afterProcess = memory && ((pid: number): void => this.emitMemoryUsage(memory, pid, time));
-        return !this.takeNativeSamples(loop.drain(), session, undefined, afterProcess);
+        this.takeNativeSamples(loop.drain(), session, undefined, afterProcess);
+        return !handBack();
       },
     });
+    return reason ?? (handBack() ? 'thread' : undefined);
   }
 
   /** Resolves after `ms`, at once when `signal` aborts, or when drainNow is called. */
@@ -393,31 +436,52 @@ export class Sampler {
   }
 
   /**
-   * Emits one stack of a drain, labelled when the session labels now (it was just taken); false when it may belong to
-   * a request and was dropped for want of a label.
+   * Emits one stack of a drain, labelled (see labelOf); false when it may belong to a request and was dropped for want
+   * of a label.
    */
   private takeNativeStack(
     record: NativeStackRecord,
     time: number,
     durationMs: number | undefined,
-    { labelNow, loop }: NativeSession,
+    session: NativeSession,
   ): boolean {
     const python = this.targets.processes.get(record.pid);
     if (!python || (durationMs !== undefined && time >= durationMs)) return true;
     const stack = python.stackFromWalk(record.walk);
     if (!stack) this.countDropped('torn-read');
     if (!stack || stack.frames.length === 0) return true;
-    const { labelRequest, mayHoldRequest } = this.options;
-    if (labelRequest && !labelNow && mayHoldRequest!(python, stack)) {
+    const request = this.options.labelRequest && this.labelOf(python, stack, record, session);
+    this.watchRequestSlots(session.loop, python, stack);
+    if (request === NEEDS_LABEL_NOW) {
       this.countDropped('before-request-labels');
       return false;
     }
-    const request = labelNow ? labelRequest?.(python, stack, record.slots) : undefined;
-    if (labelNow) this.watchRequestSlots(loop, python, stack);
     const flags =
       (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
     this.emitStack(python, stack, record.tid || stack.threadId, time, flags, request);
     return true;
+  }
+
+  /**
+   * The request of a stack the loop took: from the copies taken with it where they suffice, otherwise read now if the
+   * session labels as samples are taken, or NEEDS_LABEL_NOW.
+   */
+  private labelOf(
+    python: PythonProcess,
+    stack: ThreadStack,
+    record: NativeStackRecord,
+    session: NativeSession,
+  ): RequestLabel | undefined | typeof NEEDS_LABEL_NOW {
+    const { labelRequest, labelFromCopies, mayHoldRequest } = this.options;
+    const holds = mayHoldRequest!(python, stack);
+    const copied = holds ? labelFromCopies?.(python, stack, record.slots) : undefined;
+    if (copied !== undefined) {
+      session.labelledFromCopies++;
+      if (!session.labelNow) this.labelledOnLoopThread++;
+    } else if (holds) session.labelledFromCopies = 0;
+    if (copied !== undefined) return copied ?? undefined;
+    if (!session.labelNow) return holds ? NEEDS_LABEL_NOW : undefined;
+    return labelRequest!(python, stack, record.slots);
   }
 
   /** Tells the loop which slots of the stack's code objects to copy with the stacks it walks from now on. */

@@ -12,13 +12,14 @@ import {
   Sampler,
   SAMPLE_IDLE,
   type RawSample,
+  type EnvironSnapshot,
   type SampledSlot,
   type SamplerOptions,
 } from '../../src/sampler/index.js';
 import { listPythons, repoRoot } from '../support/pythons.js';
 import { blockedStacks, quietTarget } from '../support/quiet-target.js';
 import { scriptOnEveryPython } from '../support/rootfs.js';
-import { spawnTarget } from '../support/spawn-target.js';
+import { spawnTarget, type SpawnedTarget } from '../support/spawn-target.js';
 
 test('setup built the native sampling loop', () => {
   assert.ok(NativeLoop.create({ rateHz: 100, includeIdle: false, gil: 'ignore' }), 'dist/native/stack-sampler.node');
@@ -95,6 +96,26 @@ for (const python of listPythons()) {
     assert.deepEqual(new Set(parked.map((s) => s.endpoint)), new Set(['GET /users/{id}']));
     assert.deepEqual(new Set(others.map((s) => s.endpoint)), new Set([undefined]));
   });
+
+  test(`${python.label}: once the loop's copies suffice to label requests, it samples on its own thread again`, async (t) => {
+    // Parked in its first request, GET /items/1, until sent SIGUSR1.
+    const target = await spawnTarget(python.executable, [path.join(repoRoot, 'test/targets/request_line.py')], {
+      owner: t,
+      readyPrefix: 'SERVING 1',
+    });
+    const requests = new RequestContextReader();
+    const { sampler, samples } = await sampleAll(target.pid, 3000, {
+      labelRequest: (process, stack, sampled) => requests.label(process, stack, sampled),
+      labelFromCopies: (process, stack, sampled) => requests.labelFromCopies(process, stack, sampled),
+      mayHoldRequest: (process, stack) => requests.mayHoldRequest(process, stack),
+      watchedSlots: (process, code) => requests.watchedSlots(process, code),
+    });
+    // The parked request's path shows no route in a few reads; from then on its environ's copies label it.
+    assert.ok(sampler.labelledOnLoopThread >= 50, `${sampler.labelledOnLoopThread} labelled on the loop's thread`);
+    const serving = samples.filter((s) => s.frames.some((f) => f.name === 'handle'));
+    assert.ok(serving.length >= 300, `${serving.length} samples in handle()`);
+    assert.deepEqual(new Set(serving.map((s) => s.endpoint)), new Set(['GET /items/{id}']));
+  });
 }
 
 /** One tick of `loop`: the stack (and the slots copied with it) of the thread of `python` that `pick` chooses. */
@@ -135,9 +156,9 @@ async function parked(python: PythonProcess): Promise<void> {
   }
 }
 
-/** Starts a moving target, parked in /first, and a native loop on it (idle threads included) with a labeller. */
-async function startMoving(t: TestContext, command: string[]) {
-  const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix: 'SERVING /first' });
+/** Starts a moving target, parked in its first request, and a native loop on it (idle threads included) with a labeller. */
+async function startMoving(t: TestContext, command: string[], readyPrefix = 'SERVING /first') {
+  const target = await spawnTarget(command[0]!, command.slice(1), { owner: t, readyPrefix });
   const attached = PythonProcess.attach(target.pid);
   t.after(() => attached.close());
   await parked(attached);
@@ -227,6 +248,64 @@ for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 't
       const last = tickOnce(loop, attached, serving);
       await target.stop();
       assert.equal(requests.label(attached, last.stack, last.slots)?.endpoint, 'GET /first', 'with the target gone');
+    },
+  );
+}
+
+/** The environs request_line.py serves, in turn, as the loop copies them (undefined: past Latin-1, left to JavaScript). */
+const requestLines: (EnvironSnapshot | undefined)[] = [
+  { method: 'GET', path: '/items/1', query: 'page=2', markerHeader: false },
+  { method: 'GET', path: '/items/2', query: undefined, markerHeader: true },
+  { method: 'GET', path: '/items/3', query: undefined, markerHeader: false },
+  { method: 'POST', path: '/caf\u00e9', query: undefined, markerHeader: false },
+  undefined,
+  'no-request-line',
+];
+
+/** Sends request_line.py on to its request number `number` (from 1) and waits until it is parked in it. */
+async function serveNext(target: SpawnedTarget, attached: PythonProcess, number: number): Promise<void> {
+  process.kill(target.pid, 'SIGUSR1');
+  await target.waitForLine((line) => line === `SERVING ${number}`);
+  await parked(attached);
+}
+
+for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/request_line.py'))) {
+  test(`${name}: the loop copies the request line of a WSGI environ with the stack`, { skip }, async (t) => {
+    const { target, attached, loop, requests } = await startMoving(t, command, 'SERVING 1');
+    watchSlotsOf(loop, requests, attached, tickOnce(loop, attached, runs('handle')).stack);
+    for (const [i, expected] of requestLines.entries()) {
+      if (i > 0) await serveNext(target, attached, i + 1);
+      const { slots } = tickOnce(loop, attached, runs('handle'));
+      assert.deepEqual(
+        slots.map((slot) => slot.environ),
+        [expected],
+        `request ${i + 1}`,
+      );
+    }
+  });
+
+  test(
+    `${name}: a request whose path has shown no route is labelled from the loop's copy alone`,
+    { skip },
+    async (t) => {
+      const { target, attached, loop, requests } = await startMoving(t, command, 'SERVING 1');
+      watchSlotsOf(loop, requests, attached, tickOnce(loop, attached, runs('handle')).stack);
+      // Read from the target each time, GET /items/{id} shows no route (a plain WSGI app, no framework to route it).
+      const first = tickOnce(loop, attached, runs('handle'));
+      for (let i = 0; i < 8; i++) {
+        assert.equal(requests.label(attached, first.stack, first.slots)?.endpoint, 'GET /items/{id}');
+      }
+      // A marked request is still read: it is profiled on its own.
+      await serveNext(target, attached, 2);
+      const marked = tickOnce(loop, attached, runs('handle'));
+      const markedLabel = requests.label(attached, marked.stack, marked.slots);
+      assert.equal(markedLabel?.endpoint, 'GET /items/{id}');
+      assert.ok(markedLabel?.markedRequest, 'the X-Hotpath header marks the request');
+      await serveNext(target, attached, 3);
+      const walked = tickOnce(loop, attached, runs('handle'));
+      await target.stop();
+      // Nothing can be read any more: the label comes from what the loop copied.
+      assert.equal(requests.label(attached, walked.stack, walked.slots)?.endpoint, 'GET /items/{id}');
     },
   );
 }

@@ -10,7 +10,8 @@
  * bytes of code objects that are new on a stack, which JavaScript checks against its cache, and copies of the
  * names and line table of a code object it sends for the first time, which JavaScript decodes it from, and the
  * content of the local slots JavaScript asked it to watch (where a request is held), with an identity of what they
- * hold, so that a sample is labelled with the request it was taken in.
+ * hold, so that a sample is labelled with the request it was taken in, and the request line of a WSGI environ they
+ * hold, so that most such samples are labelled without reading the target again.
  * Built by scripts/build-native.mjs into dist/native/stack-sampler.node.
  */
 #define _GNU_SOURCE
@@ -38,7 +39,7 @@ enum {
   CFG_CODE_QUALNAME, CFG_CODE_LINETABLE, CFG_STR_LENGTH, CFG_STR_STATE, CFG_STR_ASCII_SIZE, CFG_STR_COMPACT_SIZE,
   CFG_STR_KIND_SHIFT, CFG_STR_COMPACT_BIT, CFG_STR_ASCII_BIT, CFG_BYTES_SIZE, CFG_BYTES_DATA, CFG_FRAME_LOCALSPLUS,
   CFG_DICT_VERSION_TAG, CFG_DICT_KEYS, CFG_DICT_VALUES, CFG_KEYS_LOG2_SIZE, CFG_KEYS_LOG2_INDEX_BYTES, CFG_KEYS_KIND,
-  CFG_KEYS_NENTRIES, CFG_KEYS_INDICES, CFG_OBJECT_FIRST_FIELD, CFG_COUNT
+  CFG_KEYS_NENTRIES, CFG_KEYS_INDICES, CFG_KEYS_SIZE_39, CFG_OBJECT_TYPE, CFG_OBJECT_FIRST_FIELD, CFG_COUNT
 };
 enum { GIL_NONE, GIL_RUNTIME_TSTATE_CURRENT, GIL_INTERPRETER };
 
@@ -51,6 +52,8 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 
 #define PAGE 4096
 #define MAX_PAGES 256
+/* Pages an environ's snapshot may read (the dict, its keys table, the strings of its keys and values). */
+#define REQUEST_PAGES 32
 #define MAX_THREADS 1024
 #define MAX_INTERPRETERS 256
 #define MAX_DEPTH 4096
@@ -76,6 +79,17 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 /* Slots copied per sample, at most, and entries of a dict hashed for its identity (3.14+), at most. */
 #define MAX_SAMPLED_SLOTS 64
 #define MAX_HASHED_ENTRIES 256
+/* What a watched slot holds, as JavaScript names it (WatchedSlot.holds in native-loop.ts). */
+enum { HOLDS_OBJECT, HOLDS_DICT, HOLDS_ENVIRON };
+/*
+ * Environs snapshot per sample, their entries read at most, and the longest value copied (request-context.ts reads
+ * paths up to as long); a longer one leaves the environ to JavaScript.
+ */
+#define MAX_SNAPSHOTS 4
+#define MAX_ENVIRON_ENTRIES 256
+#define MAX_SNAPSHOT_VALUE 2048
+/* The longest key name compared: "REQUEST_METHOD" and the others are shorter. */
+#define MAX_KEY_NAME 16
 /* How often, at most, /proc/PID/mem confirms that the pid still runs the program attached to. */
 #define EXEC_CHECK_NS 200000000L
 
@@ -83,6 +97,18 @@ typedef struct {
   uint64_t page;
   uint8_t bytes[PAGE];
 } page_t;
+/*
+ * Whole pages copied from the target, and which pages the reads since the last fetch used: what the next fetch
+ * copies again, in one call.
+ */
+typedef struct {
+  page_t *pages;
+  int page_count, capacity;
+  uint64_t used[MAX_PAGES];
+  int used_count;
+  /* Every page read since the last fetch came from that fetch. */
+  int all_from_fetch;
+} page_cache_t;
 
 /* A thread's /proc files, kept open: opening them every sample cost more than the rest of a sample. */
 typedef struct {
@@ -116,6 +142,20 @@ typedef struct {
   uint64_t address, interp, ident, frame, frame_pointer_at;
   int tid;
 } thread_t;
+/* The environ keys whose values a snapshot copies, in the order of its record. */
+enum { KEY_METHOD, KEY_PATH, KEY_QUERY, KEY_MARKER, WANTED_KEYS };
+/* Copied values: the method, the path and the query string (the marker header's presence only). */
+#define COPIED_VALUES 3
+#define SNAPSHOT_CHANGED -2
+/*
+ * What a WSGI environ held when a stack was walked: each wanted key's value (its length, -1 when absent; the method's
+ * SNAPSHOT_CHANGED when the dict changed since the walk).
+ */
+typedef struct {
+  uint64_t dict;
+  int length[WANTED_KEYS];
+  uint8_t text[COPIED_VALUES][MAX_SNAPSHOT_VALUE];
+} snapshot_t;
 
 typedef struct target {
   struct target *next;
@@ -127,11 +167,12 @@ typedef struct target {
   int dead;
   int64_t exec_checked_at;
   double memory_reads;
-  page_t *pages;
-  int page_count;
-  uint64_t used[MAX_PAGES];
-  int used_count;
-  int all_from_prefetch;
+  /*
+   * Reads go through `cache`: the tick's stacks through stack_pages, a request's environ through request_pages,
+   * fetched afresh for it (see snapshot_environ).
+   */
+  page_cache_t stack_pages, request_pages;
+  page_cache_t *cache;
   /* Frame pointers copied once more after the prefetch's pages: unchanged means the pages show one moment. */
   uint64_t closing_at[MAX_THREADS];
   uint64_t closing_value[MAX_THREADS];
@@ -155,7 +196,7 @@ typedef struct target {
   int seen_count;
   /*
    * Code objects whose frames hold a request (open addressing, 0 = empty), and per code the local slots to copy with
-   * each sample: (slot index << 1 | 1 for a dict) + 1, 0 = none. The labels are read after the tick, when the thread
+   * each sample: (slot index << 2 | what it holds, HOLDS_*) + 1, 0 = none. The labels are read after the tick, when the thread
    * may serve another request; these copies say which request the sample's frames held.
    */
   uint64_t watched_codes[WATCHED_CODES];
@@ -194,8 +235,13 @@ typedef struct {
   uint8_t first_sight[MAX_DEPTH];
   /* The watched slots of the walk: (frame, slot index, value, identity of the object it holds or 0) each. */
   double slot_records[MAX_SAMPLED_SLOTS * 4];
-  uint8_t slot_is_dict[MAX_SAMPLED_SLOTS];
+  uint8_t slot_kind[MAX_SAMPLED_SLOTS];
   int slot_count;
+  /* The request lines of the WSGI environs those slots held (snapshot_environ). */
+  snapshot_t snapshots[MAX_SNAPSHOTS];
+  int snapshot_count;
+  /* An environ's entries as copied, and read afresh to compare. */
+  uint8_t entries[MAX_ENVIRON_ENTRIES * 24], fresh_entries[MAX_ENVIRON_ENTRIES * 24];
 } sampler_t;
 
 static int64_t now_ns(void) {
@@ -226,33 +272,40 @@ static ssize_t read_remote(target_t *t, struct iovec *local, struct iovec *remot
   return total;
 }
 
-static page_t *find_page(target_t *t, uint64_t page) {
-  for (int i = 0; i < t->page_count; i++)
-    if (t->pages[i].page == page) return &t->pages[i];
+static page_t *find_page(page_cache_t *c, uint64_t page) {
+  for (int i = 0; i < c->page_count; i++)
+    if (c->pages[i].page == page) return &c->pages[i];
   return NULL;
 }
 
-static void note_used(target_t *t, uint64_t page) {
-  for (int i = 0; i < t->used_count; i++)
-    if (t->used[i] == page) return;
-  if (t->used_count < MAX_PAGES) t->used[t->used_count++] = page;
+static void note_used(page_cache_t *c, uint64_t page) {
+  for (int i = 0; i < c->used_count; i++)
+    if (c->used[i] == page) return;
+  if (c->used_count < MAX_PAGES) c->used[c->used_count++] = page;
 }
 
 static page_t *load_page(target_t *t, uint64_t page) {
-  page_t *cached = find_page(t, page);
+  page_cache_t *c = t->cache;
+  page_t *cached = find_page(c, page);
   if (cached) {
-    note_used(t, page);
+    note_used(c, page);
     return cached;
   }
-  if (t->page_count >= MAX_PAGES) return NULL;
-  page_t *slot = &t->pages[t->page_count];
+  if (c->page_count >= c->capacity) return NULL;
+  page_t *slot = &c->pages[c->page_count];
   struct iovec local = {slot->bytes, PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
   if (read_remote(t, &local, &remote, 1) != PAGE) return NULL;
   slot->page = page;
-  t->page_count++;
-  t->all_from_prefetch = 0;
-  note_used(t, page);
+  c->page_count++;
+  c->all_from_fetch = 0;
+  note_used(c, page);
   return slot;
+}
+
+/* Forgets every page of `c`, so that what is read next is read now. */
+static void forget_pages(page_cache_t *c) {
+  c->page_count = 0;
+  c->all_from_fetch = 0;
 }
 
 /* Copies `length` bytes at `address` through the tick's page cache; 0 on success, -1 when unreadable. */
@@ -281,34 +334,46 @@ static int read_fresh(target_t *t, uint64_t address, void *into, size_t length) 
 }
 
 /*
+ * Forgets every page of `c`, then copies in one call the page `first` (unless 0), every other page used since the
+ * last fetch, and after them the `closing` words at `closing_at` into `closing_value`; 1 when all arrived.
+ */
+static int fetch_pages(sampler_t *s, target_t *t, page_cache_t *c, uint64_t first, const uint64_t *closing_at,
+                       uint64_t *closing_value, int closing) {
+  uint64_t pages[MAX_PAGES];
+  int count = 0;
+  if (first) pages[count++] = first;
+  for (int i = 0; i < c->used_count && count < c->capacity; i++)
+    if (c->used[i] != first) pages[count++] = c->used[i];
+  c->page_count = 0;
+  c->used_count = 0;
+  c->all_from_fetch = count > 0;
+  if (count == 0) return 0;
+  for (int i = 0; i < count; i++) {
+    s->local[i] = (struct iovec){c->pages[i].bytes, PAGE};
+    s->remote[i] = (struct iovec){(void *)(uintptr_t)pages[i], PAGE};
+  }
+  for (int i = 0; i < closing; i++) {
+    s->local[count + i] = (struct iovec){&closing_value[i], 8};
+    s->remote[count + i] = (struct iovec){(void *)(uintptr_t)closing_at[i], 8};
+  }
+  ssize_t copied = read_remote(t, s->local, s->remote, count + closing);
+  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
+  for (int i = 0; i < whole; i++) c->pages[i].page = pages[i];
+  c->page_count = whole;
+  if (whole < count) c->all_from_fetch = 0;
+  return copied == (ssize_t)count * PAGE + (ssize_t)closing * 8;
+}
+
+/*
  * Starts a tick: copies, in one call, every page the previous tick used and then the frame pointer of each
  * thread it sampled (the closing copies, taken after every page).
  */
 static void prefetch(sampler_t *s, target_t *t) {
-  int count = t->used_count, closing = t->planned_count;
-  uint64_t pages[MAX_PAGES];
-  memcpy(pages, t->used, sizeof(uint64_t) * count);
+  int closing = t->planned_count;
   memcpy(t->closing_at, t->planned_at, sizeof(uint64_t) * closing);
-  t->page_count = 0;
-  t->used_count = 0;
   t->planned_count = 0;
   t->closing_count = 0;
-  t->all_from_prefetch = count > 0;
-  if (count == 0) return;
-  for (int i = 0; i < count; i++) {
-    s->local[i] = (struct iovec){t->pages[i].bytes, PAGE};
-    s->remote[i] = (struct iovec){(void *)(uintptr_t)pages[i], PAGE};
-  }
-  for (int i = 0; i < closing; i++) {
-    s->local[count + i] = (struct iovec){&t->closing_value[i], 8};
-    s->remote[count + i] = (struct iovec){(void *)(uintptr_t)t->closing_at[i], 8};
-  }
-  ssize_t copied = read_remote(t, s->local, s->remote, count + closing);
-  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
-  for (int i = 0; i < whole; i++) t->pages[i].page = pages[i];
-  t->page_count = whole;
-  if (copied == (ssize_t)count * PAGE + (ssize_t)closing * 8) t->closing_count = closing;
-  if (whole < count) t->all_from_prefetch = 0;
+  if (fetch_pages(s, t, &t->stack_pages, 0, t->closing_at, t->closing_value, closing)) t->closing_count = closing;
 }
 
 /* The closing copy of the word at `address`, if this tick's prefetch took one. */
@@ -542,13 +607,65 @@ static void watch_code(target_t *t, uint64_t code, const double *slots, int coun
   if (t->watched_codes[i] == 0) t->watched_count++;
   t->watched_codes[i] = code;
   for (int j = 0; j < SLOTS_PER_CODE; j++)
-    t->watched_slots[i][j] = j < count ? (uint16_t)(((int)slots[2 * j] << 1 | (slots[2 * j + 1] != 0)) + 1) : 0;
+    t->watched_slots[i][j] = j < count ? (uint16_t)(((int)slots[2 * j] << 2 | (int)slots[2 * j + 1]) + 1) : 0;
 }
 
 /* FNV-1a, 32 bits, over `length` bytes, continuing from `hash`. */
 static uint32_t fnv1a(uint32_t hash, const uint8_t *bytes, size_t length) {
   for (size_t i = 0; i < length; i++) hash = (hash ^ bytes[i]) * 16777619u;
   return hash;
+}
+
+/* Where a combined dict's entries are and how they are laid out. */
+typedef struct {
+  uint64_t entries;
+  size_t entry_size, key_at;
+  int64_t count;
+} keys_table_t;
+
+/* Bytes per slot of a 3.9–3.10 keys table's indices, chosen by its size. */
+static uint64_t index_width(int64_t size) { return size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffLL ? 4 : 8; }
+
+/*
+ * The entries of the dict at `dict`, as decodeKeysTable in src/cpython/dicts.ts reads them, for both keys layouts;
+ * -1 when its sizes contradict each other (a torn read) or its values live apart (a split table).
+ */
+static int read_keys_table(target_t *t, uint64_t dict, keys_table_t *table) {
+  uint64_t keys, values, index_bytes, capacity;
+  int general = 1;
+  if (read_u64(t, dict + cfg_int(t, CFG_DICT_KEYS), &keys) || read_u64(t, dict + cfg_int(t, CFG_DICT_VALUES), &values) ||
+      values != 0 || !plausible(keys) || read_mem(t, keys + cfg_int(t, CFG_KEYS_NENTRIES), &table->count, 8))
+    return -1;
+  if (cfg_int(t, CFG_KEYS_SIZE_39) >= 0) {
+    int64_t size;
+    if (read_mem(t, keys + cfg_int(t, CFG_KEYS_SIZE_39), &size, 8) || size < 8 || size > (1LL << 30) || (size & (size - 1)))
+      return -1;
+    capacity = (uint64_t)size;
+    index_bytes = capacity * index_width(size);
+  } else {
+    uint8_t log2_size, log2_index_bytes, kind;
+    if (cfg_int(t, CFG_KEYS_KIND) < 0 || read_mem(t, keys + cfg_int(t, CFG_KEYS_LOG2_SIZE), &log2_size, 1) ||
+        read_mem(t, keys + cfg_int(t, CFG_KEYS_LOG2_INDEX_BYTES), &log2_index_bytes, 1) ||
+        read_mem(t, keys + cfg_int(t, CFG_KEYS_KIND), &kind, 1) || log2_size > 30 || log2_index_bytes < log2_size ||
+        log2_index_bytes > log2_size + 3)
+      return -1;
+    capacity = 1ULL << log2_size;
+    index_bytes = 1ULL << log2_index_bytes;
+    general = kind == 0;
+  }
+  /* A table never holds more entries than two thirds of its size. */
+  if (table->count < 0 || (uint64_t)table->count > (capacity * 2 + 2) / 3) return -1;
+  table->entries = keys + (uint64_t)cfg_int(t, CFG_KEYS_INDICES) + index_bytes;
+  /* General entries carry a hash before key and value; unicode-keyed ones are key and value only. */
+  table->entry_size = general ? 24 : 16;
+  table->key_at = general ? 8 : 0;
+  return 0;
+}
+
+/* The key and value of entry `i` of entries copied from `table` (0 for a deleted one). */
+static void entry_at(const keys_table_t *table, const uint8_t *entries, int64_t i, uint64_t *key, uint64_t *value) {
+  memcpy(key, entries + i * table->entry_size + table->key_at, 8);
+  memcpy(value, entries + i * table->entry_size + table->key_at + 8, 8);
 }
 
 /*
@@ -562,32 +679,16 @@ static uint32_t dict_identity(target_t *t, uint64_t dict) {
     uint64_t tag;
     return read_u64(t, dict + tag_at, &tag) ? 0 : (uint32_t)tag ^ (uint32_t)(tag >> 32);
   }
-  if (cfg_int(t, CFG_KEYS_KIND) < 0) return 0;
-  uint64_t keys, values;
-  if (read_u64(t, dict + cfg_int(t, CFG_DICT_KEYS), &keys) || read_u64(t, dict + cfg_int(t, CFG_DICT_VALUES), &values) ||
-      values != 0 || !plausible(keys))
-    return 0;
-  uint8_t log2_size, log2_index_bytes, kind;
-  int64_t nentries;
-  if (read_mem(t, keys + cfg_int(t, CFG_KEYS_LOG2_SIZE), &log2_size, 1) ||
-      read_mem(t, keys + cfg_int(t, CFG_KEYS_LOG2_INDEX_BYTES), &log2_index_bytes, 1) ||
-      read_mem(t, keys + cfg_int(t, CFG_KEYS_KIND), &kind, 1) ||
-      read_mem(t, keys + cfg_int(t, CFG_KEYS_NENTRIES), &nentries, 8) || log2_size > 30 ||
-      log2_index_bytes < log2_size || log2_index_bytes > log2_size + 3 || nentries < 0 ||
-      nentries > MAX_HASHED_ENTRIES)
-    return 0;
-  /* General entries carry a hash before key and value; unicode-keyed ones are key and value only. */
-  size_t entry = kind == 0 ? 24 : 16, key_at = kind == 0 ? 8 : 0;
+  keys_table_t table;
   uint8_t entries[MAX_HASHED_ENTRIES * 24];
-  uint64_t first = keys + (uint64_t)cfg_int(t, CFG_KEYS_INDICES) + (1ULL << log2_index_bytes);
-  if (nentries > 0 && read_mem(t, first, entries, (size_t)nentries * entry)) return 0;
+  if (read_keys_table(t, dict, &table) || table.count > MAX_HASHED_ENTRIES ||
+      (table.count > 0 && read_mem(t, table.entries, entries, (size_t)table.count * table.entry_size)))
+    return 0;
   uint32_t hash = 2166136261u;
-  for (int64_t i = 0; i < nentries; i++) {
-    const uint8_t *item = entries + i * entry + key_at;
-    uint64_t key, value;
-    memcpy(&key, item, 8);
-    memcpy(&value, item + 8, 8);
-    if (key != 0 && value != 0) hash = fnv1a(hash, item, 16);
+  for (int64_t i = 0; i < table.count; i++) {
+    uint64_t pair[2];
+    entry_at(&table, entries, i, &pair[0], &pair[1]);
+    if (pair[0] != 0 && pair[1] != 0) hash = fnv1a(hash, (const uint8_t *)pair, 16);
   }
   return hash;
 }
@@ -608,7 +709,8 @@ static uint32_t object_identity(target_t *t, uint64_t object) {
  */
 static double copied_identity(sampler_t *s, target_t *t, uint64_t value, int is_dict) {
   for (int i = 0; i < s->slot_count; i++)
-    if (s->slot_records[i * 4 + 2] == (double)value && s->slot_is_dict[i] == is_dict) return s->slot_records[i * 4 + 3];
+    if (s->slot_records[i * 4 + 2] == (double)value && (s->slot_kind[i] != HOLDS_OBJECT) == is_dict)
+      return s->slot_records[i * 4 + 3];
   return is_dict ? dict_identity(t, value) : object_identity(t, value);
 }
 
@@ -618,7 +720,7 @@ static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64
   if (!slots) return;
   uint64_t mask = (uint64_t)t->cfg[CFG_EXECUTABLE_TAG_MASK];
   for (int j = 0; j < SLOTS_PER_CODE && slots[j] && s->slot_count < MAX_SAMPLED_SLOTS; j++) {
-    int slot = (slots[j] - 1) >> 1, is_dict = (slots[j] - 1) & 1;
+    int slot = (slots[j] - 1) >> 2, kind = (slots[j] - 1) & 3;
     uint64_t value;
     if (read_u64(t, frame + cfg_int(t, CFG_FRAME_LOCALSPLUS) + 8 * (uint64_t)slot, &value)) continue;
     value &= ~mask; /* 3.14+ slots are tagged references */
@@ -626,8 +728,122 @@ static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64
     r[0] = (double)frame;
     r[1] = slot;
     r[2] = (double)value;
-    r[3] = !plausible(value) ? 0 : copied_identity(s, t, value, is_dict);
-    s->slot_is_dict[s->slot_count++] = (uint8_t)is_dict;
+    r[3] = !plausible(value) ? 0 : copied_identity(s, t, value, kind != HOLDS_OBJECT);
+    s->slot_kind[s->slot_count++] = (uint8_t)kind;
+  }
+}
+
+/* ---- request snapshots ---- */
+
+static const char *const wanted_keys[WANTED_KEYS] = {"REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "HTTP_X_HOTPATH"};
+
+/*
+ * The text of the str at `address` when it is compact with one byte per character (ASCII or Latin-1, as WSGI
+ * strings are) and at most `max` long: its length; -1 otherwise. `type`: its type object.
+ */
+static int read_latin1(target_t *t, uint64_t address, uint8_t *into, int max, uint64_t *type) {
+  int64_t length;
+  uint32_t state;
+  if (read_u64(t, address + cfg_int(t, CFG_OBJECT_TYPE), type) ||
+      read_mem(t, address + cfg_int(t, CFG_STR_LENGTH), &length, 8) ||
+      read_mem(t, address + cfg_int(t, CFG_STR_STATE), &state, 4))
+    return -1;
+  int compact = (state >> cfg_int(t, CFG_STR_COMPACT_BIT)) & 1, ascii = (state >> cfg_int(t, CFG_STR_ASCII_BIT)) & 1;
+  if (!compact || ((state >> cfg_int(t, CFG_STR_KIND_SHIFT)) & 7) != 1 || length < 0 || length > max) return -1;
+  size_t data = (size_t)cfg_int(t, ascii ? CFG_STR_ASCII_SIZE : CFG_STR_COMPACT_SIZE);
+  return length == 0 || read_mem(t, address + data, into, (size_t)length) == 0 ? (int)length : -1;
+}
+
+/* Whether the `length` bytes at `name` spell `wanted`, read no further than its end. */
+static int is_named(const char *name, int length, const char *wanted) {
+  for (int i = 0; i < length; i++)
+    if (wanted[i] == '\0' || wanted[i] != name[i]) return 0;
+  return wanted[length] == '\0';
+}
+
+/* Which wanted key the str at `key` is, or -1; its type in `type`. */
+static int wanted_key(target_t *t, uint64_t key, uint64_t *type) {
+  char name[MAX_KEY_NAME];
+  int length = read_latin1(t, key, (uint8_t *)name, MAX_KEY_NAME, type);
+  for (int k = 0; k < WANTED_KEYS && length > 0; k++)
+    if (is_named(name, length, wanted_keys[k])) return k;
+  return -1;
+}
+
+/* Reads the wanted keys' values from the entries copied into `entries`; 0 when each found was a str short enough. */
+static int read_wanted_values(target_t *t, const keys_table_t *table, const uint8_t *entries, snapshot_t *into) {
+  uint64_t str_type = 0;
+  for (int64_t i = 0; i < table->count; i++) {
+    uint64_t key, value, key_type, value_type;
+    entry_at(table, entries, i, &key, &value);
+    if (key == 0 || value == 0) continue;
+    int k = plausible(key) ? wanted_key(t, key, &key_type) : -1;
+    if (k < 0) continue;
+    /* Every wanted key is a str: the type of the first one found is str's, which every value must have. */
+    if (!str_type) str_type = key_type;
+    if (key_type != str_type || !plausible(value)) return -1;
+    if (k == KEY_MARKER) {
+      into->length[k] = 0; /* its presence is all that counts */
+      continue;
+    }
+    into->length[k] = read_latin1(t, value, into->text[k], MAX_SNAPSHOT_VALUE, &value_type);
+    if (into->length[k] < 0 || value_type != str_type) return -1;
+  }
+  return 0;
+}
+
+/*
+ * Whether the dict and its entries, read afresh now, are as `dict_bytes` and `entries` were copied (the reference
+ * count aside): then nothing was added to it, removed or replaced in between, and every value it held was alive.
+ */
+static int is_unchanged(sampler_t *s, target_t *t, uint64_t dict, const keys_table_t *table, const uint8_t *entries) {
+  size_t header = (size_t)(cfg_int(t, CFG_DICT_VERSION_TAG) > cfg_int(t, CFG_DICT_VALUES) ? cfg_int(t, CFG_DICT_VERSION_TAG)
+                                                                                          : cfg_int(t, CFG_DICT_VALUES)) + 8;
+  size_t entries_size = (size_t)table->count * table->entry_size;
+  uint8_t cached[64], fresh[64];
+  if (header > sizeof cached || read_mem(t, dict, cached, header)) return 0;
+  s->local[0] = (struct iovec){fresh, header};
+  s->remote[0] = (struct iovec){(void *)(uintptr_t)dict, header};
+  s->local[1] = (struct iovec){s->fresh_entries, entries_size};
+  s->remote[1] = (struct iovec){(void *)(uintptr_t)table->entries, entries_size};
+  if (read_remote(t, s->local, s->remote, entries_size ? 2 : 1) != (ssize_t)(header + entries_size)) return 0;
+  return memcmp(cached + 8, fresh + 8, header - 8) == 0 && memcmp(entries, s->fresh_entries, entries_size) == 0;
+}
+
+/*
+ * Copies what JavaScript labels a sample with out of the WSGI environ `dict` its stack held (method, path, query
+ * string, and whether it carries the X-Hotpath header), so that no read of the target waits for JavaScript. It is
+ * read through a fetch of its own (its page and those the last snapshot used) begun now, and kept only when the
+ * dict has the identity the walk copied and, read afresh at the end, is unchanged: one dict throughout, whose
+ * strings were all alive (a version tag is never reused; from 3.14, entries that point at the same strings).
+ * A dict found changed since the walk is marked so (SNAPSHOT_CHANGED): the thread had moved on. 0 when not copied.
+ */
+static int snapshot_environ(sampler_t *s, target_t *t, uint64_t dict, uint32_t identity, snapshot_t *into) {
+  keys_table_t table;
+  for (int k = 0; k < WANTED_KEYS; k++) into->length[k] = -1;
+  t->cache = &t->request_pages;
+  fetch_pages(s, t, &t->request_pages, dict & ~(uint64_t)(PAGE - 1), NULL, NULL, 0);
+  int same = dict_identity(t, dict) == identity;
+  int read = same && read_keys_table(t, dict, &table) == 0 && table.count <= MAX_ENVIRON_ENTRIES &&
+             (table.count == 0 || read_mem(t, table.entries, s->entries, (size_t)table.count * table.entry_size) == 0) &&
+             read_wanted_values(t, &table, s->entries, into) == 0;
+  same = same && (!read || is_unchanged(s, t, dict, &table, s->entries));
+  t->cache = &t->stack_pages;
+  into->dict = dict;
+  if (!same) into->length[KEY_METHOD] = SNAPSHOT_CHANGED;
+  return !same || read;
+}
+
+/* Snapshots each distinct environ the walk's watched slots held. */
+static void snapshot_environs(sampler_t *s, target_t *t) {
+  s->snapshot_count = 0;
+  for (int i = 0; i < s->slot_count && s->snapshot_count < MAX_SNAPSHOTS; i++) {
+    uint64_t dict = (uint64_t)s->slot_records[i * 4 + 2];
+    uint32_t identity = (uint32_t)s->slot_records[i * 4 + 3];
+    if (s->slot_kind[i] != HOLDS_ENVIRON || identity == 0 || !plausible(dict)) continue;
+    int seen = 0;
+    for (int j = 0; j < s->snapshot_count; j++) seen |= s->snapshots[j].dict == dict;
+    if (!seen && snapshot_environ(s, t, dict, identity, &s->snapshots[s->snapshot_count])) s->snapshot_count++;
   }
 }
 
@@ -776,7 +992,7 @@ static void remember_stack(sampler_t *s, target_t *t, last_stack_t *last, int de
  */
 static int is_one_moment(target_t *t, const thread_t *thread, int depth, sampler_t *s, int64_t started) {
   uint64_t closing;
-  if (t->all_from_prefetch && closing_copy(t, thread->frame_pointer_at, &closing)) return closing == thread->frame;
+  if (t->stack_pages.all_from_fetch && closing_copy(t, thread->frame_pointer_at, &closing)) return closing == thread->frame;
   if (now_ns() - started > SLOW_WALK_NS) return 0;
   uint64_t pointer, code;
   if (read_fresh(t, thread->frame_pointer_at, &pointer, 8) || pointer != thread->frame) return 0;
@@ -857,6 +1073,35 @@ static int emit_slots(sampler_t *s) {
   return 1;
 }
 
+/*
+ * After the slots: the environ snapshots (count, then for each the dict, the lengths of its method, path and query
+ * string (-1 when absent, the method's SNAPSHOT_CHANGED), whether it has the marker header, then the three texts back
+ * to back, padded to 8).
+ */
+static int emit_snapshots(sampler_t *s) {
+  if (!reserve(s, 8)) return 0;
+  put(s, s->snapshot_count);
+  for (int i = 0; i < s->snapshot_count; i++) {
+    const snapshot_t *snapshot = &s->snapshots[i];
+    size_t text = 0;
+    for (int k = 0; k < COPIED_VALUES; k++) text += snapshot->length[k] > 0 ? (size_t)snapshot->length[k] : 0;
+    size_t padded = (text + 7) & ~(size_t)7;
+    if (!reserve(s, 40 + padded)) return 0;
+    put(s, (double)snapshot->dict);
+    for (int k = 0; k < COPIED_VALUES; k++) put(s, snapshot->length[k]);
+    put(s, snapshot->length[KEY_MARKER] >= 0);
+    uint8_t *at = s->out + s->out_length;
+    memset(at, 0, padded);
+    for (int k = 0; k < COPIED_VALUES; k++)
+      if (snapshot->length[k] > 0) {
+        memcpy(at, snapshot->text[k], (size_t)snapshot->length[k]);
+        at += snapshot->length[k];
+      }
+    s->out_length += padded;
+  }
+  return 1;
+}
+
 /* Appends a sample: its thread, its frames, then the headers of the code objects of the frames new on the stack. */
 static int emit_sample(sampler_t *s, target_t *t, const thread_t *thread, int tid, double time_ms, int flags,
                        int depth, int fresh) {
@@ -886,7 +1131,7 @@ static int emit_sample(sampler_t *s, target_t *t, const thread_t *thread, int ti
     if (read_mem(t, s->walk[i].code, at, header)) memset(at, 0, header);
     s->out_length += header;
   }
-  if (emit_captures(s, t, fresh) && emit_slots(s)) return 1;
+  if (emit_captures(s, t, fresh) && emit_slots(s) && emit_snapshots(s)) return 1;
   s->out_length = start; /* no half record */
   return 0;
 }
@@ -905,12 +1150,12 @@ static int sample_thread(sampler_t *s, target_t *t, thread_t *thread, int tid, d
       break;
     }
     /* Trust nothing from the torn attempt: forget every page and read the frame pointer again. */
-    t->page_count = 0;
-    t->all_from_prefetch = 0;
+    forget_pages(&t->stack_pages);
     if (read_u64(t, thread->frame_pointer_at, &thread->frame)) return 0;
   }
   if (truncated) flags |= FLAG_TRUNCATED;
   plan_closing(t, thread->frame_pointer_at);
+  snapshot_environs(s, t);
   if (depth == 0) return 1;
   last_stack_t *last = last_stack_of(t, thread->address, now);
   int fresh = new_frames(s, t, last, depth);
@@ -965,12 +1210,12 @@ static void sample_target(sampler_t *s, target_t *t, double time_ms, int64_t now
   int ok = -1;
   for (int attempt = 0; attempt <= WALK_RETRIES && ok < 0; attempt++) {
     ok = read_threads(t);
-    if (ok < 0) t->page_count = 0;
+    if (ok < 0) forget_pages(&t->stack_pages);
   }
   if (ok < 0) {
     int gone = process_gone(t, now);
     t->dead = gone;
-    t->used_count = 0;
+    t->stack_pages.used_count = 0;
     t->thread_count = 0;
     emit_drop(s, time_ms, t->pid, gone ? DROP_EXITED : DROP_READ_ERROR);
     return;
@@ -1078,7 +1323,8 @@ static void free_target(target_t *t) {
   if (t->mem_fd >= 0) close(t->mem_fd);
   free(t->files);
   free(t->stacks);
-  free(t->pages);
+  free(t->stack_pages.pages);
+  free(t->request_pages.pages);
   free(t);
 }
 
@@ -1186,10 +1432,15 @@ static napi_value add_process(napi_env env, napi_callback_info info) {
       (int64_t)cfg[CFG_CODE_HEADER_SIZE] % 8 != 0 || !(cfg[CFG_PID] > 0))
     return fail(env, "addProcess: a layout this sampler cannot hold");
   target_t *t = calloc(1, sizeof *t);
-  if (!t || !(t->pages = malloc(sizeof(page_t) * MAX_PAGES))) {
+  if (!t || !(t->stack_pages.pages = malloc(sizeof(page_t) * MAX_PAGES)) ||
+      !(t->request_pages.pages = malloc(sizeof(page_t) * REQUEST_PAGES))) {
+    if (t) free(t->stack_pages.pages);
     free(t);
     return fail(env, "out of memory");
   }
+  t->stack_pages.capacity = MAX_PAGES;
+  t->request_pages.capacity = REQUEST_PAGES;
+  t->cache = &t->stack_pages;
   memcpy(t->cfg, cfg, sizeof t->cfg);
   t->pid = (int)cfg[CFG_PID];
   t->use_vm = 1;
@@ -1226,19 +1477,21 @@ static napi_value remove_process(napi_env env, napi_callback_info info) {
 }
 
 /*
- * watchCode(handle, [pid, code, slot, isDict, ...]): frames running `code` have those local slots copied with each
- * sample (at most SLOTS_PER_CODE), and the identity of the dict each holds where isDict.
+ * watchCode(handle, [pid, code, slot, holds, ...]): frames running `code` have those local slots copied with each
+ * sample (at most SLOTS_PER_CODE), with the identity of what each holds (HOLDS_*) and an environ's request line.
  */
 static napi_value watch_code_call(napi_env env, napi_callback_info info) {
   double *numbers;
   size_t length;
-  sampler_t *s = handle_and_numbers(env, info, 2, &numbers, &length, "watchCode(handle, [pid, code, slot, isDict...])");
+  sampler_t *s = handle_and_numbers(env, info, 2, &numbers, &length, "watchCode(handle, [pid, code, slot, holds...])");
   if (!s) return NULL;
   int count = (int)(length - 2) / 2;
   if (length % 2 != 0 || count > SLOTS_PER_CODE || !plausible((uint64_t)numbers[1]))
-    return fail(env, "watchCode: pid, a code object's address, then up to 4 (slot, isDict) pairs");
+    return fail(env, "watchCode: pid, a code object's address, then up to 4 (slot, holds) pairs");
   for (int j = 0; j < count; j++)
-    if (!(numbers[2 + 2 * j] >= 0 && numbers[2 + 2 * j] < 8192)) return fail(env, "watchCode: a slot out of range");
+    if (!(numbers[2 + 2 * j] >= 0 && numbers[2 + 2 * j] < 8192) ||
+        !(numbers[3 + 2 * j] == HOLDS_OBJECT || numbers[3 + 2 * j] == HOLDS_DICT || numbers[3 + 2 * j] == HOLDS_ENVIRON))
+      return fail(env, "watchCode: a slot out of range, or what it holds unknown");
   pthread_mutex_lock(&s->lock);
   for (target_t *t = s->targets; t; t = t->next)
     if (t->pid == (int)numbers[0]) watch_code(t, (uint64_t)numbers[1], numbers + 2, count);
@@ -1262,7 +1515,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   sampler_t *s = only_handle(env, info, "start(handle)");
   if (!s) return NULL;
   if (s->running) return fail(env, "start: already running");
-  s->start_ns = s->swept_at = now_ns();
+  /* Started again (after ticks on JavaScript's clock), times go on from the first start. */
+  if (!s->start_ns) s->start_ns = s->swept_at = now_ns();
   s->stopping = 0;
   /* The first tick now, as JavaScript's loop takes it: a recording stopped at once still has its first samples. */
   tick(s);
@@ -1290,17 +1544,12 @@ static napi_value tick_now(napi_env env, napi_callback_info info) {
 
 /*
  * stop(handle): waits for the loop's thread to end; what it sampled stays to be drained, and ticks on the calling
- * thread may follow, but no more onNewCode calls.
+ * thread may follow, or a new start().
  */
 static napi_value stop(napi_env env, napi_callback_info info) {
   sampler_t *s = only_handle(env, info, "stop(handle)");
   if (!s) return NULL;
   stop_thread(s);
-  if (s->on_new_code) {
-    napi_threadsafe_function released = s->on_new_code;
-    s->on_new_code = NULL;
-    napi_release_threadsafe_function(released, napi_tsfn_release);
-  }
   return NULL;
 }
 
