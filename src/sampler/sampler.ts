@@ -118,7 +118,7 @@ interface NativeSession {
   labelNow: boolean;
   /** Stacks that may hold a request labelled from copies alone since the last that was not. */
   labelledFromCopies: number;
-  /** How many of those make ticks hand back to the loop's thread: doubled at each hand-over to ticks. */
+  /** How many of those make ticks hand back to the loop's thread (COPIES_SUFFICED); 0 before the first ticks. */
   copiesSuffice: number;
 }
 
@@ -253,7 +253,7 @@ export class Sampler {
       counted: { attempted: this.stats.attempted, taken: this.stats.taken },
       labelNow: false,
       labelledFromCopies: 0,
-      copiesSuffice: COPIES_SUFFICED / 2,
+      copiesSuffice: 0,
     };
     for (const python of this.targets.processes.values()) loop.add(python);
     try {
@@ -262,7 +262,7 @@ export class Sampler {
         session.labelNow = outcome === 'ticks';
         if (session.labelNow) {
           session.labelledFromCopies = 0;
-          session.copiesSuffice = Math.min(session.copiesSuffice * 2, MAX_COPIES_SUFFICED);
+          session.copiesSuffice = Math.min(session.copiesSuffice * 2 || COPIES_SUFFICED, MAX_COPIES_SUFFICED);
         }
         outcome = session.labelNow
           ? await this.runNativeTicks(session, signal, start)

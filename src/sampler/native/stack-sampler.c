@@ -86,6 +86,7 @@ enum { HOLDS_OBJECT, HOLDS_DICT, HOLDS_ENVIRON };
  * paths up to as long); a longer one leaves the environ to JavaScript.
  */
 #define MAX_SNAPSHOTS 4
+#define RECENT_SNAPSHOTS 4
 #define MAX_ENVIRON_ENTRIES 256
 #define MAX_SNAPSHOT_VALUE 2048
 /* The longest key name compared: "REQUEST_METHOD" and the others are shorter. */
@@ -202,6 +203,14 @@ typedef struct target {
   uint64_t watched_codes[WATCHED_CODES];
   uint16_t watched_slots[WATCHED_CODES][SLOTS_PER_CODE];
   int watched_count;
+  /*
+   * The last environ snapshots read, with the identity of their dict: up to 3.13 a version tag, which names one
+   * version of one dict for good, so a slot holding that dict in that version has that snapshot (a request that
+   * runs for many samples is read once).
+   */
+  snapshot_t recent[RECENT_SNAPSHOTS];
+  uint32_t recent_identity[RECENT_SNAPSHOTS];
+  int recent_next;
 } target_t;
 
 typedef struct {
@@ -834,6 +843,21 @@ static int snapshot_environ(sampler_t *s, target_t *t, uint64_t dict, uint32_t i
   return !same || read;
 }
 
+/* A snapshot of `dict` at `identity` read before, when a version tag makes it one version for good (see recent). */
+static const snapshot_t *recent_snapshot(const target_t *t, uint64_t dict, uint32_t identity) {
+  if (cfg_int(t, CFG_DICT_VERSION_TAG) < 0) return NULL;
+  for (int i = 0; i < RECENT_SNAPSHOTS; i++)
+    if (t->recent[i].dict == dict && t->recent_identity[i] == identity) return &t->recent[i];
+  return NULL;
+}
+
+static void remember_snapshot(target_t *t, const snapshot_t *snapshot, uint32_t identity) {
+  if (snapshot->length[KEY_METHOD] == SNAPSHOT_CHANGED) return;
+  t->recent[t->recent_next] = *snapshot;
+  t->recent_identity[t->recent_next] = identity;
+  t->recent_next = (t->recent_next + 1) % RECENT_SNAPSHOTS;
+}
+
 /* Snapshots each distinct environ the walk's watched slots held. */
 static void snapshot_environs(sampler_t *s, target_t *t) {
   s->snapshot_count = 0;
@@ -843,7 +867,16 @@ static void snapshot_environs(sampler_t *s, target_t *t) {
     if (s->slot_kind[i] != HOLDS_ENVIRON || identity == 0 || !plausible(dict)) continue;
     int seen = 0;
     for (int j = 0; j < s->snapshot_count; j++) seen |= s->snapshots[j].dict == dict;
-    if (!seen && snapshot_environ(s, t, dict, identity, &s->snapshots[s->snapshot_count])) s->snapshot_count++;
+    if (seen) continue;
+    snapshot_t *into = &s->snapshots[s->snapshot_count];
+    const snapshot_t *recent = recent_snapshot(t, dict, identity);
+    if (recent) {
+      *into = *recent;
+      s->snapshot_count++;
+    } else if (snapshot_environ(s, t, dict, identity, into)) {
+      remember_snapshot(t, into, identity);
+      s->snapshot_count++;
+    }
   }
 }
 
