@@ -284,6 +284,21 @@ for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 't
     }
   });
 
+  test(`${name}: a request's environ is read once per version of it, not at every tick`, { skip }, async (t) => {
+    const { attached, loop, requests } = await startMoving(t, command, 'SERVING 1');
+    watchSlotsOf(loop, requests, attached, tickOnce(loop, attached, runs('handle')).stack);
+    const readsOf = (ticks: number): number => {
+      const before = loop.drain().memoryReads;
+      for (let i = 0; i < ticks; i++) loop.tickNow();
+      return loop.drain().memoryReads - before;
+    };
+    readsOf(3); // the pages the stack and the environ use are known from here on
+    // One read per tick for the parked stack; the environ's copy, when it is read, costs two more (its pages, then
+    // the check that it did not change). Up to 3.13 a version tag tells it is the environ already copied.
+    const perTick = attached.layout.dictObject.maVersionTag !== undefined ? 1 : 3;
+    assert.equal(readsOf(5), 5 * perTick);
+  });
+
   test(
     `${name}: a request whose path has shown no route is labelled from the loop's copy alone`,
     { skip },
