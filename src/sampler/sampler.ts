@@ -152,6 +152,11 @@ const MAX_COPIES_SUFFICED = 100_000;
 
 /** A stack that may belong to a request and must be labelled as it is taken (see SamplerOptions.mayHoldRequest). */
 const NEEDS_LABEL_NOW = Symbol('needs a label now');
+/**
+ * One taken on the loop's thread with a code object the loop was not yet told the request slots of (watchedSlots): it
+ * cannot be labelled, but its code's next samples will have copies, so it is dropped without moving to ticks.
+ */
+const NOT_COPIED = Symbol('request slots not copied yet');
 
 export class Sampler {
   readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
@@ -166,8 +171,13 @@ export class Sampler {
   private readonly rawFrames = new RawFrameCache();
   private readonly forkedThreadIds = new ForkedThreadIds();
   private readonly memoryUsage: MemoryUsageReader | undefined;
-  /** Code objects whose watched slots (SamplerOptions.watchedSlots) the native loop was told about. */
-  private readonly watchedCodes = new WeakSet<CodeInfo>();
+  /**
+   * Code objects whose watched slots (SamplerOptions.watchedSlots) the native loop was told about, with the drain
+   * (drains) in which it was.
+   */
+  private readonly watchedCodes = new WeakMap<CodeInfo, number>();
+  /** Drains of the native loop so far (one per tick on JavaScript's clock). */
+  private drains = 0;
   private ticks = 0;
   /** Whether hotpath's native loop took (some of) the samples: tests and the benchmark tell the paths apart. */
   usedNativeLoop = false;
@@ -411,6 +421,7 @@ export class Sampler {
     afterProcess?: (pid: number) => void,
   ): boolean {
     const { offset, counted } = session;
+    this.drains++;
     this.ticks = drained.ticks;
     this.nativeMemoryReads = drained.memoryReads;
     this.stats.attempted = counted.attempted + drained.attempted;
@@ -452,9 +463,9 @@ export class Sampler {
     if (!stack || stack.frames.length === 0) return true;
     const request = this.options.labelRequest && this.labelOf(python, stack, record, session);
     this.watchRequestSlots(session.loop, python, stack);
-    if (request === NEEDS_LABEL_NOW) {
+    if (request === NEEDS_LABEL_NOW || request === NOT_COPIED) {
       this.countDropped('before-request-labels');
-      return false;
+      return request === NOT_COPIED;
     }
     const flags =
       (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
@@ -464,14 +475,14 @@ export class Sampler {
 
   /**
    * The request of a stack the loop took: from the copies taken with it where they suffice, otherwise read now if the
-   * session labels as samples are taken, or NEEDS_LABEL_NOW.
+   * session labels as samples are taken, or NEEDS_LABEL_NOW (NOT_COPIED for a stack that had no copies to label from).
    */
   private labelOf(
     python: PythonProcess,
     stack: ThreadStack,
     record: NativeStackRecord,
     session: NativeSession,
-  ): RequestLabel | undefined | typeof NEEDS_LABEL_NOW {
+  ): RequestLabel | undefined | typeof NEEDS_LABEL_NOW | typeof NOT_COPIED {
     const { labelRequest, labelFromCopies, mayHoldRequest } = this.options;
     const holds = mayHoldRequest!(python, stack);
     const copied = holds ? labelFromCopies?.(python, stack, record.slots) : undefined;
@@ -480,8 +491,17 @@ export class Sampler {
       if (!session.labelNow) this.labelledOnLoopThread++;
     } else if (holds) session.labelledFromCopies = 0;
     if (copied !== undefined) return copied ?? undefined;
-    if (!session.labelNow) return holds ? NEEDS_LABEL_NOW : undefined;
-    return labelRequest!(python, stack, record.slots);
+    if (session.labelNow) return labelRequest!(python, stack, record.slots);
+    if (!holds) return undefined;
+    return this.options.watchedSlots && this.hasNewCode(stack) ? NOT_COPIED : NEEDS_LABEL_NOW;
+  }
+
+  /**
+   * Whether a frame of `stack` runs a code object the loop was told about only in this drain or the one before (its
+   * thread walks on while a drain is decoded), or not yet.
+   */
+  private hasNewCode(stack: ThreadStack): boolean {
+    return stack.frames.some(({ code }) => (this.watchedCodes.get(code) ?? this.drains) >= this.drains - 1);
   }
 
   /** Tells the loop which slots of the stack's code objects to copy with the stacks it walks from now on. */
@@ -490,7 +510,7 @@ export class Sampler {
     if (!watchedSlots) return;
     for (const { code } of stack.frames) {
       if (this.watchedCodes.has(code)) continue;
-      this.watchedCodes.add(code);
+      this.watchedCodes.set(code, this.drains);
       const slots = watchedSlots(python, code);
       if (slots.length > 0) loop.watch(python.pid, code.address, slots);
     }

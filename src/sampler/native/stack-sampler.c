@@ -840,19 +840,21 @@ static int snapshot_environ(sampler_t *s, target_t *t, uint64_t dict, uint32_t i
   t->cache = &t->stack_pages;
   into->dict = dict;
   if (!same) into->length[KEY_METHOD] = SNAPSHOT_CHANGED;
+  /* Without an identity (a dict never changed since it was made: 3.13's `environ = {}`) only an empty one tells. */
+  if (identity == 0 && into->length[KEY_METHOD] >= 0) return 0;
   return !same || read;
 }
 
 /* A snapshot of `dict` at `identity` read before, when a version tag makes it one version for good (see recent). */
 static const snapshot_t *recent_snapshot(const target_t *t, uint64_t dict, uint32_t identity) {
-  if (cfg_int(t, CFG_DICT_VERSION_TAG) < 0) return NULL;
+  if (cfg_int(t, CFG_DICT_VERSION_TAG) < 0 || identity == 0) return NULL;
   for (int i = 0; i < RECENT_SNAPSHOTS; i++)
     if (t->recent[i].dict == dict && t->recent_identity[i] == identity) return &t->recent[i];
   return NULL;
 }
 
 static void remember_snapshot(target_t *t, const snapshot_t *snapshot, uint32_t identity) {
-  if (snapshot->length[KEY_METHOD] == SNAPSHOT_CHANGED) return;
+  if (snapshot->length[KEY_METHOD] == SNAPSHOT_CHANGED || identity == 0) return;
   t->recent[t->recent_next] = *snapshot;
   t->recent_identity[t->recent_next] = identity;
   t->recent_next = (t->recent_next + 1) % RECENT_SNAPSHOTS;
@@ -864,7 +866,7 @@ static void snapshot_environs(sampler_t *s, target_t *t) {
   for (int i = 0; i < s->slot_count && s->snapshot_count < MAX_SNAPSHOTS; i++) {
     uint64_t dict = (uint64_t)s->slot_records[i * 4 + 2];
     uint32_t identity = (uint32_t)s->slot_records[i * 4 + 3];
-    if (s->slot_kind[i] != HOLDS_ENVIRON || identity == 0 || !plausible(dict)) continue;
+    if (s->slot_kind[i] != HOLDS_ENVIRON || !plausible(dict)) continue;
     int seen = 0;
     for (int j = 0; j < s->snapshot_count; j++) seen |= s->snapshots[j].dict == dict;
     if (seen) continue;
