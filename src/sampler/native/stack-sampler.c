@@ -802,8 +802,9 @@ static int read_wanted_values(target_t *t, const keys_table_t *table, const uint
 }
 
 /*
- * Whether the dict and its entries, read afresh now, are as `dict_bytes` and `entries` were copied (the reference
- * count aside): then nothing was added to it, removed or replaced in between, and every value it held was alive.
+ * Whether the dict's header and its entries, read afresh now, are as they were read through the page cache (into
+ * `entries`), the reference count aside: then nothing was added to it, removed or replaced in between, and every
+ * value it held was alive.
  */
 static int is_unchanged(sampler_t *s, target_t *t, uint64_t dict, const keys_table_t *table, const uint8_t *entries) {
   size_t header = (size_t)(cfg_int(t, CFG_DICT_VERSION_TAG) > cfg_int(t, CFG_DICT_VALUES) ? cfg_int(t, CFG_DICT_VERSION_TAG)
