@@ -74,7 +74,7 @@ export function resolveSampling(
       gilOnly: values.gil ?? false,
       subprocesses: values.subprocesses ?? false,
       readThreadNames: (python) => readers.readThreadNames(python),
-      labelRequest: requests && ((python, stack, sampled) => requests.label(python, stack, sampled)),
+      labelRequest: requests && ((python, stack, sampled) => requests.labelByReading(python, stack, sampled)),
       labelFromCopies: requests && ((python, stack, sampled) => requests.labelFromCopies(python, stack, sampled)),
       mayHoldRequest: requests && ((python, stack) => requests.mayHoldRequest(python, stack)),
       watchedSlots: requests && ((python, code) => requests.watchedSlots(python, code)),

@@ -130,7 +130,15 @@ export class RequestContextReader {
    */
   label(python: PythonProcess, stack: ThreadStack, sampled?: readonly SampledSlot[]): RequestLabel | undefined {
     const copied = this.labelFromCopies(python, stack, sampled);
-    if (copied !== undefined) return copied ?? undefined;
+    return copied === undefined ? this.labelByReading(python, stack, sampled) : (copied ?? undefined);
+  }
+
+  /** label() without trying labelFromCopies first: for a caller that just did. */
+  labelByReading(
+    python: PythonProcess,
+    stack: ThreadStack,
+    sampled?: readonly SampledSlot[],
+  ): RequestLabel | undefined {
     const readers = this.readers.of(python);
     const copies = bySampledFrame(sampled);
     const threadKey = `${python.pid}:${stack.threadId}`;

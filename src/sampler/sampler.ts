@@ -38,7 +38,8 @@ export interface SamplerOptions {
   onProgress?: (progress: SamplerProgress) => void;
   /**
    * Labels a thread's current request (e.g. "GET /users/{id}"), for per-endpoint views. It is asked about
-   * every thread whose stack is read: idle threads only when they are kept.
+   * every thread whose stack is read (idle threads only when they are kept), after labelFromCopies, where given,
+   * found the copies taken with the stack do not suffice.
    */
   labelRequest?: (
     python: PythonProcess,
