@@ -52,8 +52,6 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 
 #define PAGE 4096
 #define MAX_PAGES 256
-/* Pages an environ's snapshot may read (the dict, its keys table, the strings of its keys and values). */
-#define REQUEST_PAGES 32
 #define MAX_THREADS 1024
 #define MAX_INTERPRETERS 256
 #define MAX_DEPTH 4096
@@ -91,6 +89,16 @@ enum { HOLDS_OBJECT, HOLDS_DICT, HOLDS_ENVIRON };
 #define MAX_SNAPSHOT_VALUE 2048
 /* The longest key name compared: "REQUEST_METHOD" and the others are shorter. */
 #define MAX_KEY_NAME 16
+/*
+ * Bytes copied of each key of an environ (a str's header and the start of its text: enough to tell a wanted
+ * name), of a value at first (its header, and the text of most methods, paths and query strings: a longer one is
+ * copied on in another call), and at most of a value. A copy may run past a short str's end, within its memory pool.
+ */
+#define KEY_COPY 64
+#define VALUE_PEEK 64
+#define MAX_STR_HEADER 192
+#define VALUE_COPY (MAX_STR_HEADER + MAX_SNAPSHOT_VALUE)
+#define MAX_DICT_HEADER 64
 /* How often, at most, /proc/PID/mem confirms that the pid still runs the program attached to. */
 #define EXEC_CHECK_NS 200000000L
 
@@ -99,14 +107,22 @@ typedef struct {
   uint8_t bytes[PAGE];
 } page_t;
 /*
- * Whole pages copied from the target, and which pages the reads since the last fetch used: what the next fetch
- * copies again, in one call.
+ * Pages used within the last KEEP_FETCHES fetches are copied again by the next: a thread that moves between a few
+ * stacks (a web worker: waiting for a request, then serving it, each request in a new environ) finds their pages
+ * there, instead of copying each page it misses in a call of its own.
+ */
+#define KEEP_FETCHES 8
+/*
+ * Whole pages copied from the target, and which pages the reads of the last fetches used (with the fetch that last
+ * used each): what the next fetch copies again, in one call.
  */
 typedef struct {
   page_t *pages;
   int page_count, capacity;
   uint64_t used[MAX_PAGES];
+  uint32_t used_at[MAX_PAGES];
   int used_count;
+  uint32_t fetches;
   /* Every page read since the last fetch came from that fetch. */
   int all_from_fetch;
 } page_cache_t;
@@ -168,12 +184,8 @@ typedef struct target {
   int dead;
   int64_t exec_checked_at;
   double memory_reads;
-  /*
-   * Reads go through `cache`: the tick's stacks through stack_pages, a request's environ through request_pages,
-   * fetched afresh for it (see snapshot_environ).
-   */
-  page_cache_t stack_pages, request_pages;
-  page_cache_t *cache;
+  /* The pages the tick's reads go through (and the environs' dicts and keys tables). */
+  page_cache_t stack_pages;
   /* Frame pointers copied once more after the prefetch's pages: unchanged means the pages show one moment. */
   uint64_t closing_at[MAX_THREADS];
   uint64_t closing_value[MAX_THREADS];
@@ -211,6 +223,8 @@ typedef struct target {
   snapshot_t recent[RECENT_SNAPSHOTS];
   uint32_t recent_identity[RECENT_SNAPSHOTS];
   int recent_next;
+  /* Which entry of the last environ copied held each wanted key with a value: most likely the same in the next. */
+  int wanted_entry[COPIED_VALUES];
 } target_t;
 
 typedef struct {
@@ -249,8 +263,10 @@ typedef struct {
   /* The request lines of the WSGI environs those slots held (snapshot_environ). */
   snapshot_t snapshots[MAX_SNAPSHOTS];
   int snapshot_count;
-  /* An environ's entries as copied, and read afresh to compare. */
+  /* An environ's entries as copied, and read afresh to compare; the heads of its keys, the wanted values. */
   uint8_t entries[MAX_ENVIRON_ENTRIES * 24], fresh_entries[MAX_ENVIRON_ENTRIES * 24];
+  uint8_t key_copies[MAX_ENVIRON_ENTRIES][KEY_COPY];
+  uint8_t value_copies[COPIED_VALUES][VALUE_COPY];
 } sampler_t;
 
 static int64_t now_ns(void) {
@@ -288,13 +304,15 @@ static page_t *find_page(page_cache_t *c, uint64_t page) {
 }
 
 static void note_used(page_cache_t *c, uint64_t page) {
-  for (int i = 0; i < c->used_count; i++)
-    if (c->used[i] == page) return;
-  if (c->used_count < MAX_PAGES) c->used[c->used_count++] = page;
+  int i = 0;
+  while (i < c->used_count && c->used[i] != page) i++;
+  if (i == MAX_PAGES) return;
+  if (i == c->used_count) c->used[c->used_count++] = page;
+  c->used_at[i] = c->fetches;
 }
 
 static page_t *load_page(target_t *t, uint64_t page) {
-  page_cache_t *c = t->cache;
+  page_cache_t *c = &t->stack_pages;
   page_t *cached = find_page(c, page);
   if (cached) {
     note_used(c, page);
@@ -343,46 +361,54 @@ static int read_fresh(target_t *t, uint64_t address, void *into, size_t length) 
 }
 
 /*
- * Forgets every page of `c`, then copies in one call the page `first` (unless 0), every other page used since the
- * last fetch, and after them the `closing` words at `closing_at` into `closing_value`; 1 when all arrived.
+ * Keeps the pages used within the last KEEP_FETCHES fetches, those used since the last one first: a page unmapped
+ * since ends a copy, and those after it are not copied.
  */
-static int fetch_pages(sampler_t *s, target_t *t, page_cache_t *c, uint64_t first, const uint64_t *closing_at,
-                       uint64_t *closing_value, int closing) {
+static void keep_recent_pages(page_cache_t *c) {
   uint64_t pages[MAX_PAGES];
-  int count = 0;
-  if (first) pages[count++] = first;
-  for (int i = 0; i < c->used_count && count < c->capacity; i++)
-    if (c->used[i] != first) pages[count++] = c->used[i];
-  c->page_count = 0;
-  c->used_count = 0;
-  c->all_from_fetch = count > 0;
-  if (count == 0) return 0;
-  for (int i = 0; i < count; i++) {
-    s->local[i] = (struct iovec){c->pages[i].bytes, PAGE};
-    s->remote[i] = (struct iovec){(void *)(uintptr_t)pages[i], PAGE};
-  }
-  for (int i = 0; i < closing; i++) {
-    s->local[count + i] = (struct iovec){&closing_value[i], 8};
-    s->remote[count + i] = (struct iovec){(void *)(uintptr_t)closing_at[i], 8};
-  }
-  ssize_t copied = read_remote(t, s->local, s->remote, count + closing);
-  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
-  for (int i = 0; i < whole; i++) c->pages[i].page = pages[i];
-  c->page_count = whole;
-  if (whole < count) c->all_from_fetch = 0;
-  return copied == (ssize_t)count * PAGE + (ssize_t)closing * 8;
+  uint32_t used_at[MAX_PAGES];
+  int kept = 0;
+  for (int lately = 1; lately >= 0; lately--)
+    for (int i = 0; i < c->used_count; i++) {
+      uint32_t age = c->fetches - c->used_at[i];
+      if ((age == 0) != lately || age >= KEEP_FETCHES) continue;
+      pages[kept] = c->used[i];
+      used_at[kept++] = c->used_at[i];
+    }
+  memcpy(c->used, pages, sizeof(uint64_t) * (size_t)kept);
+  memcpy(c->used_at, used_at, sizeof(uint32_t) * (size_t)kept);
+  c->used_count = kept;
 }
 
 /*
- * Starts a tick: copies, in one call, every page the previous tick used and then the frame pointer of each
- * thread it sampled (the closing copies, taken after every page).
+ * Starts a tick: forgets every page, then copies in one call the pages of the last ticks (keep_recent_pages) and
+ * after them the frame pointer of each thread the last tick sampled (the closing copies, taken after every page).
  */
 static void prefetch(sampler_t *s, target_t *t) {
-  int closing = t->planned_count;
+  page_cache_t *c = &t->stack_pages;
+  keep_recent_pages(c);
+  c->fetches++;
+  int count = c->used_count, closing = t->planned_count;
   memcpy(t->closing_at, t->planned_at, sizeof(uint64_t) * closing);
   t->planned_count = 0;
   t->closing_count = 0;
-  if (fetch_pages(s, t, &t->stack_pages, 0, t->closing_at, t->closing_value, closing)) t->closing_count = closing;
+  c->page_count = 0;
+  c->all_from_fetch = count > 0;
+  if (count == 0) return;
+  for (int i = 0; i < count; i++) {
+    s->local[i] = (struct iovec){c->pages[i].bytes, PAGE};
+    s->remote[i] = (struct iovec){(void *)(uintptr_t)c->used[i], PAGE};
+    c->pages[i].page = c->used[i];
+  }
+  for (int i = 0; i < closing; i++) {
+    s->local[count + i] = (struct iovec){&t->closing_value[i], 8};
+    s->remote[count + i] = (struct iovec){(void *)(uintptr_t)t->closing_at[i], 8};
+  }
+  ssize_t copied = read_remote(t, s->local, s->remote, count + closing);
+  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
+  c->page_count = whole;
+  if (whole < count) c->all_from_fetch = 0;
+  if (copied == (ssize_t)count * PAGE + (ssize_t)closing * 8) t->closing_count = closing;
 }
 
 /* The closing copy of the word at `address`, if this tick's prefetch took one. */
@@ -632,6 +658,20 @@ typedef struct {
   int64_t count;
 } keys_table_t;
 
+/* An environ as its snapshot copies it: header and keys table as the walk saw them, where its wanted values are. */
+typedef struct {
+  uint64_t dict;
+  uint8_t header[MAX_DICT_HEADER];
+  size_t header_size;
+  keys_table_t table;
+  uint64_t str_type;
+  /* The entry of each key copied. */
+  int key_entry[MAX_ENVIRON_ENTRIES];
+  /* Each wanted value's str (0 when none can be) and how many of its bytes are in s->value_copies. */
+  uint64_t value_at[COPIED_VALUES];
+  size_t value_copied[COPIED_VALUES];
+} environ_copy_t;
+
 /* Bytes per slot of a 3.9–3.10 keys table's indices, chosen by its size. */
 static uint64_t index_width(int64_t size) { return size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffLL ? 4 : 8; }
 
@@ -713,14 +753,20 @@ static uint32_t object_identity(target_t *t, uint64_t object) {
 }
 
 /*
- * The identity of the object a slot holds: as copied already in this walk (a WSGI environ is a local of several
- * frames, and hashing a dict, from 3.14, reads all its entries), or computed now.
+ * The identity of the object each slot of the walk holds (0 when unknown), read once the walk is known to be one
+ * moment: the stack's pages alone tell that. A WSGI environ is a local of several frames, and hashing a dict, from
+ * 3.14, reads all its entries: a value held by an earlier slot too has its identity.
  */
-static double copied_identity(sampler_t *s, target_t *t, uint64_t value, int is_dict) {
-  for (int i = 0; i < s->slot_count; i++)
-    if (s->slot_records[i * 4 + 2] == (double)value && (s->slot_kind[i] != HOLDS_OBJECT) == is_dict)
-      return s->slot_records[i * 4 + 3];
-  return is_dict ? dict_identity(t, value) : object_identity(t, value);
+static void identify_slot_values(sampler_t *s, target_t *t) {
+  for (int i = 0; i < s->slot_count; i++) {
+    double *r = &s->slot_records[i * 4];
+    uint64_t value = (uint64_t)r[2];
+    int is_dict = s->slot_kind[i] != HOLDS_OBJECT, earlier = 0;
+    while (earlier < i && !(s->slot_records[earlier * 4 + 2] == r[2] && (s->slot_kind[earlier] != HOLDS_OBJECT) == is_dict))
+      earlier++;
+    if (earlier < i) r[3] = s->slot_records[earlier * 4 + 3];
+    else r[3] = !plausible(value) ? 0 : is_dict ? dict_identity(t, value) : object_identity(t, value);
+  }
 }
 
 /* Copies the watched slots of the frame at `frame`, running `code`, into the walk's slot records. */
@@ -737,7 +783,7 @@ static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64
     r[0] = (double)frame;
     r[1] = slot;
     r[2] = (double)value;
-    r[3] = !plausible(value) ? 0 : copied_identity(s, t, value, kind != HOLDS_OBJECT);
+    r[3] = 0;
     s->slot_kind[s->slot_count++] = (uint8_t)kind;
   }
 }
@@ -746,21 +792,53 @@ static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64
 
 static const char *const wanted_keys[WANTED_KEYS] = {"REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "HTTP_X_HOTPATH"};
 
+/* Plans the copy of `length` bytes at `address` into `into` as range `n` of the next read_ranges call; n + 1. */
+static int plan_range(sampler_t *s, int n, uint64_t address, void *into, size_t length) {
+  s->local[n] = (struct iovec){into, length};
+  s->remote[n] = (struct iovec){(void *)(uintptr_t)address, length};
+  return n + 1;
+}
+
+/* The bytes of a dict's header compared to tell it unchanged: through its keys and values pointers and version tag. */
+static size_t dict_header_size(const target_t *t) {
+  int version_at = cfg_int(t, CFG_DICT_VERSION_TAG), values_at = cfg_int(t, CFG_DICT_VALUES);
+  return (size_t)(version_at > values_at ? version_at : values_at) + 8;
+}
+
 /*
- * The text of the str at `address` when it is compact with one byte per character (ASCII or Latin-1, as WSGI
- * strings are) and at most `max` long: its length; -1 otherwise. `type`: its type object.
+ * Copies the `count` ranges planned and, after them in the same call, the environ's header and entries afresh:
+ * 1 when all arrived and the dict is as the walk saw it (`walked`, its reference count aside): then nothing was
+ * added to it, removed or replaced since, and every string it held was alive while copied. 0 when it changed; -1
+ * when a range could not be read (a text read past its str's end into an unmapped page).
  */
-static int read_latin1(target_t *t, uint64_t address, uint8_t *into, int max, uint64_t *type) {
+static int read_ranges(sampler_t *s, target_t *t, int count, const environ_copy_t *walked) {
+  size_t entries_size = (size_t)walked->table.count * walked->table.entry_size;
+  uint8_t header[MAX_DICT_HEADER];
+  size_t total = walked->header_size + entries_size;
+  for (int i = 0; i < count; i++) total += s->local[i].iov_len;
+  count = plan_range(s, count, walked->dict, header, walked->header_size);
+  if (entries_size) count = plan_range(s, count, walked->table.entries, s->fresh_entries, entries_size);
+  if (read_remote(t, s->local, s->remote, count) != (ssize_t)total) return -1;
+  return memcmp(walked->header + 8, header + 8, walked->header_size - 8) == 0 &&
+         memcmp(s->entries, s->fresh_entries, entries_size) == 0;
+}
+
+/*
+ * The text of a str copied from its header on (`copy`, `copied` bytes of it) when it is compact with one byte per
+ * character (ASCII or Latin-1, as WSGI strings are) and at most `max` long: its length, with where its text starts
+ * in `*at` and its type in `*type`; -1 otherwise. Its text is in the copy when `*at` + length <= `copied`.
+ */
+static int latin1_text(const target_t *t, const uint8_t *copy, size_t copied, int max, size_t *at, uint64_t *type) {
   int64_t length;
   uint32_t state;
-  if (read_u64(t, address + cfg_int(t, CFG_OBJECT_TYPE), type) ||
-      read_mem(t, address + cfg_int(t, CFG_STR_LENGTH), &length, 8) ||
-      read_mem(t, address + cfg_int(t, CFG_STR_STATE), &state, 4))
-    return -1;
+  if (copied < (size_t)cfg_int(t, CFG_STR_ASCII_SIZE)) return -1;
+  memcpy(type, copy + cfg_int(t, CFG_OBJECT_TYPE), 8);
+  memcpy(&length, copy + cfg_int(t, CFG_STR_LENGTH), 8);
+  memcpy(&state, copy + cfg_int(t, CFG_STR_STATE), 4);
   int compact = (state >> cfg_int(t, CFG_STR_COMPACT_BIT)) & 1, ascii = (state >> cfg_int(t, CFG_STR_ASCII_BIT)) & 1;
   if (!compact || ((state >> cfg_int(t, CFG_STR_KIND_SHIFT)) & 7) != 1 || length < 0 || length > max) return -1;
-  size_t data = (size_t)cfg_int(t, ascii ? CFG_STR_ASCII_SIZE : CFG_STR_COMPACT_SIZE);
-  return length == 0 || read_mem(t, address + data, into, (size_t)length) == 0 ? (int)length : -1;
+  *at = (size_t)cfg_int(t, ascii ? CFG_STR_ASCII_SIZE : CFG_STR_COMPACT_SIZE);
+  return (int)length;
 }
 
 /* Whether the `length` bytes at `name` spell `wanted`, read no further than its end. */
@@ -770,80 +848,150 @@ static int is_named(const char *name, int length, const char *wanted) {
   return wanted[length] == '\0';
 }
 
-/* Which wanted key the str at `key` is, or -1; its type in `type`. */
-static int wanted_key(target_t *t, uint64_t key, uint64_t *type) {
-  char name[MAX_KEY_NAME];
-  int length = read_latin1(t, key, (uint8_t *)name, MAX_KEY_NAME, type);
-  for (int k = 0; k < WANTED_KEYS && length > 0; k++)
-    if (is_named(name, length, wanted_keys[k])) return k;
+/* Which wanted key the str copied into `copy` is, or -1; its type in `type`. */
+static int wanted_key(const target_t *t, const uint8_t *copy, uint64_t *type) {
+  size_t at;
+  int length = latin1_text(t, copy, KEY_COPY, MAX_KEY_NAME, &at, type);
+  if (length <= 0 || at + (size_t)length > KEY_COPY) return -1;
+  for (int k = 0; k < WANTED_KEYS; k++)
+    if (is_named((const char *)copy + at, length, wanted_keys[k])) return k;
   return -1;
 }
 
-/* Reads the wanted keys' values from the entries copied into `entries`; 0 when each found was a str short enough. */
-static int read_wanted_values(target_t *t, const keys_table_t *table, const uint8_t *entries, snapshot_t *into) {
-  uint64_t str_type = 0;
-  for (int64_t i = 0; i < table->count; i++) {
-    uint64_t key, value, key_type, value_type;
-    entry_at(table, entries, i, &key, &value);
-    if (key == 0 || value == 0) continue;
-    int k = plausible(key) ? wanted_key(t, key, &key_type) : -1;
+/*
+ * Copies the head of every key of the environ and, in the same call, the values of the entries the wanted keys
+ * held in the last environ copied (a server builds every environ alike); then tells which entry holds which wanted
+ * key (`found`). 1, 0 or -1 as read_ranges; -2 when a wanted key is no str or of another type than the others.
+ */
+static int find_wanted_keys(sampler_t *s, target_t *t, environ_copy_t *copy, int *found) {
+  int n = 0;
+  for (int64_t i = 0; i < copy->table.count; i++) {
+    uint64_t key, value;
+    entry_at(&copy->table, s->entries, i, &key, &value);
+    copy->key_entry[n] = (int)i;
+    if (key != 0 && value != 0 && plausible(key)) n = plan_range(s, n, key, s->key_copies[n], KEY_COPY);
+  }
+  int keys = n;
+  for (int k = 0; k < COPIED_VALUES; k++) {
+    int entry = t->wanted_entry[k];
+    uint64_t key, value = 0;
+    if (entry >= 0 && entry < copy->table.count) entry_at(&copy->table, s->entries, entry, &key, &value);
+    copy->value_at[k] = plausible(value) ? value : 0;
+    copy->value_copied[k] = copy->value_at[k] ? (size_t)cfg_int(t, CFG_STR_COMPACT_SIZE) + VALUE_PEEK : 0;
+    if (copy->value_at[k]) n = plan_range(s, n, value, s->value_copies[k], copy->value_copied[k]);
+  }
+  int read = read_ranges(s, t, n, copy);
+  if (read != 1) return read;
+  for (int k = 0; k < WANTED_KEYS; k++) found[k] = -1;
+  for (int i = 0; i < keys; i++) {
+    uint64_t type;
+    int k = wanted_key(t, s->key_copies[i], &type);
     if (k < 0) continue;
     /* Every wanted key is a str: the type of the first one found is str's, which every value must have. */
-    if (!str_type) str_type = key_type;
-    if (key_type != str_type || !plausible(value)) return -1;
+    if (!copy->str_type) copy->str_type = type;
+    if (type != copy->str_type) return -2;
+    found[k] = copy->key_entry[i];
+  }
+  return 1;
+}
+
+/*
+ * The bytes of the value of wanted key `k` still to copy (from value_copied on), 0 when all are in; -1 when it is
+ * no str the snapshot copies.
+ */
+static int64_t value_bytes_missing(const target_t *t, const environ_copy_t *copy, const sampler_t *s, int k) {
+  if (copy->value_at[k] == 0) return -1;
+  if (copy->value_copied[k] == 0) return (int64_t)cfg_int(t, CFG_STR_COMPACT_SIZE) + VALUE_PEEK;
+  size_t at;
+  uint64_t type;
+  int length = latin1_text(t, s->value_copies[k], copy->value_copied[k], MAX_SNAPSHOT_VALUE, &at, &type);
+  if (length < 0 || type != copy->str_type) return -1;
+  int64_t missing = (int64_t)(at + (size_t)length) - (int64_t)copy->value_copied[k];
+  return missing > 0 ? missing : 0;
+}
+
+/*
+ * Copies the values of the wanted keys found, those the first call did not guess, then the rest of any text longer
+ * than it copied, and puts them into `into`. 1, 0 or -1 as read_ranges; -2 when a value is no str it copies.
+ */
+static int copy_wanted_values(sampler_t *s, target_t *t, environ_copy_t *copy, const int *found, snapshot_t *into) {
+  for (int k = 0; k < COPIED_VALUES; k++) {
+    if (found[k] < 0 || found[k] == t->wanted_entry[k]) continue;
+    uint64_t key, value;
+    entry_at(&copy->table, s->entries, found[k], &key, &value);
+    copy->value_at[k] = plausible(value) ? value : 0;
+    copy->value_copied[k] = 0;
+    t->wanted_entry[k] = found[k];
+  }
+  /* At most two more calls: a value's head, then the rest of its text. */
+  for (int round = 0; round < 2; round++) {
+    int n = 0;
+    for (int k = 0; k < COPIED_VALUES; k++) {
+      if (found[k] < 0) continue;
+      int64_t missing = value_bytes_missing(t, copy, s, k);
+      if (missing < 0) return -2;
+      if (missing == 0) continue;
+      size_t copied = copy->value_copied[k];
+      n = plan_range(s, n, copy->value_at[k] + copied, s->value_copies[k] + copied, (size_t)missing);
+      copy->value_copied[k] += (size_t)missing;
+    }
+    if (n == 0) break;
+    int read = read_ranges(s, t, n, copy);
+    if (read != 1) return read;
+  }
+  for (int k = 0; k < WANTED_KEYS; k++) {
+    if (found[k] < 0) continue;
     if (k == KEY_MARKER) {
       into->length[k] = 0; /* its presence is all that counts */
       continue;
     }
-    into->length[k] = read_latin1(t, value, into->text[k], MAX_SNAPSHOT_VALUE, &value_type);
-    if (into->length[k] < 0 || value_type != str_type) return -1;
+    size_t at;
+    uint64_t type;
+    int length = latin1_text(t, s->value_copies[k], copy->value_copied[k], MAX_SNAPSHOT_VALUE, &at, &type);
+    if (length < 0 || type != copy->str_type || at + (size_t)length > copy->value_copied[k]) return -2;
+    memcpy(into->text[k], s->value_copies[k] + at, (size_t)length);
+    into->length[k] = length;
   }
-  return 0;
+  return 1;
 }
 
-/*
- * Whether the dict's header and its entries, read afresh now, are as they were read through the page cache (into
- * `entries`), the reference count aside: then nothing was added to it, removed or replaced in between, and every
- * value it held was alive.
- */
-static int is_unchanged(sampler_t *s, target_t *t, uint64_t dict, const keys_table_t *table, const uint8_t *entries) {
-  size_t header = (size_t)(cfg_int(t, CFG_DICT_VERSION_TAG) > cfg_int(t, CFG_DICT_VALUES) ? cfg_int(t, CFG_DICT_VERSION_TAG)
-                                                                                          : cfg_int(t, CFG_DICT_VALUES)) + 8;
-  size_t entries_size = (size_t)table->count * table->entry_size;
-  uint8_t cached[64], fresh[64];
-  if (header > sizeof cached || read_mem(t, dict, cached, header)) return 0;
-  s->local[0] = (struct iovec){fresh, header};
-  s->remote[0] = (struct iovec){(void *)(uintptr_t)dict, header};
-  s->local[1] = (struct iovec){s->fresh_entries, entries_size};
-  s->remote[1] = (struct iovec){(void *)(uintptr_t)table->entries, entries_size};
-  if (read_remote(t, s->local, s->remote, entries_size ? 2 : 1) != (ssize_t)(header + entries_size)) return 0;
-  return memcmp(cached + 8, fresh + 8, header - 8) == 0 && memcmp(entries, s->fresh_entries, entries_size) == 0;
+/* Copies the environ's header, keys table and entries through the tick's pages; -1 when they contradict each other. */
+static int read_environ_dict(sampler_t *s, target_t *t, environ_copy_t *copy) {
+  return read_mem(t, copy->dict, copy->header, copy->header_size) || read_keys_table(t, copy->dict, &copy->table) ||
+                 copy->table.count > MAX_ENVIRON_ENTRIES ||
+                 (copy->table.count > 0 &&
+                  read_mem(t, copy->table.entries, s->entries, (size_t)copy->table.count * copy->table.entry_size))
+             ? -1
+             : 0;
 }
 
 /*
  * Copies what JavaScript labels a sample with out of the WSGI environ `dict` its stack held (method, path, query
- * string, and whether it carries the X-Hotpath header), so that no read of the target waits for JavaScript. It is
- * read through a fetch of its own (its page and those the last snapshot used) begun now, and kept only when the
- * dict has the identity the walk copied and, read afresh at the end, is unchanged: one dict throughout, whose
- * strings were all alive (a version tag is never reused; from 3.14, entries that point at the same strings).
- * A dict found changed since the walk is marked so (SNAPSHOT_CHANGED): the thread had moved on. 0 when not copied.
+ * string, and whether it carries the X-Hotpath header), so that no read of the target waits for JavaScript. The
+ * dict and its entries are read as the walk saw them, through the tick's pages (and so prefetched with them from
+ * the next tick on); its keys and values are copied in one call, which ends by reading the dict afresh: the copy is
+ * kept only when the dict is unchanged, one dict throughout whose strings were all alive (a version tag is never
+ * reused; from 3.14, entries that point at the same strings). A dict found changed since the walk is marked so
+ * (SNAPSHOT_CHANGED): the thread had moved on. 0 when not copied.
  */
 static int snapshot_environ(sampler_t *s, target_t *t, uint64_t dict, uint32_t identity, snapshot_t *into) {
-  keys_table_t table;
+  environ_copy_t copy = {.dict = dict, .header_size = dict_header_size(t)};
+  int found[WANTED_KEYS], read = 1;
   for (int k = 0; k < WANTED_KEYS; k++) into->length[k] = -1;
-  t->cache = &t->request_pages;
-  fetch_pages(s, t, &t->request_pages, dict & ~(uint64_t)(PAGE - 1), NULL, NULL, 0);
-  int same = dict_identity(t, dict) == identity;
-  int read = same && read_keys_table(t, dict, &table) == 0 && table.count <= MAX_ENVIRON_ENTRIES &&
-             (table.count == 0 || read_mem(t, table.entries, s->entries, (size_t)table.count * table.entry_size) == 0) &&
-             read_wanted_values(t, &table, s->entries, into) == 0;
-  same = same && (!read || is_unchanged(s, t, dict, &table, s->entries));
-  t->cache = &t->stack_pages;
   into->dict = dict;
-  if (!same) into->length[KEY_METHOD] = SNAPSHOT_CHANGED;
+  if (copy.header_size > MAX_DICT_HEADER || cfg_int(t, CFG_STR_COMPACT_SIZE) + VALUE_PEEK > MAX_STR_HEADER) return 0;
+  if (read_environ_dict(s, t, &copy)) {
+    /* Its page and its keys table's copied on either side of a change (a new environ made, or resized): again. */
+    forget_pages(&t->stack_pages);
+    if (dict_identity(t, dict) != identity) read = 0;
+    else if (read_environ_dict(s, t, &copy)) return 0;
+  }
+  if (read == 1) read = find_wanted_keys(s, t, &copy, found);
+  if (read == 1) read = copy_wanted_values(s, t, &copy, found, into);
+  if (read == 0) into->length[KEY_METHOD] = SNAPSHOT_CHANGED;
   /* Without an identity (a dict never changed since it was made: 3.13's `environ = {}`) only an empty one tells. */
   if (identity == 0 && into->length[KEY_METHOD] >= 0) return 0;
-  return !same || read;
+  return read >= 0;
 }
 
 /* A snapshot of `dict` at `identity` read before, when a version tag makes it one version for good (see recent). */
@@ -1191,6 +1339,7 @@ static int sample_thread(sampler_t *s, target_t *t, thread_t *thread, int tid, d
   }
   if (truncated) flags |= FLAG_TRUNCATED;
   plan_closing(t, thread->frame_pointer_at);
+  identify_slot_values(s, t);
   snapshot_environs(s, t);
   if (depth == 0) return 1;
   last_stack_t *last = last_stack_of(t, thread->address, now);
@@ -1360,7 +1509,6 @@ static void free_target(target_t *t) {
   free(t->files);
   free(t->stacks);
   free(t->stack_pages.pages);
-  free(t->request_pages.pages);
   free(t);
 }
 
@@ -1468,15 +1616,11 @@ static napi_value add_process(napi_env env, napi_callback_info info) {
       (int64_t)cfg[CFG_CODE_HEADER_SIZE] % 8 != 0 || !(cfg[CFG_PID] > 0))
     return fail(env, "addProcess: a layout this sampler cannot hold");
   target_t *t = calloc(1, sizeof *t);
-  if (!t || !(t->stack_pages.pages = malloc(sizeof(page_t) * MAX_PAGES)) ||
-      !(t->request_pages.pages = malloc(sizeof(page_t) * REQUEST_PAGES))) {
-    if (t) free(t->stack_pages.pages);
+  if (!t || !(t->stack_pages.pages = malloc(sizeof(page_t) * MAX_PAGES))) {
     free(t);
     return fail(env, "out of memory");
   }
   t->stack_pages.capacity = MAX_PAGES;
-  t->request_pages.capacity = REQUEST_PAGES;
-  t->cache = &t->stack_pages;
   memcpy(t->cfg, cfg, sizeof t->cfg);
   t->pid = (int)cfg[CFG_PID];
   t->use_vm = 1;
