@@ -297,6 +297,13 @@ static ssize_t read_remote(target_t *t, struct iovec *local, struct iovec *remot
   return total;
 }
 
+/* Plans the copy of `length` bytes at `address` into `into` as range `n` of the next read of several ranges; n + 1. */
+static int plan_range(sampler_t *s, int n, uint64_t address, void *into, size_t length) {
+  s->local[n] = (struct iovec){into, length};
+  s->remote[n] = (struct iovec){(void *)(uintptr_t)address, length};
+  return n + 1;
+}
+
 static page_t *find_page(page_cache_t *c, uint64_t page) {
   for (int i = 0; i < c->page_count; i++)
     if (c->pages[i].page == page) return &c->pages[i];
@@ -395,16 +402,13 @@ static void prefetch(sampler_t *s, target_t *t) {
   c->page_count = 0;
   c->all_from_fetch = count > 0;
   if (count == 0) return;
+  int n = 0;
   for (int i = 0; i < count; i++) {
-    s->local[i] = (struct iovec){c->pages[i].bytes, PAGE};
-    s->remote[i] = (struct iovec){(void *)(uintptr_t)c->used[i], PAGE};
+    n = plan_range(s, n, c->used[i], c->pages[i].bytes, PAGE);
     c->pages[i].page = c->used[i];
   }
-  for (int i = 0; i < closing; i++) {
-    s->local[count + i] = (struct iovec){&t->closing_value[i], 8};
-    s->remote[count + i] = (struct iovec){(void *)(uintptr_t)t->closing_at[i], 8};
-  }
-  ssize_t copied = read_remote(t, s->local, s->remote, count + closing);
+  for (int i = 0; i < closing; i++) n = plan_range(s, n, t->closing_at[i], &t->closing_value[i], 8);
+  ssize_t copied = read_remote(t, s->local, s->remote, n);
   int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
   c->page_count = whole;
   if (whole < count) c->all_from_fetch = 0;
@@ -791,13 +795,6 @@ static void copy_watched_slots(sampler_t *s, target_t *t, uint64_t frame, uint64
 /* ---- request snapshots ---- */
 
 static const char *const wanted_keys[WANTED_KEYS] = {"REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "HTTP_X_HOTPATH"};
-
-/* Plans the copy of `length` bytes at `address` into `into` as range `n` of the next read_ranges call; n + 1. */
-static int plan_range(sampler_t *s, int n, uint64_t address, void *into, size_t length) {
-  s->local[n] = (struct iovec){into, length};
-  s->remote[n] = (struct iovec){(void *)(uintptr_t)address, length};
-  return n + 1;
-}
 
 /* The bytes of a dict's header compared to tell it unchanged: through its keys and values pointers and version tag. */
 static size_t dict_header_size(const target_t *t) {
