@@ -22,7 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,8 +232,9 @@ typedef struct target {
 typedef struct {
   pthread_t thread;
   pthread_mutex_t lock;
-  pthread_cond_t wake;
-  int running, stopping;
+  int running;
+  /* Set to stop the loop's thread, which sleeps on it as a futex (sleep_until). */
+  atomic_int stopping;
   double rate_hz;
   /* The loop ends by itself once this long has passed since start; 0 = until stopped. */
   int64_t duration_ns;
@@ -1469,26 +1472,36 @@ static double next_random(sampler_t *s) {
   return (double)(s->random >> 11) / 9007199254740992.0;
 }
 
+/*
+ * Sleeps until `deadline` (ns, CLOCK_MONOTONIC) or until stop_thread wakes it. A futex rather than a condition
+ * variable: glibc takes the mutex back after a timed-out wait as contended, so every tick's unlock cost a system
+ * call to wake nobody.
+ */
+static void sleep_until(sampler_t *s, int64_t deadline) {
+  struct timespec until = {(time_t)(deadline / 1000000000L), (long)(deadline % 1000000000L)};
+  while (!atomic_load(&s->stopping) && now_ns() < deadline)
+    if (syscall(SYS_futex, &s->stopping, FUTEX_WAIT_BITSET_PRIVATE, 0, &until, NULL, FUTEX_BITSET_MATCH_ANY) != 0 &&
+        errno == ETIMEDOUT)
+      break;
+}
+
 /* The loop's thread: the first tick was taken by start(); each next one at its deadline. */
 static void *run(void *arg) {
   sampler_t *s = arg;
   double interval_ns = 1e9 / s->rate_hz;
   int64_t max_backlog = (int64_t)(CATCH_UP_NS / interval_ns) > 1 ? (int64_t)(CATCH_UP_NS / interval_ns) : 1;
   int64_t index = 0;
-  pthread_mutex_lock(&s->lock);
   for (;;) {
     /* Absolute deadlines, each anywhere in its interval (see SampleSchedule); short stalls caught up, long skipped. */
     index++;
     int64_t due = (int64_t)((now_ns() - s->start_ns) / interval_ns);
     if (due - index > max_backlog) index = due + 1;
-    double deadline = s->start_ns + index * interval_ns + (next_random(s) - 0.5) * interval_ns;
-    struct timespec until = {(time_t)(deadline / 1e9), (long)((int64_t)deadline % 1000000000L)};
-    while (!s->stopping && now_ns() < (int64_t)deadline)
-      if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT) break;
-    if (s->stopping || (s->duration_ns && now_ns() - s->start_ns >= s->duration_ns)) break;
+    sleep_until(s, (int64_t)(s->start_ns + index * interval_ns + (next_random(s) - 0.5) * interval_ns));
+    if (atomic_load(&s->stopping) || (s->duration_ns && now_ns() - s->start_ns >= s->duration_ns)) break;
+    pthread_mutex_lock(&s->lock);
     tick(s);
+    pthread_mutex_unlock(&s->lock);
   }
-  pthread_mutex_unlock(&s->lock);
   return NULL;
 }
 
@@ -1511,10 +1524,8 @@ static void free_target(target_t *t) {
 
 static void stop_thread(sampler_t *s) {
   if (!s->running) return;
-  pthread_mutex_lock(&s->lock);
-  s->stopping = 1;
-  pthread_cond_signal(&s->wake);
-  pthread_mutex_unlock(&s->lock);
+  atomic_store(&s->stopping, 1);
+  syscall(SYS_futex, &s->stopping, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
   pthread_join(s->thread, NULL);
   s->running = 0;
 }
@@ -1531,7 +1542,6 @@ static void finalize(napi_env env, void *data, void *hint) {
   }
   /* An on_new_code still held here is Node's to clean up (at exit it may be gone already). */
   pthread_mutex_destroy(&s->lock);
-  pthread_cond_destroy(&s->wake);
   free(s->out);
   free(s);
 }
@@ -1575,11 +1585,6 @@ static napi_value create(napi_env env, napi_callback_info info) {
   s->gil_mode = gil;
   s->random = (uint64_t)now_ns() | 1;
   pthread_mutex_init(&s->lock, NULL);
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->wake, &attr);
-  pthread_condattr_destroy(&attr);
   napi_value handle;
   napi_create_external(env, s, finalize, NULL, &handle);
   return handle;
@@ -1694,7 +1699,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   if (s->running) return fail(env, "start: already running");
   /* Started again (after ticks on JavaScript's clock), times go on from the first start. */
   if (!s->start_ns) s->start_ns = s->swept_at = now_ns();
-  s->stopping = 0;
+  atomic_store(&s->stopping, 0);
   /* The first tick now, as JavaScript's loop takes it: a recording stopped at once still has its first samples. */
   tick(s);
   if (pthread_create(&s->thread, NULL, run, s) != 0) return fail(env, "start: cannot create a thread");
