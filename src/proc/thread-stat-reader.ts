@@ -26,25 +26,40 @@ export class ThreadStatReader {
   private readonly files = new Map<number, Map<number, OpenStat>>();
   private readonly head = Buffer.allocUnsafe(HEAD_BYTES);
   private generation = 0;
+  /** Reads of a stat file (the dearer one) so far, for tests. */
+  stateReads = 0;
 
   /**
    * True when the thread is runnable now and has had CPU time lately. A thread kept waiting for a CPU
    * (an overloaded machine) is not active: its stack has not moved, and counting it would repeat one
-   * stack for as long as the scheduler kept it off the CPU. The kernel updates a running thread's CPU
-   * time at scheduler ticks (every 1–10 ms), so only a thread whose time stood still for longer than
-   * STARVED_AFTER_MS counts as starved. Undefined when the thread cannot be read (it ended).
+   * stack for as long as the scheduler kept it off the CPU. The thread holding the GIL (`holdsGil`) runs
+   * Python unless starved, so its state is not read: stat is the dearer file. Undefined when the thread
+   * cannot be read (it ended).
    */
-  isActive(pid: number, tid: number, now = performance.now()): boolean | undefined {
+  isActive(pid: number, tid: number, now = performance.now(), holdsGil = false): boolean | undefined {
+    const ran = this.ranLately(pid, tid, now);
+    return ran && (holdsGil || this.isRunnable(pid, tid));
+  }
+
+  /**
+   * Whether the thread has had CPU time within STARVED_AFTER_MS, from schedstat, and at first sight whether it runs
+   * now; undefined when it cannot be read. The kernel updates a running thread's CPU time at scheduler ticks (every
+   * 1–10 ms), so only a thread whose time stood still for longer than that counts as starved.
+   */
+  ranLately(pid: number, tid: number, now = performance.now()): boolean | undefined {
     const file = this.openFiles(pid, tid);
     if (!file) return undefined;
-    // CPU time first: a thread that has not run lately is not active whatever its state, which saves reading
-    // the stat line (the dearer file) for the idle threads that most servers mostly have.
     const runNs = this.readRunTime(file);
-    if (runNs !== file.lastRunNs) file.lastRanAt = now;
+    const firstSight = file.lastRunNs < 0 && runNs >= 0;
+    if (firstSight ? this.isRunnable(pid, tid) !== false : runNs !== file.lastRunNs) file.lastRanAt = now;
     file.lastRunNs = runNs;
-    const ranLately = runNs < 0 || now - file.lastRanAt <= STARVED_AFTER_MS;
-    if (!ranLately) return false;
-    const state = this.readStateOf(pid, tid, file);
+    return runNs < 0 || now - file.lastRanAt <= STARVED_AFTER_MS;
+  }
+
+  /** Whether stat says the thread is runnable (state R); undefined when it cannot be read. */
+  isRunnable(pid: number, tid: number): boolean | undefined {
+    const file = this.openFiles(pid, tid);
+    const state = file && this.readStateOf(pid, tid, file);
     return state === undefined ? undefined : state === 'R';
   }
 
@@ -77,6 +92,7 @@ export class ThreadStatReader {
   private readStateOf(pid: number, tid: number, file: OpenStat): string | undefined {
     const threads = this.files.get(pid)!;
     let length: number;
+    this.stateReads++;
     try {
       length = fs.readSync(file.fd, this.head, 0, HEAD_BYTES, 0);
     } catch {

@@ -184,6 +184,7 @@ export class Sampler {
   usedNativeLoop = false;
   /** System calls of the native loop that read target memory. */
   nativeMemoryReads = 0;
+  private nativeStateReads = 0;
   /** Stacks the loop took on its own thread that were labelled from its copies (see mayHoldRequest). */
   labelledOnLoopThread = 0;
   /** Ends the native loop's wait for its next drain early (a new code object is to be decoded while it exists). */
@@ -425,6 +426,7 @@ export class Sampler {
     this.drains++;
     this.ticks = drained.ticks;
     this.nativeMemoryReads = drained.memoryReads;
+    this.nativeStateReads = drained.stateReads;
     this.stats.attempted = counted.attempted + drained.attempted;
     this.stats.taken = counted.taken + drained.taken;
     for (const python of this.targets.processes.values()) python.beginWalkedStacks();
@@ -581,6 +583,11 @@ export class Sampler {
     this.memoryUsage?.close();
   }
 
+  /** Reads of a thread's /proc stat (its scheduler state) so far, by the native loop and by JavaScript. */
+  get stateReads(): number {
+    return this.nativeStateReads + this.threadStates.stateReads;
+  }
+
   progress(): SamplerProgress {
     const stats = this.stats;
     return {
@@ -597,14 +604,14 @@ export class Sampler {
     for (const python of [...this.targets.processes.values()]) {
       this.stats.attempted++;
       // Activity of this tick by thread id: read once, whether the process turns out quiet or is sampled.
-      const activity = new Map<number, boolean>();
+      const ranLately = new Map<number, boolean | undefined>();
       try {
-        if (this.isQuiet(python, activity)) {
+        if (this.isQuiet(python, ranLately)) {
           this.stats.taken++;
         } else {
           const threads = python.readThreads();
           this.stats.taken++;
-          this.sampleThreads(python, threads, time, activity);
+          this.sampleThreads(python, threads, time, ranLately);
         }
         if (this.memoryUsage) this.emitMemoryUsage(this.memoryUsage, python.pid, time);
       } catch (err) {
@@ -617,19 +624,19 @@ export class Sampler {
   }
 
   /**
-   * A process none of whose threads (as last read) is running has nothing to sample when idle threads are not
-   * kept: not one byte of its memory is read. Fills `activity` with what it found.
+   * A process none of whose threads (as last read) has had CPU time lately has nothing to sample when idle threads
+   * are not kept: not one byte of its memory is read. Fills `ranLately` with what it found.
    */
-  private isQuiet(python: PythonProcess, activity: Map<number, boolean>): boolean {
+  private isQuiet(python: PythonProcess, ranLately: Map<number, boolean | undefined>): boolean {
     if (this.options.includeIdle) return false;
     const tids = python.threadIdsBetweenWalks();
     if (!tids) return false;
     for (const stateTid of tids) {
       const tid = this.forkedThreadIds.resolve(python.pid, stateTid);
       if (tid === null) continue;
-      const running = this.isRunning(python.pid, tid);
-      activity.set(tid, running);
-      if (running) return false;
+      const ran = this.threadStates.ranLately(python.pid, tid);
+      ranLately.set(tid, ran);
+      if (ran !== false) return false;
     }
     return true;
   }
@@ -639,25 +646,24 @@ export class Sampler {
     python: PythonProcess,
     threads: ThreadStateInfo[],
     time: number,
-    activity: ReadonlyMap<number, boolean>,
+    ranLately: ReadonlyMap<number, boolean | undefined>,
   ): void {
-    const gilHolders =
-      this.options.gilOnly || this.options.markGil
-        ? new Set(threads.map((t) => python.readGilHolder(t.interp)))
-        : undefined;
+    const interps = new Set(threads.map((t) => t.interp));
+    const gilHolders = new Set([...interps].map((interp) => python.readGilHolder(interp)));
+    const marksGil = this.options.gilOnly || this.options.markGil === true;
     for (const thread of threads) {
       if (thread.frameAddress === 0) continue;
-      const holdsGil = gilHolders?.has(thread.address) ?? false;
+      const holdsGil = gilHolders.has(thread.address);
       if (this.options.gilOnly && !holdsGil) continue;
       const tid = this.threadIdOf(python, thread);
       if (tid === null) continue;
-      const idle = tid !== undefined && !(activity.get(tid) ?? this.isRunning(python.pid, tid));
+      const idle = tid !== undefined && !this.isRunning(python.pid, tid, holdsGil, ranLately);
       if (idle && !this.options.includeIdle) continue;
       const stack = python.readStack(thread);
       if (!stack) this.countDropped('torn-read');
       if (!stack || stack.frames.length === 0) continue;
       const request = this.options.labelRequest?.(python, stack);
-      const flags = (idle ? SAMPLE_IDLE : 0) | (holdsGil ? SAMPLE_HAS_GIL : 0);
+      const flags = (idle ? SAMPLE_IDLE : 0) | (holdsGil && marksGil ? SAMPLE_HAS_GIL : 0);
       this.emitStack(python, stack, tid ?? stack.threadId, time, flags, request);
     }
   }
@@ -695,8 +701,16 @@ export class Sampler {
     return stateTid === undefined ? undefined : this.forkedThreadIds.resolve(python.pid, stateTid);
   }
 
-  private isRunning(pid: number, tid: number): boolean {
-    return this.threadStates.isActive(pid, tid) ?? true;
+  /** ThreadStatReader.isActive, from what isQuiet learnt of the thread this sample where it can; true when unknown. */
+  private isRunning(
+    pid: number,
+    tid: number,
+    holdsGil: boolean,
+    ranLately: ReadonlyMap<number, boolean | undefined>,
+  ): boolean {
+    const ran = ranLately.has(tid) ? ranLately.get(tid) : this.threadStates.ranLately(pid, tid);
+    if (ran === false) return false;
+    return holdsGil || (this.threadStates.isRunnable(pid, tid) ?? true);
   }
 
   private refreshThreadNames(): void {

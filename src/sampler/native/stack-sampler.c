@@ -2,8 +2,8 @@
  * hotpath's native sampling loop: a thread of its own that wakes at each sample time, walks every target
  * thread's Python frames with process_vm_readv and appends compact records to a buffer that JavaScript drains a
  * few times a second (or, through tickNow, one tick at a time on JavaScript's clock). A wake-up of this thread
- * costs a fraction of an event-loop turn, and a steady stack costs one system call for memory plus one or two for
- * the scheduler state of each thread.
+ * costs a fraction of an event-loop turn, and a steady stack costs one system call for memory plus one for the
+ * scheduler state of each thread (two for a running thread that does not hold the GIL).
  *
  * It knows no CPython struct: every offset comes from JavaScript (src/sampler/native-loop.ts builds them from
  * the layout of each process), and it records addresses only (frame, code object, instruction) plus the header
@@ -138,9 +138,9 @@ typedef struct {
   int64_t last_run_ns;
   int64_t last_ran_at;
   int64_t seen_at;
-  /* The answer of is_active at seen_at, so a tick asks the kernel once per thread. */
-  int active;
-  int64_t active_at;
+  /* The answers of ran_lately and is_active at the tick of ran_at and active_at: the kernel is asked once a tick. */
+  int ran, active;
+  int64_t ran_at, active_at;
 } thread_files_t;
 
 typedef struct {
@@ -186,6 +186,8 @@ typedef struct target {
   int dead;
   int64_t exec_checked_at;
   double memory_reads;
+  /* Reads of a thread's stat, the dearest file: for tests. */
+  double state_reads;
   /* The pages the tick's reads go through (and the environs' dicts and keys tables). */
   page_cache_t stack_pages;
   /* Frame pointers copied once more after the prefetch's pages: unchanged means the pages show one moment. */
@@ -244,8 +246,8 @@ typedef struct {
   uint8_t *out;
   size_t out_length, out_capacity;
   double ticks, attempted, taken;
-  /* System calls that read target memory, for tests and the benchmark. */
-  double memory_reads;
+  /* System calls that read target memory, and reads of a thread's stat, for tests and the benchmark. */
+  double memory_reads, state_reads;
   uint64_t random;
   frame_id_t walk[MAX_DEPTH];
   double walk_records[MAX_DEPTH * 4];
@@ -524,32 +526,46 @@ static int resolve_tid(target_t *t, int tid, int64_t now) {
   return tid == cfg_int(t, CFG_PARENT_PID) ? t->pid : 0;
 }
 
-/* schedstat first: a thread that has not run lately is idle whatever its state (and stat is the dearer file). */
-static int ask_kernel_if_active(thread_files_t *f, int64_t now) {
+/* Whether stat says runnable: 1 yes, 0 waiting, -1 unreadable. The dearer file, so asked after ran_lately. */
+static int is_runnable(target_t *t, thread_files_t *f) {
   char head[128];
-  int64_t run_ns = -1;
-  if (f->sched_fd >= 0) {
-    ssize_t n = pread(f->sched_fd, head, sizeof head - 1, 0);
-    if (n > 0) {
-      head[n] = 0;
-      run_ns = strtoll(head, NULL, 10);
-    }
-  }
-  if (run_ns != f->last_run_ns) f->last_ran_at = now;
-  f->last_run_ns = run_ns;
-  if (run_ns >= 0 && now - f->last_ran_at > STARVED_AFTER_NS) return 0;
+  t->state_reads++;
   ssize_t n = pread(f->stat_fd, head, sizeof head, 0);
   char *paren = n > 0 ? memrchr(head, ')', n) : NULL;
   if (!paren || paren + 2 >= head + n) return -1;
   return paren[2] == 'R';
 }
 
-/* 1 running, 0 waiting, -1 unknown; as ThreadStatReader.isActive (src/proc/thread-stat-reader.ts) decides. */
-static int is_active(target_t *t, int tid, int64_t now) {
+/*
+ * Whether the thread had CPU time within STARVED_AFTER_NS, from schedstat (the kernel adds a running thread's time
+ * at its scheduler ticks); at first sight, whether it runs now. 1 when the kernel keeps no such count.
+ */
+static int ran_lately(target_t *t, thread_files_t *f, int64_t now) {
+  if (f->ran_at == now) return f->ran;
+  char head[128];
+  int64_t run_ns = -1;
+  ssize_t n = f->sched_fd >= 0 ? pread(f->sched_fd, head, sizeof head - 1, 0) : -1;
+  if (n > 0) {
+    head[n] = 0;
+    run_ns = strtoll(head, NULL, 10);
+  }
+  int first_sight = f->last_run_ns < 0 && run_ns >= 0;
+  if (first_sight ? is_runnable(t, f) != 0 : run_ns != f->last_run_ns) f->last_ran_at = now;
+  f->last_run_ns = run_ns;
+  f->ran_at = now;
+  f->ran = run_ns < 0 || now - f->last_ran_at <= STARVED_AFTER_NS;
+  return f->ran;
+}
+
+/*
+ * 1 running, 0 waiting, -1 unknown; as ThreadStatReader.isActive (src/proc/thread-stat-reader.ts) decides. The
+ * GIL's holder runs Python unless starved, so stat, the dearest read of a steady tick, is not asked about it.
+ */
+static int is_active(target_t *t, int tid, int holds_gil, int64_t now) {
   thread_files_t *f = files_of(t, tid, now);
   if (!f || f->stat_fd < 0) return -1;
   if (f->active_at != now) {
-    f->active = ask_kernel_if_active(f, now);
+    f->active = !ran_lately(t, f, now) ? 0 : holds_gil ? 1 : is_runnable(t, f);
     f->active_at = now;
   }
   return f->active;
@@ -1356,13 +1372,17 @@ static int sample_thread(sampler_t *s, target_t *t, thread_t *thread, int tid, d
   return 1;
 }
 
-/* Whether every thread known from a recent walk is off the CPU: then no memory is read at all. */
+/*
+ * Whether no thread known from a recent walk has had CPU time lately: then no memory is read at all. From schedstat
+ * alone: whether the GIL's holder is active needs no more (is_active), and the walk finds who holds it.
+ */
 static int is_quiet(target_t *t, int64_t now) {
   if (t->thread_count == 0 || now - t->threads_walked_at >= REWALK_THREADS_NS) return 0;
   for (int i = 0; i < t->thread_count; i++) {
     int tid = t->threads[i].tid ? resolve_tid(t, t->threads[i].tid, now) : -1;
     if (tid == 0) continue;
-    if (tid < 0 || is_active(t, tid, now) != 0) return 0;
+    thread_files_t *f = tid > 0 ? files_of(t, tid, now) : NULL;
+    if (!f || f->stat_fd < 0 || ran_lately(t, f, now)) return 0;
   }
   return 1;
 }
@@ -1378,6 +1398,23 @@ static int process_gone(target_t *t, int64_t now) {
   t->exec_checked_at = now;
   uint8_t probe;
   return t->mem_fd >= 0 && pread(t->mem_fd, &probe, 1, (off_t)(uint64_t)t->cfg[CFG_RUNTIME]) != 1;
+}
+
+/* The GIL holder of each interpreter of a tick, read once. */
+typedef struct {
+  uint64_t interp[MAX_INTERPRETERS], holder[MAX_INTERPRETERS];
+  int count;
+} gil_holders_t;
+
+static int holds_gil_now(target_t *t, gil_holders_t *h, const thread_t *thread) {
+  for (int i = 0; i < h->count; i++)
+    if (h->interp[i] == thread->interp) return h->holder[i] == thread->address;
+  uint64_t holder = gil_holder(t, thread->interp);
+  if (h->count < MAX_INTERPRETERS) {
+    h->interp[h->count] = thread->interp;
+    h->holder[h->count++] = holder;
+  }
+  return holder == thread->address;
 }
 
 static void sample_target(sampler_t *s, target_t *t, double time_ms, int64_t now) {
@@ -1407,33 +1444,17 @@ static void sample_target(sampler_t *s, target_t *t, double time_ms, int64_t now
   }
   t->threads_walked_at = now;
   s->taken++;
-  uint64_t holders[MAX_INTERPRETERS];
-  uint64_t holder_interps[MAX_INTERPRETERS];
-  int holder_count = 0;
+  gil_holders_t holders = {.count = 0};
   for (int i = 0; i < t->thread_count; i++) {
     thread_t *thread = &t->threads[i];
     if (thread->frame == 0) continue;
-    int flags = 0;
-    if (s->gil_mode) {
-      uint64_t holder = 0;
-      int known = 0;
-      for (int h = 0; h < holder_count; h++)
-        if (holder_interps[h] == thread->interp) {
-          holder = holders[h];
-          known = 1;
-        }
-      if (!known && holder_count < MAX_INTERPRETERS) {
-        holder = gil_holder(t, thread->interp);
-        holder_interps[holder_count] = thread->interp;
-        holders[holder_count++] = holder;
-      }
-      if (holder == thread->address) flags |= FLAG_GIL;
-      else if (s->gil_mode == 2) continue;
-    }
+    int holds_gil = holds_gil_now(t, &holders, thread);
+    if (s->gil_mode == 2 && !holds_gil) continue;
+    int flags = s->gil_mode && holds_gil ? FLAG_GIL : 0;
     int tid = thread->tid ? resolve_tid(t, thread->tid, now) : -1;
     if (tid == 0) continue;
-    int active = tid > 0 ? is_active(t, tid, now) : -1;
-    if (tid > 0 && active == 0) flags |= FLAG_IDLE;
+    int active = tid > 0 ? is_active(t, tid, holds_gil, now) : -1;
+    if (active == 0) flags |= FLAG_IDLE;
     if ((flags & FLAG_IDLE) && !s->include_idle) continue;
     if (!sample_thread(s, t, thread, tid > 0 ? tid : 0, time_ms, flags, now)) {
       if (process_gone(t, now)) {
@@ -1651,6 +1672,7 @@ static napi_value remove_process(napi_env env, napi_callback_info info) {
       target_t *gone = *at;
       *at = gone->next;
       s->memory_reads += gone->memory_reads;
+      s->state_reads += gone->state_reads;
       free_target(gone);
       break;
     }
@@ -1735,12 +1757,12 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* drain(handle, counters: Float64Array(4)) -> Buffer of the records since the last drain; counters get
- * [ticks, attempted, taken, memory reads] so far. */
+/* drain(handle, counters: Float64Array(5)) -> Buffer of the records since the last drain; counters get
+ * [ticks, attempted, taken, memory reads, stat reads] so far. */
 static napi_value drain(napi_env env, napi_callback_info info) {
   double *counters;
   size_t length;
-  sampler_t *s = handle_and_numbers(env, info, 4, &counters, &length, "drain(handle, counters)");
+  sampler_t *s = handle_and_numbers(env, info, 5, &counters, &length, "drain(handle, counters)");
   if (!s) return NULL;
   napi_value buffer;
   void *copy;
@@ -1751,9 +1773,12 @@ static napi_value drain(napi_env env, napi_callback_info info) {
   counters[0] = s->ticks;
   counters[1] = s->attempted;
   counters[2] = s->taken;
-  double reads = s->memory_reads;
-  for (target_t *t = s->targets; t; t = t->next) reads += t->memory_reads;
-  counters[3] = reads;
+  counters[3] = s->memory_reads;
+  counters[4] = s->state_reads;
+  for (target_t *t = s->targets; t; t = t->next) {
+    counters[3] += t->memory_reads;
+    counters[4] += t->state_reads;
+  }
   pthread_mutex_unlock(&s->lock);
   return status == napi_ok ? buffer : fail(env, "drain: out of memory");
 }
