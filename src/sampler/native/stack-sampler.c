@@ -341,6 +341,34 @@ static page_t *load_page(target_t *t, uint64_t page) {
   return slot;
 }
 
+/*
+ * Brings into the tick's pages, in one call, those holding the first `length` bytes of the code object of each of
+ * `frames` that are not there yet (a walk's new frames, whose code objects lie on pages the last ticks may not have
+ * used). Pages after an unreadable one are left to read_mem, one call each.
+ */
+static void load_pages(sampler_t *s, target_t *t, const frame_id_t *frames, int count, size_t length) {
+  page_cache_t *c = &t->stack_pages;
+  int n = 0;
+  for (int i = 0; i < count; i++) {
+    uint64_t address = frames[i].code;
+    if (!plausible(address)) continue;
+    for (uint64_t page = address & ~(uint64_t)(PAGE - 1); page < address + length; page += PAGE) {
+      if (c->page_count + n >= c->capacity) break;
+      int planned = find_page(c, page) != NULL;
+      for (int j = 0; j < n && !planned; j++) planned = c->pages[c->page_count + j].page == page;
+      if (planned) continue;
+      c->pages[c->page_count + n].page = page;
+      n = plan_range(s, n, page, c->pages[c->page_count + n].bytes, PAGE);
+    }
+  }
+  if (n == 0) return;
+  ssize_t copied = read_remote(t, s->local, s->remote, n);
+  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < n ? copied / PAGE : n);
+  for (int i = 0; i < whole; i++) note_used(c, c->pages[c->page_count + i].page);
+  c->page_count += whole;
+  c->all_from_fetch = 0;
+}
+
 /* Forgets every page of `c`, so that what is read next is read now. */
 static void forget_pages(page_cache_t *c) {
   c->page_count = 0;
@@ -1360,6 +1388,7 @@ static int sample_thread(sampler_t *s, target_t *t, thread_t *thread, int tid, d
   if (depth == 0) return 1;
   last_stack_t *last = last_stack_of(t, thread->address, now);
   int fresh = new_frames(s, t, last, depth);
+  load_pages(s, t, s->walk, fresh, (size_t)t->cfg[CFG_CODE_HEADER_SIZE]);
   for (int i = 0; i < fresh; i++) {
     s->first_sight[i] = (uint8_t)first_sight(t, s->walk[i].code);
     s->new_code_this_tick |= s->first_sight[i];
