@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     worlds: [],
     profilers: [],
     samplerCost: [],
+    wakeFloor: [],
     slowdown: [],
     web: [],
     accuracy: [],
@@ -122,7 +123,11 @@ async function main(): Promise<void> {
     }
     results.profilers = [...profilerInfo.values()];
     if (only.includes('cost'))
-      for (const arena of arenas) results.samplerCost.push(...(await measureSamplerCost(ctx, arena)));
+      for (const arena of arenas) {
+        const { rows, floors } = await measureSamplerCost(ctx, arena);
+        results.samplerCost.push(...rows);
+        results.wakeFloor.push(...floors);
+      }
     if (only.includes('slowdown')) for (const arena of arenas) results.slowdown.push(await measureSlowdown(ctx, arena));
     if (only.includes('web'))
       for (const arena of arenas)

@@ -3,6 +3,7 @@
 
 import type { Rate } from './profilers.js';
 import type { BenchResults } from './results.js';
+import type { SamplerCostRow } from '../scenarios/sampler-cost.js';
 import { findBest, spreadOf, type Spread } from './stats.js';
 
 export interface TargetCheck {
@@ -272,6 +273,29 @@ function runDurations(results: BenchResults): string {
   return [...byRate.values()].join(', ');
 }
 
+const floorOf = (results: BenchResults, world: string, rate: Rate): number | undefined =>
+  results.wakeFloor.find((floor) => floor.world === world && floor.rate === rate)?.cpuPerWakeUs;
+
+/** What waking up costs on this machine, measured beside each target: part of every CPU per sample at 100 and 1000 Hz. */
+function wakeFloorText(results: BenchResults): string {
+  if (results.wakeFloor.length === 0) return '';
+  const measured = results.wakeFloor.map(
+    (floor) =>
+      `${floor.notRun ? notRun(floor.notRun) : `${fixed(floor.cpuPerWakeUs, 1)} µs`} at ${floor.rate} Hz (${floor.world})`,
+  );
+  return (
+    'Wake floor: a C thread that only sleeps on a futex to timed deadlines, as a sampling loop does between ' +
+    `samples, beside the same spinning target (bench/native/wake-floor.c), costs ${measured.join(', ')} of CPU per ` +
+    'wake-up on this machine. Every profiler pays it once per sample below its highest rate; "above wake floor" ' +
+    'is the CPU per sample minus it.\n\n'
+  );
+}
+
+function aboveFloor(results: BenchResults, row: SamplerCostRow): string {
+  const floor = floorOf(results, row.world, row.rate);
+  return floor === undefined || row.cpuPerSampleUs === undefined ? '–' : `${fixed(row.cpuPerSampleUs - floor, 1)} µs`;
+}
+
 function renderScenarios(results: BenchResults): string[] {
   const parts: string[] = [];
   parts.push('## 1–2. Sampler cost and achieved rate (30-frame CPU-bound target)');
@@ -283,6 +307,7 @@ function renderScenarios(results: BenchResults): string[] {
         '"whole run" divides the long run\'s CPU by its samples, start-up included. Achieved rate ' +
         'is the long run\'s samples over its duration. "max" asks for 100,000 Hz. The last column compares with the ' +
         'best reference on the same target; the targets table above compares with the best on any.\n\n' +
+        wakeFloorText(results) +
         table(
           [
             'target',
@@ -290,6 +315,7 @@ function renderScenarios(results: BenchResults): string[] {
             'requested',
             'achieved',
             'CPU/sample',
+            'above wake floor',
             'whole run',
             'frames/sample',
             'peak RSS',
@@ -297,13 +323,14 @@ function renderScenarios(results: BenchResults): string[] {
           ],
           results.samplerCost.map((row) =>
             row.notRun
-              ? [row.world, row.profiler, rateLabel(row.rate), notRun(row.notRun), '', '', '', '', '']
+              ? [row.world, row.profiler, rateLabel(row.rate), notRun(row.notRun), '', '', '', '', '', '']
               : [
                   row.world,
                   row.profiler,
                   rateLabel(row.rate),
                   `${fixed(row.achievedHz, 0)} Hz`,
                   `${fixed(row.cpuPerSampleUs, 1)} µs`,
+                  aboveFloor(results, row),
                   `${fixed(row.wholeRunCpuPerSampleUs, 1)} µs`,
                   fixed(row.long?.meanDepth, 1),
                   kib(row.long?.maxRssKiB),

@@ -6,6 +6,7 @@ import type { OutputResult } from '../scenarios/output-formats.js';
 import type { SamplerCostRow } from '../scenarios/sampler-cost.js';
 import type { SlowdownResult } from '../scenarios/slowdown.js';
 import type { WebResult } from '../scenarios/web-throughput.js';
+import type { WakeFloor } from './wake-floor.js';
 
 export interface ProfilerInfo {
   name: string;
@@ -38,6 +39,7 @@ export interface BenchResults {
   worlds: WorldInfo[];
   profilers: ProfilerInfo[];
   samplerCost: SamplerCostRow[];
+  wakeFloor: WakeFloor[];
   slowdown: SlowdownResult[];
   web: WebResult[];
   accuracy: AccuracyRow[];

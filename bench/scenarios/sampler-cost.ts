@@ -7,6 +7,7 @@ import { runMeasured, start, stop, type MeasuredRun } from '../lib/processes.js'
 import { meanDepth } from '../lib/profiler-output.js';
 import type { Profiler, Rate } from '../lib/profilers.js';
 import { marginalRate } from '../lib/stats.js';
+import { measureWakeFloor, type WakeFloor } from '../lib/wake-floor.js';
 
 export const STACK_DEPTH = 30;
 export const RATES: readonly Rate[] = [100, 1000, 'max'];
@@ -18,6 +19,8 @@ export const RATES: readonly Rate[] = [100, 1000, 'max'];
  */
 const RUN_SECONDS: Record<string, readonly [number, number]> = { 100: [6, 16], 1000: [2, 6], max: [1, 4] };
 const QUICK_RUN_SECONDS = [1, 2] as const;
+/** Seconds of each wake-floor measurement. */
+const FLOOR_SECONDS = 4;
 
 export interface CostRun {
   durationSec: number;
@@ -43,15 +46,28 @@ export interface SamplerCostRow {
   achievedHz?: number;
 }
 
-export async function measureSamplerCost(ctx: BenchContext, arena: Arena): Promise<SamplerCostRow[]> {
+export interface SamplerCost {
+  rows: SamplerCostRow[];
+  /** The machine's CPU per timed wake-up at the fixed rates, beside the same spinning target. */
+  floors: WakeFloor[];
+}
+
+export async function measureSamplerCost(ctx: BenchContext, arena: Arena): Promise<SamplerCost> {
   const { world } = arena;
   const rows: SamplerCostRow[] = [];
+  const floors: WakeFloor[] = [];
   for (const { name, reason } of arena.missing) {
     for (const rate of RATES) rows.push({ world: world.label, profiler: name, rate, notRun: reason });
   }
   const target = start(world.python('deep.py', [String(STACK_DEPTH)]));
   try {
     const pid = Number((await target.waitForLine(/^READY (\d+)/, 20_000))[1]);
+    for (const rate of RATES) {
+      if (rate === 'max') continue;
+      const floor = await measureWakeFloor(ctx, world.label, rate, ctx.quick ? 1 : FLOOR_SECONDS);
+      ctx.log(`wake floor ${world.label} @${rate}: ${floor.notRun ?? `${floor.cpuPerWakeUs} µs/wake`}`);
+      floors.push(floor);
+    }
     for (const profiler of arena.profilers) {
       for (const rate of RATES) {
         const row: SamplerCostRow = { world: world.label, profiler: profiler.name, rate };
@@ -76,7 +92,7 @@ export async function measureSamplerCost(ctx: BenchContext, arena: Arena): Promi
   } finally {
     await stop(target, 'SIGKILL');
   }
-  return rows;
+  return { rows, floors };
 }
 
 async function costRun(
