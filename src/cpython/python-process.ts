@@ -74,6 +74,29 @@ interface RememberedWalk {
   words: Float64Array;
   depth: number;
   decoded: (PyFrame | undefined)[];
+  /** The frames stackFromWalk returned for it: the same array again while the stack stays the same. */
+  frames: PyFrame[];
+}
+
+/**
+ * Whether a walk repeats the thread's last one frame for frame (frame, code object and instruction) with no code
+ * object new on it: its frames are then the ones decoded last time, as reusedFrame would find them one by one.
+ */
+function isSameWalk(previous: RememberedWalk, walk: WalkedStack): boolean {
+  if (previous.depth !== walk.depth) return false;
+  const { words, first } = walk;
+  for (let i = 0; i < walk.depth; i++) {
+    const at = first + i * WALKED_FRAME_WORDS;
+    const before = i * WALKED_FRAME_WORDS;
+    if (words[at + 3]! >= WALKED_HEADER_FOLLOWS) return false;
+    if (
+      previous.words[before] !== words[at] ||
+      previous.words[before + 1] !== words[at + 1] ||
+      previous.words[before + 2] !== words[at + 2]
+    )
+      return false;
+  }
+  return true;
 }
 
 /** How many times a stack is re-read when a torn read (the target changed under us) is detected. */
@@ -326,6 +349,10 @@ export class PythonProcess {
   stackFromWalk(walk: WalkedStack): ThreadStack | undefined {
     const { words, first, depth } = walk;
     const previous = this.lastWalks.get(walk.threadStateAddress);
+    const { interp, nativeThreadId, threadId, threadStateAddress, truncated } = walk;
+    if (previous && isSameWalk(previous, walk)) {
+      return { interp, nativeThreadId, threadId, threadStateAddress, frames: previous.frames, truncated };
+    }
     const decoded = new Array<PyFrame | undefined>(depth);
     const frames: PyFrame[] = [];
     try {
@@ -341,8 +368,7 @@ export class PythonProcess {
       if (isTornRead(err)) return undefined;
       throw err;
     }
-    this.rememberWalk(walk, decoded);
-    const { interp, nativeThreadId, threadId, threadStateAddress, truncated } = walk;
+    this.rememberWalk(walk, decoded, frames);
     return { interp, nativeThreadId, threadId, threadStateAddress, frames, truncated };
   }
 
@@ -397,16 +423,17 @@ export class PythonProcess {
     return same ? previous.decoded[j] : undefined;
   }
 
-  private rememberWalk(walk: WalkedStack, decoded: (PyFrame | undefined)[]): void {
+  private rememberWalk(walk: WalkedStack, decoded: (PyFrame | undefined)[], frames: PyFrame[]): void {
     const length = walk.depth * WALKED_FRAME_WORDS;
     let remembered = this.lastWalks.get(walk.threadStateAddress);
     if (!remembered || remembered.words.length < length) {
-      remembered = { words: new Float64Array(Math.max(length, 64)), depth: 0, decoded };
+      remembered = { words: new Float64Array(Math.max(length, 64)), depth: 0, decoded, frames };
       this.lastWalks.set(walk.threadStateAddress, remembered);
     }
     remembered.words.set(walk.words.subarray(walk.first, walk.first + length));
     remembered.depth = walk.depth;
     remembered.decoded = decoded;
+    remembered.frames = frames;
   }
 
   /**

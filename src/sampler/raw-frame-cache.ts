@@ -26,7 +26,7 @@ export class RawFrameCache {
     }
     const last = threads.get(threadId);
     const count = innermostFirst.length;
-    if (last && sameFrames(last.source, innermostFirst)) {
+    if (last && (last.source === innermostFirst || sameFrames(last.source, innermostFirst))) {
       last.generation = this.generation;
       return last.frames;
     }

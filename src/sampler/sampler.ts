@@ -3,7 +3,7 @@
 // It never stops the target; failures are counted per reason, never reported as stacks.
 
 import { HotpathError } from '../errors/index.js';
-import type { CodeInfo, PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
+import type { CodeInfo, PyFrame, PythonProcess, ThreadStack, ThreadStateInfo } from '../cpython/index.js';
 import {
   NATIVE_FLAG_GIL,
   NATIVE_FLAG_IDLE,
@@ -177,6 +177,8 @@ export class Sampler {
    * (drains) in which it was.
    */
   private readonly watchedCodes = new WeakMap<CodeInfo, number>();
+  /** Frame lists whose code objects are all in watchedCodes (PythonProcess.stackFromWalk repeats a steady stack's). */
+  private readonly watchedStacks = new WeakSet<readonly PyFrame[]>();
   /** Drains of the native loop so far (one per tick on JavaScript's clock). */
   private drains = 0;
   private ticks = 0;
@@ -510,7 +512,8 @@ export class Sampler {
   /** Tells the loop which slots of the stack's code objects to copy with the stacks it walks from now on. */
   private watchRequestSlots(loop: NativeLoop, python: PythonProcess, stack: ThreadStack): void {
     const watchedSlots = this.options.watchedSlots;
-    if (!watchedSlots) return;
+    if (!watchedSlots || this.watchedStacks.has(stack.frames)) return;
+    this.watchedStacks.add(stack.frames);
     for (const { code } of stack.frames) {
       if (this.watchedCodes.has(code)) continue;
       this.watchedCodes.set(code, this.drains);

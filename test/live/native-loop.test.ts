@@ -232,6 +232,26 @@ for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 't
   );
 }
 
+for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_work_item.py'))) {
+  test(`${name}: a stack walked again unchanged is decoded once, its frames the same list`, { skip }, async (t) => {
+    const { target, attached, loop } = await startMoving(t, command);
+    const parkedInFirst = tickOnce(loop, attached, runs('first')).stack;
+    const again = tickOnce(loop, attached, runs('first')).stack;
+    assert.equal(again.frames, parkedInFirst.frames);
+    assert.equal(again.threadId, parkedInFirst.threadId);
+    process.kill(target.pid, 'SIGUSR1');
+    await target.waitForLine((line) => line.startsWith('SERVING /second'));
+    await parked(attached);
+    const moved = tickOnce(loop, attached, (stack) => stack.threadId === parkedInFirst.threadId).stack;
+    assert.notEqual(moved.frames, parkedInFirst.frames);
+    assert.ok(
+      moved.frames.some((frame) => frame.name === 'second'),
+      'the moved stack is decoded afresh',
+    );
+    assert.ok(!moved.frames.some((frame) => frame.name === 'first'));
+  });
+}
+
 for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_request.py'))) {
   test(
     `${name}: a settled request whose dict the sample saw unchanged is labelled without a read`,
