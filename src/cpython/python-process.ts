@@ -87,16 +87,18 @@ function isSameWalk(previous: RememberedWalk, walk: WalkedStack): boolean {
   const { words, first } = walk;
   for (let i = 0; i < walk.depth; i++) {
     const at = first + i * WALKED_FRAME_WORDS;
-    const before = i * WALKED_FRAME_WORDS;
-    if (words[at + 3]! >= WALKED_HEADER_FOLLOWS) return false;
-    if (
-      previous.words[before] !== words[at] ||
-      previous.words[before + 1] !== words[at + 1] ||
-      previous.words[before + 2] !== words[at + 2]
-    )
+    if (words[at + 3]! >= WALKED_HEADER_FOLLOWS || !isSameFrame(previous.words, i * WALKED_FRAME_WORDS, words, at)) {
       return false;
+    }
   }
   return true;
+}
+
+/** Whether two walked frames have the same frame, code object and instruction (the owner word aside). */
+function isSameFrame(before: Float64Array, beforeAt: number, words: Float64Array, at: number): boolean {
+  return (
+    before[beforeAt] === words[at] && before[beforeAt + 1] === words[at + 1] && before[beforeAt + 2] === words[at + 2]
+  );
 }
 
 /** How many times a stack is re-read when a torn read (the target changed under us) is detected. */
@@ -415,12 +417,7 @@ export class PythonProcess {
     if (!previous) return undefined;
     const j = previous.depth - fromOutermost;
     if (j < 0) return undefined;
-    const before = j * WALKED_FRAME_WORDS;
-    const same =
-      previous.words[before] === words[at] &&
-      previous.words[before + 1] === words[at + 1] &&
-      previous.words[before + 2] === words[at + 2];
-    return same ? previous.decoded[j] : undefined;
+    return isSameFrame(previous.words, j * WALKED_FRAME_WORDS, words, at) ? previous.decoded[j] : undefined;
   }
 
   private rememberWalk(walk: WalkedStack, decoded: (PyFrame | undefined)[], frames: PyFrame[]): void {
