@@ -10,6 +10,8 @@ const HEAD_BYTES = 128;
 const CLOSE_PAREN = 0x29;
 /** A runnable thread whose CPU time has not grown for this long is waiting for a CPU, not using one. */
 export const STARVED_AFTER_MS = 25;
+/** A thread seen gaining CPU time this recently ran lately whatever schedstat says now: its file is not read. */
+const RAN_RECHECK_MS = STARVED_AFTER_MS / 2;
 
 interface OpenStat {
   fd: number;
@@ -28,6 +30,8 @@ export class ThreadStatReader {
   private generation = 0;
   /** Reads of a stat file (the dearer one) so far, for tests. */
   stateReads = 0;
+  /** Reads of a schedstat file so far, for tests. */
+  runTimeReads = 0;
 
   /**
    * True when the thread is runnable now and has had CPU time lately. A thread kept waiting for a CPU
@@ -44,11 +48,14 @@ export class ThreadStatReader {
   /**
    * Whether the thread has had CPU time within STARVED_AFTER_MS, from schedstat, and at first sight whether it runs
    * now; undefined when it cannot be read. The kernel updates a running thread's CPU time at scheduler ticks (every
-   * 1–10 ms), so only a thread whose time stood still for longer than that counts as starved.
+   * 1–10 ms), so only a thread whose time stood still for longer than that counts as starved. A busy thread's
+   * schedstat is read every RAN_RECHECK_MS, not every sample; one that stops is found starved that much later.
    */
   ranLately(pid: number, tid: number, now = performance.now()): boolean | undefined {
     const file = this.openFiles(pid, tid);
     if (!file) return undefined;
+    if (file.lastRunNs >= 0 && now - file.lastRanAt <= RAN_RECHECK_MS) return true;
+    this.runTimeReads++;
     const runNs = this.readRunTime(file);
     const firstSight = file.lastRunNs < 0 && runNs >= 0;
     if (firstSight ? this.isRunnable(pid, tid) !== false : runNs !== file.lastRunNs) file.lastRanAt = now;

@@ -16,7 +16,10 @@ interface StackSamplerBinding {
   stop(handle: object): void;
   /** Samples every target once, on this thread (the loop's own must not run); the tick's time. */
   tickNow(handle: object): number;
-  /** The records since the last drain; `counters` receives [ticks, attempted, taken, memory reads, stat reads] so far. */
+  /**
+   * The records since the last drain; `counters` receives [ticks, attempted, taken, memory reads, stat reads,
+   * schedstat reads] so far.
+   */
   drain(handle: object, counters: Float64Array): Buffer;
   /** [pid, code, slot, holds, ...]: frames running that code object have those slots copied with each sample. */
   watchCode(handle: object, numbers: Float64Array): void;
@@ -189,6 +192,8 @@ export interface NativeDrain {
   memoryReads: number;
   /** Reads of a thread's /proc stat (its scheduler state), since the loop was created. */
   stateReads: number;
+  /** Reads of a thread's /proc schedstat (its CPU time), since the loop was created. */
+  runTimeReads: number;
 }
 
 /** The addon where it was built and is not disabled (HOTPATH_NATIVE=0 turns off every addon); undefined otherwise. */
@@ -203,7 +208,7 @@ function loadBinding(): StackSamplerBinding | undefined {
 }
 
 export class NativeLoop {
-  private readonly counters = new Float64Array(5);
+  private readonly counters = new Float64Array(6);
 
   private constructor(
     private readonly binding: StackSamplerBinding,
@@ -274,6 +279,7 @@ export class NativeLoop {
       taken: this.counters[2]!,
       memoryReads: this.counters[3]!,
       stateReads: this.counters[4]!,
+      runTimeReads: this.counters[5]!,
     };
     for (let at = 0; at < words.length;) {
       if (words[at] === RECORD_DROP) {

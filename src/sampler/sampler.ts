@@ -187,6 +187,7 @@ export class Sampler {
   /** System calls of the native loop that read target memory. */
   nativeMemoryReads = 0;
   private nativeStateReads = 0;
+  private nativeRunTimeReads = 0;
   /** Stacks the loop took on its own thread that were labelled from its copies (see mayHoldRequest). */
   labelledOnLoopThread = 0;
   /** Ends the native loop's wait for its next drain early (a new code object is to be decoded while it exists). */
@@ -429,6 +430,7 @@ export class Sampler {
     this.ticks = drained.ticks;
     this.nativeMemoryReads = drained.memoryReads;
     this.nativeStateReads = drained.stateReads;
+    this.nativeRunTimeReads = drained.runTimeReads;
     this.stats.attempted = counted.attempted + drained.attempted;
     this.stats.taken = counted.taken + drained.taken;
     for (const python of this.targets.processes.values()) python.beginWalkedStacks();
@@ -589,6 +591,11 @@ export class Sampler {
   /** Reads of a thread's /proc stat (its scheduler state) so far, by the native loop and by JavaScript. */
   get stateReads(): number {
     return this.nativeStateReads + this.threadStates.stateReads;
+  }
+
+  /** Reads of a thread's /proc schedstat (its CPU time) so far, by the native loop and by JavaScript. */
+  get runTimeReads(): number {
+    return this.nativeRunTimeReads + this.threadStates.runTimeReads;
   }
 
   progress(): SamplerProgress {

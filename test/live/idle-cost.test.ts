@@ -1,7 +1,7 @@
 // What sampling costs a process whose threads all sleep: after one sample has read its thread list, later ticks
 // read none of its memory (only each thread's schedstat) until the list is due to be walked again; with --idle,
 // every tick reads it. And a busy thread that holds the GIL: its stat, the dearer file, is read only at first
-// sight. The same from the native loop and from JavaScript (HOTPATH_NATIVE=0).
+// sight, and its schedstat only every ~12 ms, not every tick. The same from the native loop and from JavaScript (HOTPATH_NATIVE=0).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sampler } from '../../src/sampler/index.js';
@@ -16,6 +16,7 @@ interface Sampled {
   samples: number;
   reads: number;
   stateReads: number;
+  runTimeReads: number;
 }
 
 async function sampleTarget(args: string[], includeIdle: boolean, native: boolean): Promise<Sampled> {
@@ -44,7 +45,8 @@ async function sampleTarget(args: string[], includeIdle: boolean, native: boolea
     sampler.close();
     assert.equal(sampler.usedNativeLoop, native);
     const reads = native ? sampler.nativeMemoryReads : attached!.reader.targetReads - readsAtAttach;
-    return { ticks: sampler.progress().ticks, samples, reads, stateReads: sampler.stateReads };
+    const { stateReads, runTimeReads } = sampler;
+    return { ticks: sampler.progress().ticks, samples, reads, stateReads, runTimeReads };
   } finally {
     await target.stop();
   }
@@ -62,11 +64,16 @@ for (const native of [true, false]) {
 }
 
 for (const native of [true, false]) {
-  test(`a busy thread holding the GIL is sampled without reading its scheduler state (${native ? 'native loop' : 'JavaScript'})`, async () => {
+  test(`a busy thread holding the GIL is sampled without reading its scheduler state every tick (${native ? 'native loop' : 'JavaScript'})`, async () => {
     const busy = await sampleTarget(['-c', BUSY_SCRIPT], false, native);
     assert.ok(busy.ticks >= 20, `only ${busy.ticks} ticks`);
     // Kept off a CPU for 25 ms, the thread would not be sampled (starved); half the ticks leave room for a busy machine.
     assert.ok(busy.samples >= busy.ticks / 2, `${busy.samples} samples in ${busy.ticks} ticks`);
     assert.ok(busy.stateReads <= 2, `${busy.stateReads} reads of its stat in ${busy.ticks} ticks`);
+    // Every 2 ms, seen running: its CPU time is asked again after 12.5 ms (more often while it waits for a CPU).
+    assert.ok(
+      busy.runTimeReads <= busy.ticks / 2,
+      `${busy.runTimeReads} reads of its schedstat in ${busy.ticks} ticks`,
+    );
   });
 }

@@ -63,6 +63,8 @@ enum { DROP_TORN = 1, DROP_READ_ERROR = 2, DROP_EXITED = 3, DROP_BUFFER_FULL = 4
 #define WALK_RETRIES 2
 #define SLOW_WALK_NS 2000000L
 #define STARVED_AFTER_NS 25000000L
+/* A thread seen gaining CPU time this recently ran lately whatever schedstat says now: its file is not read. */
+#define RAN_RECHECK_NS (STARVED_AFTER_NS / 2)
 #define REWALK_THREADS_NS 200000000L
 #define FORGET_THREADS_NS 500000000L
 #define CATCH_UP_NS 20000000L
@@ -186,8 +188,8 @@ typedef struct target {
   int dead;
   int64_t exec_checked_at;
   double memory_reads;
-  /* Reads of a thread's stat, the dearest file: for tests. */
-  double state_reads;
+  /* Reads of a thread's stat, the dearest file, and of its schedstat: for tests. */
+  double state_reads, run_time_reads;
   /* The pages the tick's reads go through (and the environs' dicts and keys tables). */
   page_cache_t stack_pages;
   /* Frame pointers copied once more after the prefetch's pages: unchanged means the pages show one moment. */
@@ -246,8 +248,8 @@ typedef struct {
   uint8_t *out;
   size_t out_length, out_capacity;
   double ticks, attempted, taken;
-  /* System calls that read target memory, and reads of a thread's stat, for tests and the benchmark. */
-  double memory_reads, state_reads;
+  /* System calls that read target memory, and reads of a thread's stat and schedstat, for tests and the benchmark. */
+  double memory_reads, state_reads, run_time_reads;
   uint64_t random;
   frame_id_t walk[MAX_DEPTH];
   double walk_records[MAX_DEPTH * 4];
@@ -566,11 +568,18 @@ static int is_runnable(target_t *t, thread_files_t *f) {
 
 /*
  * Whether the thread had CPU time within STARVED_AFTER_NS, from schedstat (the kernel adds a running thread's time
- * at its scheduler ticks); at first sight, whether it runs now. 1 when the kernel keeps no such count.
+ * at its scheduler ticks); at first sight, whether it runs now. 1 when the kernel keeps no such count. A busy
+ * thread's schedstat is read every RAN_RECHECK_NS, not every tick; one that stops is found starved that much later.
  */
 static int ran_lately(target_t *t, thread_files_t *f, int64_t now) {
   if (f->ran_at == now) return f->ran;
+  f->ran_at = now;
+  if (f->last_run_ns >= 0 && now - f->last_ran_at <= RAN_RECHECK_NS) {
+    f->ran = 1;
+    return 1;
+  }
   char head[128];
+  t->run_time_reads++;
   int64_t run_ns = -1;
   ssize_t n = f->sched_fd >= 0 ? pread(f->sched_fd, head, sizeof head - 1, 0) : -1;
   if (n > 0) {
@@ -580,7 +589,6 @@ static int ran_lately(target_t *t, thread_files_t *f, int64_t now) {
   int first_sight = f->last_run_ns < 0 && run_ns >= 0;
   if (first_sight ? is_runnable(t, f) != 0 : run_ns != f->last_run_ns) f->last_ran_at = now;
   f->last_run_ns = run_ns;
-  f->ran_at = now;
   f->ran = run_ns < 0 || now - f->last_ran_at <= STARVED_AFTER_NS;
   return f->ran;
 }
@@ -1702,6 +1710,7 @@ static napi_value remove_process(napi_env env, napi_callback_info info) {
       *at = gone->next;
       s->memory_reads += gone->memory_reads;
       s->state_reads += gone->state_reads;
+      s->run_time_reads += gone->run_time_reads;
       free_target(gone);
       break;
     }
@@ -1786,12 +1795,12 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* drain(handle, counters: Float64Array(5)) -> Buffer of the records since the last drain; counters get
- * [ticks, attempted, taken, memory reads, stat reads] so far. */
+/* drain(handle, counters: Float64Array(6)) -> Buffer of the records since the last drain; counters get
+ * [ticks, attempted, taken, memory reads, stat reads, schedstat reads] so far. */
 static napi_value drain(napi_env env, napi_callback_info info) {
   double *counters;
   size_t length;
-  sampler_t *s = handle_and_numbers(env, info, 5, &counters, &length, "drain(handle, counters)");
+  sampler_t *s = handle_and_numbers(env, info, 6, &counters, &length, "drain(handle, counters)");
   if (!s) return NULL;
   napi_value buffer;
   void *copy;
@@ -1804,9 +1813,11 @@ static napi_value drain(napi_env env, napi_callback_info info) {
   counters[2] = s->taken;
   counters[3] = s->memory_reads;
   counters[4] = s->state_reads;
+  counters[5] = s->run_time_reads;
   for (target_t *t = s->targets; t; t = t->next) {
     counters[3] += t->memory_reads;
     counters[4] += t->state_reads;
+    counters[5] += t->run_time_reads;
   }
   pthread_mutex_unlock(&s->lock);
   return status == napi_ok ? buffer : fail(env, "drain: out of memory");
