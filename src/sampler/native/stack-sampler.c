@@ -106,8 +106,10 @@ enum { HOLDS_OBJECT, HOLDS_DICT, HOLDS_ENVIRON };
 /* How often, at most, /proc/PID/mem confirms that the pid still runs the program attached to. */
 #define EXEC_CHECK_NS 200000000L
 
+/* A page of the target, of which bytes [lo, hi) were copied. */
 typedef struct {
   uint64_t page;
+  uint16_t lo, hi;
   uint8_t bytes[PAGE];
 } page_t;
 /*
@@ -117,13 +119,15 @@ typedef struct {
  */
 #define KEEP_FETCHES 8
 /*
- * Whole pages copied from the target, and which pages the reads of the last fetches used (with the fetch that last
- * used each): what the next fetch copies again, in one call.
+ * Pages (or their parts) copied from the target, and which parts of pages the reads of the last fetches used (with
+ * the fetch that last used each): what the next fetch copies again, in one call. Only the parts: a steady stack uses
+ * a few hundred bytes of most of its pages, and the kernel's copy of whole ones cost a third of a tick.
  */
 typedef struct {
   page_t *pages;
   int page_count, capacity;
   uint64_t used[MAX_PAGES];
+  uint16_t used_lo[MAX_PAGES], used_hi[MAX_PAGES];
   uint32_t used_at[MAX_PAGES];
   int used_count;
   uint32_t fetches;
@@ -317,29 +321,40 @@ static page_t *find_page(page_cache_t *c, uint64_t page) {
   return NULL;
 }
 
-static void note_used(page_cache_t *c, uint64_t page) {
+/* Notes that bytes [lo, hi) of `page` were read: the used part of a page only grows while the page stays used. */
+static void note_used(page_cache_t *c, uint64_t page, size_t lo, size_t hi) {
   int i = 0;
   while (i < c->used_count && c->used[i] != page) i++;
   if (i == MAX_PAGES) return;
-  if (i == c->used_count) c->used[c->used_count++] = page;
+  if (i == c->used_count) {
+    c->used[c->used_count++] = page;
+    c->used_lo[i] = (uint16_t)lo;
+    c->used_hi[i] = (uint16_t)hi;
+  }
+  if (lo < c->used_lo[i]) c->used_lo[i] = (uint16_t)lo;
+  if (hi > c->used_hi[i]) c->used_hi[i] = (uint16_t)hi;
   c->used_at[i] = c->fetches;
 }
 
-static page_t *load_page(target_t *t, uint64_t page) {
+static int holds_part(const page_t *p, size_t lo, size_t hi) { return p->lo <= lo && hi <= p->hi; }
+
+/* The tick's copy of bytes [lo, hi) of `page`: copied now, the whole page, when the tick has not got them. */
+static page_t *load_page(target_t *t, uint64_t page, size_t lo, size_t hi) {
   page_cache_t *c = &t->stack_pages;
-  page_t *cached = find_page(c, page);
-  if (cached) {
-    note_used(c, page);
-    return cached;
+  page_t *slot = find_page(c, page);
+  if (!slot || !holds_part(slot, lo, hi)) {
+    int added = slot == NULL;
+    if (added && c->page_count >= c->capacity) return NULL;
+    if (added) slot = &c->pages[c->page_count];
+    struct iovec local = {slot->bytes, PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
+    if (read_remote(t, &local, &remote, 1) != PAGE) return NULL;
+    slot->page = page;
+    slot->lo = 0;
+    slot->hi = PAGE;
+    c->page_count += added;
+    c->all_from_fetch = 0;
   }
-  if (c->page_count >= c->capacity) return NULL;
-  page_t *slot = &c->pages[c->page_count];
-  struct iovec local = {slot->bytes, PAGE}, remote = {(void *)(uintptr_t)page, PAGE};
-  if (read_remote(t, &local, &remote, 1) != PAGE) return NULL;
-  slot->page = page;
-  c->page_count++;
-  c->all_from_fetch = 0;
-  note_used(c, page);
+  note_used(c, page, lo, hi);
   return slot;
 }
 
@@ -350,24 +365,34 @@ static page_t *load_page(target_t *t, uint64_t page) {
  */
 static void load_pages(sampler_t *s, target_t *t, const frame_id_t *frames, int count, size_t length) {
   page_cache_t *c = &t->stack_pages;
-  int n = 0;
+  page_t *planned[MAX_PAGES];
+  int n = 0, added = 0;
   for (int i = 0; i < count; i++) {
     uint64_t address = frames[i].code;
     if (!plausible(address)) continue;
     for (uint64_t page = address & ~(uint64_t)(PAGE - 1); page < address + length; page += PAGE) {
-      if (c->page_count + n >= c->capacity) break;
-      int planned = find_page(c, page) != NULL;
-      for (int j = 0; j < n && !planned; j++) planned = c->pages[c->page_count + j].page == page;
-      if (planned) continue;
-      c->pages[c->page_count + n].page = page;
-      n = plan_range(s, n, page, c->pages[c->page_count + n].bytes, PAGE);
+      size_t lo = page < address ? address - page : 0, hi = address + length - page < PAGE ? address + length - page : PAGE;
+      page_t *slot = find_page(c, page);
+      if (slot && holds_part(slot, lo, hi)) continue;
+      int again = 0;
+      for (int j = 0; j < n && !again; j++) again = planned[j]->page == page;
+      if (again) continue;
+      if (!slot && c->page_count + added >= c->capacity) break;
+      if (!slot) (slot = &c->pages[c->page_count + added++])->page = page;
+      planned[n] = slot;
+      n = plan_range(s, n, page, slot->bytes, PAGE);
     }
   }
   if (n == 0) return;
   ssize_t copied = read_remote(t, s->local, s->remote, n);
   int whole = copied <= 0 ? 0 : (int)(copied / PAGE < n ? copied / PAGE : n);
-  for (int i = 0; i < whole; i++) note_used(c, c->pages[c->page_count + i].page);
-  c->page_count += whole;
+  /* The new slots were planned in order, so those copied are the first ones. */
+  const page_t *first_new = c->pages + c->page_count;
+  for (int i = 0; i < whole; i++) {
+    planned[i]->lo = 0;
+    planned[i]->hi = PAGE;
+    if (planned[i] >= first_new) c->page_count++;
+  }
   c->all_from_fetch = 0;
 }
 
@@ -384,7 +409,7 @@ static int read_mem(target_t *t, uint64_t address, void *into, size_t length) {
   while (length > 0) {
     uint64_t page = address & ~(uint64_t)(PAGE - 1);
     size_t at = address - page, chunk = PAGE - at < length ? PAGE - at : length;
-    page_t *p = load_page(t, page);
+    page_t *p = load_page(t, page, at, at + chunk);
     if (!p) return -1;
     memcpy(out, p->bytes + at, chunk);
     out += chunk;
@@ -408,6 +433,7 @@ static int read_fresh(target_t *t, uint64_t address, void *into, size_t length) 
  */
 static void keep_recent_pages(page_cache_t *c) {
   uint64_t pages[MAX_PAGES];
+  uint16_t lo[MAX_PAGES], hi[MAX_PAGES];
   uint32_t used_at[MAX_PAGES];
   int kept = 0;
   for (int lately = 1; lately >= 0; lately--)
@@ -415,16 +441,21 @@ static void keep_recent_pages(page_cache_t *c) {
       uint32_t age = c->fetches - c->used_at[i];
       if ((age == 0) != lately || age >= KEEP_FETCHES) continue;
       pages[kept] = c->used[i];
+      lo[kept] = c->used_lo[i];
+      hi[kept] = c->used_hi[i];
       used_at[kept++] = c->used_at[i];
     }
   memcpy(c->used, pages, sizeof(uint64_t) * (size_t)kept);
+  memcpy(c->used_lo, lo, sizeof(uint16_t) * (size_t)kept);
+  memcpy(c->used_hi, hi, sizeof(uint16_t) * (size_t)kept);
   memcpy(c->used_at, used_at, sizeof(uint32_t) * (size_t)kept);
   c->used_count = kept;
 }
 
 /*
- * Starts a tick: forgets every page, then copies in one call the pages of the last ticks (keep_recent_pages) and
- * after them the frame pointer of each thread the last tick sampled (the closing copies, taken after every page).
+ * Starts a tick: forgets every page, then copies in one call the parts of pages the last ticks used
+ * (keep_recent_pages) and after them the frame pointer of each thread the last tick sampled (the closing copies,
+ * taken after every page).
  */
 static void prefetch(sampler_t *s, target_t *t) {
   page_cache_t *c = &t->stack_pages;
@@ -438,16 +469,24 @@ static void prefetch(sampler_t *s, target_t *t) {
   c->all_from_fetch = count > 0;
   if (count == 0) return;
   int n = 0;
+  ssize_t planned = 0;
   for (int i = 0; i < count; i++) {
-    n = plan_range(s, n, c->used[i], c->pages[i].bytes, PAGE);
-    c->pages[i].page = c->used[i];
+    page_t *p = &c->pages[i];
+    p->page = c->used[i];
+    p->lo = c->used_lo[i];
+    p->hi = c->used_hi[i];
+    n = plan_range(s, n, p->page + p->lo, p->bytes + p->lo, p->hi - p->lo);
+    planned += p->hi - p->lo;
   }
   for (int i = 0; i < closing; i++) n = plan_range(s, n, t->closing_at[i], &t->closing_value[i], 8);
   ssize_t copied = read_remote(t, s->local, s->remote, n);
-  int whole = copied <= 0 ? 0 : (int)(copied / PAGE < count ? copied / PAGE : count);
+  /* A part that could not be copied ends the copy: the parts before it are whole. */
+  int whole = 0;
+  for (ssize_t sum = 0; whole < count && copied > 0 && sum + (c->pages[whole].hi - c->pages[whole].lo) <= copied; whole++)
+    sum += c->pages[whole].hi - c->pages[whole].lo;
   c->page_count = whole;
   if (whole < count) c->all_from_fetch = 0;
-  if (copied == (ssize_t)count * PAGE + (ssize_t)closing * 8) t->closing_count = closing;
+  if (copied == planned + (ssize_t)closing * 8) t->closing_count = closing;
 }
 
 /* The closing copy of the word at `address`, if this tick's prefetch took one. */
