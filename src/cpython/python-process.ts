@@ -36,6 +36,12 @@ export interface ThreadStack {
   threadStateAddress: number;
   frames: PyFrame[];
   truncated: boolean;
+  /**
+   * An earlier frame list of this thread's with the same code objects in the same order (or `frames` itself): a
+   * cache of what depends on the functions alone, not on lines, keeps one entry while a busy thread's lines move.
+   * Set by stackFromWalk; undefined elsewhere.
+   */
+  codesKey?: readonly PyFrame[];
 }
 
 /** Numbers per frame of a WalkedStack: frame address, code object address (untagged), instruction, owner. */
@@ -76,6 +82,8 @@ interface RememberedWalk {
   decoded: (PyFrame | undefined)[];
   /** The frames stackFromWalk returned for it: the same array again while the stack stays the same. */
   frames: PyFrame[];
+  /** Their ThreadStack.codesKey. */
+  codesKey: readonly PyFrame[];
 }
 
 /**
@@ -99,6 +107,13 @@ function isSameFrame(before: Float64Array, beforeAt: number, words: Float64Array
   return (
     before[beforeAt] === words[at] && before[beforeAt + 1] === words[at + 1] && before[beforeAt + 2] === words[at + 2]
   );
+}
+
+/** Whether two frame lists run the same code objects in the same order. */
+function sameCodes(a: readonly PyFrame[], b: readonly PyFrame[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.code !== b[i]!.code) return false;
+  return true;
 }
 
 /** How many times a stack is re-read when a torn read (the target changed under us) is detected. */
@@ -353,7 +368,8 @@ export class PythonProcess {
     const previous = this.lastWalks.get(walk.threadStateAddress);
     const { interp, nativeThreadId, threadId, threadStateAddress, truncated } = walk;
     if (previous && isSameWalk(previous, walk)) {
-      return { interp, nativeThreadId, threadId, threadStateAddress, frames: previous.frames, truncated };
+      const { frames, codesKey } = previous;
+      return { interp, nativeThreadId, threadId, threadStateAddress, frames, truncated, codesKey };
     }
     const decoded = new Array<PyFrame | undefined>(depth);
     const frames: PyFrame[] = [];
@@ -370,8 +386,9 @@ export class PythonProcess {
       if (isTornRead(err)) return undefined;
       throw err;
     }
-    this.rememberWalk(walk, decoded, frames);
-    return { interp, nativeThreadId, threadId, threadStateAddress, frames, truncated };
+    const codesKey = previous && sameCodes(previous.frames, frames) ? previous.codesKey : frames;
+    this.rememberWalk(walk, decoded, frames, codesKey);
+    return { interp, nativeThreadId, threadId, threadStateAddress, frames, truncated, codesKey };
   }
 
   /**
@@ -420,17 +437,23 @@ export class PythonProcess {
     return isSameFrame(previous.words, j * WALKED_FRAME_WORDS, words, at) ? previous.decoded[j] : undefined;
   }
 
-  private rememberWalk(walk: WalkedStack, decoded: (PyFrame | undefined)[], frames: PyFrame[]): void {
+  private rememberWalk(
+    walk: WalkedStack,
+    decoded: (PyFrame | undefined)[],
+    frames: PyFrame[],
+    codesKey: readonly PyFrame[],
+  ): void {
     const length = walk.depth * WALKED_FRAME_WORDS;
     let remembered = this.lastWalks.get(walk.threadStateAddress);
     if (!remembered || remembered.words.length < length) {
-      remembered = { words: new Float64Array(Math.max(length, 64)), depth: 0, decoded, frames };
+      remembered = { words: new Float64Array(Math.max(length, 64)), depth: 0, decoded, frames, codesKey };
       this.lastWalks.set(walk.threadStateAddress, remembered);
     }
     remembered.words.set(walk.words.subarray(walk.first, walk.first + length));
     remembered.depth = walk.depth;
     remembered.decoded = decoded;
     remembered.frames = frames;
+    remembered.codesKey = codesKey;
   }
 
   /**

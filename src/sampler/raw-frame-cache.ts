@@ -1,6 +1,7 @@
 // One RawFrame object per code object and line, and each thread's previous frame list reused while its
-// stack is unchanged: a sample then allocates no frames, and the profile builder, which caches by object
-// identity, interns an unchanged stack with one lookup. RawFrames and frame lists are never mutated.
+// stack is unchanged, or while only its innermost line moves between a few: a sample then allocates no frames,
+// and the profile builder, which caches by object identity, interns such a stack with one lookup. RawFrames and
+// frame lists are never mutated.
 
 import type { CodeInfo, PyFrame } from '../cpython/index.js';
 import type { RawFrame } from './sample.js';
@@ -10,14 +11,20 @@ interface ThreadFrames {
   /** What they were made from, innermost first: compared by code object and line, with no lookup. */
   source: readonly PyFrame[];
   generation: number;
+  /** The lists made while the callers stayed as in `source`, by their innermost frame (a busy loop's few lines). */
+  byInnermost: Map<RawFrame, readonly RawFrame[]>;
 }
+
+/** Lists kept per thread that differ in their innermost frame alone. */
+const MAX_INNERMOST_VARIANTS = 32;
 
 export class RawFrameCache {
   private readonly byCode = new WeakMap<CodeInfo, Map<number, RawFrame>>();
   private readonly threads = new Map<number, Map<number, ThreadFrames>>();
   private generation = 0;
 
-  /** The stack's frames outermost first, as the same array as last time when nothing changed. */
+  /** The stack's frames outermost first: the same array as for the last stack or for one that differed from it in
+   * the innermost line alone, when nothing else changed. */
   framesOf(pid: number, threadId: number, innermostFirst: readonly PyFrame[]): readonly RawFrame[] {
     let threads = this.threads.get(pid);
     if (!threads) {
@@ -26,13 +33,31 @@ export class RawFrameCache {
     }
     const last = threads.get(threadId);
     const count = innermostFirst.length;
-    if (last && (last.source === innermostFirst || sameFrames(last.source, innermostFirst))) {
+    if (last && (last.source === innermostFirst || sameCallers(last.source, innermostFirst))) {
       last.generation = this.generation;
-      return last.frames;
+      return last.source === innermostFirst ? last.frames : this.innermostVariant(last, innermostFirst);
     }
     const frames = new Array<RawFrame>(count);
     for (let i = 0; i < count; i++) frames[i] = this.frameOf(innermostFirst[count - 1 - i]!);
-    threads.set(threadId, { frames, source: innermostFirst, generation: this.generation });
+    const byInnermost = new Map<RawFrame, readonly RawFrame[]>();
+    if (count > 0) byInnermost.set(frames[count - 1]!, frames);
+    threads.set(threadId, { frames, source: innermostFirst, generation: this.generation, byInnermost });
+    return frames;
+  }
+
+  /** The list for `innermostFirst`, whose callers are those of `last`'s: the last one, one made before, or a new one. */
+  private innermostVariant(last: ThreadFrames, innermostFirst: readonly PyFrame[]): readonly RawFrame[] {
+    const { code, line } = innermostFirst[0]!;
+    const before = last.source[0]!;
+    last.source = innermostFirst;
+    if (code === before.code && line === before.line) return last.frames;
+    const innermost = this.frameOf(innermostFirst[0]!);
+    let frames = last.byInnermost.get(innermost);
+    if (!frames) {
+      frames = [...last.frames.slice(0, -1), innermost];
+      if (last.byInnermost.size < MAX_INNERMOST_VARIANTS) last.byInnermost.set(innermost, frames);
+    }
+    last.frames = frames;
     return frames;
   }
 
@@ -60,9 +85,9 @@ export class RawFrameCache {
   }
 }
 
-/** Same functions on the same lines (RawFrames hold nothing else). */
-function sameFrames(a: readonly PyFrame[], b: readonly PyFrame[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.code !== b[i]!.code || a[i]!.line !== b[i]!.line) return false;
+/** Same callers of the innermost frame (a non-empty stack's), on the same lines. */
+function sameCallers(a: readonly PyFrame[], b: readonly PyFrame[]): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 1; i < a.length; i++) if (a[i]!.code !== b[i]!.code || a[i]!.line !== b[i]!.line) return false;
   return true;
 }

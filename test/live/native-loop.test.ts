@@ -252,6 +252,50 @@ for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 't
   });
 }
 
+for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/known.py'))) {
+  test(
+    `${name}: a busy thread keeps its codes key while its code objects stay, and gets a new one when they change`,
+    { skip },
+    async (t) => {
+      const target = await spawnTarget(command[0]!, command.slice(1), { owner: t });
+      const attached = PythonProcess.attach(target.pid);
+      t.after(() => attached.close());
+      const loop = NativeLoop.create({ rateHz: 100, includeIdle: false, gil: 'ignore' })!;
+      loop.add(attached);
+      let previous: ThreadStack | undefined;
+      let moved = 0;
+      let switched = 0;
+      // work_a and work_b take turns every few ms; ticks a few hundred µs apart see each run many times.
+      for (let tick = 0; tick < 20_000 && (moved < 5 || switched < 2); tick++) {
+        loop.tickNow();
+        attached.beginWalkedStacks();
+        for (const record of loop.drain().stacks) {
+          const stack = attached.stackFromWalk(record.walk);
+          if (!stack || !['work_a', 'work_b'].includes(stack.frames[0]?.name ?? '')) continue;
+          if (previous && stack.frames !== previous.frames) {
+            const before = previous.frames;
+            const sameCodes =
+              stack.frames.length === before.length && stack.frames.every((f, i) => f.code === before[i]!.code);
+            if (sameCodes) {
+              assert.equal(stack.codesKey, previous.codesKey, 'the same code objects: the same key');
+              moved++;
+            } else {
+              assert.notEqual(
+                stack.codesKey,
+                previous.codesKey,
+                `${previous.frames[0]!.name} to ${stack.frames[0]!.name}`,
+              );
+              switched++;
+            }
+          }
+          previous = stack;
+        }
+      }
+      assert.ok(moved >= 5 && switched >= 2, `${moved} stacks moved within a function, ${switched} between them`);
+    },
+  );
+}
+
 for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_request.py'))) {
   test(
     `${name}: a settled request whose dict the sample saw unchanged is labelled without a read`,

@@ -1,5 +1,5 @@
-// RawFrameCache: one RawFrame per code object and line, a thread's frame list reused while unchanged,
-// outermost first, and threads forgotten once they stop being sampled.
+// RawFrameCache: one RawFrame per code object and line, a thread's frame list reused while unchanged (or while
+// only its innermost line moves between a few), outermost first, and threads forgotten once they stop being sampled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CodeInfo, PyFrame } from '../../src/cpython/index.js';
@@ -55,6 +55,23 @@ test("an unchanged stack gives the thread's previous array; a moved line a new o
   assert.equal(first[1]!.line, 12, 'arrays handed out are never changed');
   const shorter = cache.framesOf(7, 1, [frame(MAIN, 3, 0x1000)]);
   assert.deepEqual(shorter, [first[0]]);
+});
+
+test("a busy loop's innermost lines each keep their array while the callers stay; new callers start afresh", () => {
+  const cache = new RawFrameCache();
+  const at = (line: number, mainLine = 3) =>
+    cache.framesOf(7, 1, [frame(HANDLE, line, 0x2000), frame(MAIN, mainLine, 0x1000)]);
+  const on12 = at(12);
+  const on13 = at(13);
+  assert.notEqual(on13, on12);
+  assert.equal(at(12), on12, 'back on line 12: the array made for it before');
+  assert.equal(at(13), on13);
+  assert.equal(on12[1]!.line, 12);
+  assert.equal(on13[1]!.line, 13);
+  const calledFrom4 = at(12, 4);
+  assert.notEqual(calledFrom4, on12, 'the caller moved: a new array');
+  assert.equal(calledFrom4[0]!.line, 4);
+  assert.notEqual(at(13, 4), on13, 'arrays made under the old callers are not handed out under new ones');
 });
 
 test('a thread not sampled between two sweeps is forgotten', () => {
