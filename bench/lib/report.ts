@@ -55,6 +55,18 @@ const notRun = (reason: string): string => `not run: ${reason}`;
 /** hotpath rows are "hotpath" and hotpath with options ("hotpath --no-locals"); every other row is a reference. */
 const isReference = (profiler: string): boolean => profiler !== 'hotpath' && !profiler.startsWith('hotpath ');
 
+const floorOf = (results: BenchResults, world: string, rate: Rate): number | undefined =>
+  results.wakeFloor.find((floor) => floor.world === world && floor.rate === rate)?.cpuPerWakeUs;
+
+/**
+ * A marginal CPU per sample below the wake floor is no steady cost (every sample pays the floor): the two runs'
+ * difference was noise (JIT compilation in one run only, the machine changing speed between them).
+ */
+function isBelowFloor(results: BenchResults, row: SamplerCostRow): boolean {
+  const floor = floorOf(results, row.world, row.rate);
+  return floor !== undefined && row.cpuPerSampleUs !== undefined && row.cpuPerSampleUs < floor;
+}
+
 /** Checks every target of issue 6 against this run. */
 export function checkTargets(results: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -62,7 +74,11 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
   const costOf = (rate: Rate, wanted: (name: string) => boolean) =>
     cost.filter(
       (row) =>
-        row.rate === rate && wanted(row.profiler) && row.cpuPerSampleUs !== undefined && row.notRun === undefined,
+        row.rate === rate &&
+        wanted(row.profiler) &&
+        row.cpuPerSampleUs !== undefined &&
+        row.notRun === undefined &&
+        !isBelowFloor(results, row),
     );
   for (const rate of [100, 1000, 'max'] as const) {
     const hotpath = costOf(rate, (name) => name === 'hotpath');
@@ -273,9 +289,6 @@ function runDurations(results: BenchResults): string {
   return [...byRate.values()].join(', ');
 }
 
-const floorOf = (results: BenchResults, world: string, rate: Rate): number | undefined =>
-  results.wakeFloor.find((floor) => floor.world === world && floor.rate === rate)?.cpuPerWakeUs;
-
 /** What waking up costs on this machine, measured beside each target: part of every CPU per sample at 100 and 1000 Hz. */
 function wakeFloorText(results: BenchResults): string {
   if (results.wakeFloor.length === 0) return '';
@@ -287,7 +300,8 @@ function wakeFloorText(results: BenchResults): string {
     'Wake floor: a C thread that only sleeps on a futex to timed deadlines, as a sampling loop does between ' +
     `samples, beside the same spinning target (bench/native/wake-floor.c), costs ${measured.join(', ')} of CPU per ` +
     'wake-up on this machine. Every profiler pays it once per sample below its highest rate; "above wake floor" ' +
-    'is the CPU per sample minus it.\n\n'
+    "is the CPU per sample minus it. A CPU per sample below the floor is no steady cost but the two runs' " +
+    'noise: it is marked and left out of the targets and ratios.\n\n'
   );
 }
 
@@ -329,16 +343,20 @@ function renderScenarios(results: BenchResults): string[] {
                   row.profiler,
                   rateLabel(row.rate),
                   `${fixed(row.achievedHz, 0)} Hz`,
-                  `${fixed(row.cpuPerSampleUs, 1)} µs`,
+                  `${fixed(row.cpuPerSampleUs, 1)} µs${isBelowFloor(results, row) ? ' (noise: below the floor)' : ''}`,
                   aboveFloor(results, row),
                   `${fixed(row.wholeRunCpuPerSampleUs, 1)} µs`,
                   fixed(row.long?.meanDepth, 1),
                   kib(row.long?.maxRssKiB),
-                  ratioCell(
-                    row,
-                    results.samplerCost.filter((r) => r.rate === row.rate && r.world === row.world),
-                    (r) => r.cpuPerSampleUs,
-                  ),
+                  isBelowFloor(results, row)
+                    ? '–'
+                    : ratioCell(
+                        row,
+                        results.samplerCost.filter(
+                          (r) => r.rate === row.rate && r.world === row.world && !isBelowFloor(results, r),
+                        ),
+                        (r) => r.cpuPerSampleUs,
+                      ),
                 ],
           ),
         ),
