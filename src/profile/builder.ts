@@ -18,6 +18,13 @@ import type { MemoryUsage, RawFrame, RawSample } from '../sampler/sample.js';
 import { MemoryTracker, shareGrowth } from './memory-tracker.js';
 
 export type { RawFrame, RawSample } from '../sampler/sample.js';
+/**
+ * Rows the sample and stack columns start with. Small: they grow several times within a recording's first second,
+ * so V8 has run the growth path before it optimises addSample; a first growth after that (it was at 4,096 samples)
+ * deoptimised addSample and the sampler's loop around it, which were then compiled again.
+ */
+const INITIAL_ROWS = 64;
+
 export class ProfileBuilder {
   private strings: string[] = [];
   private stringIds = new Map<string, number>();
@@ -25,8 +32,8 @@ export class ProfileBuilder {
   private functionIds = new Map<string, number>();
   private frames: FrameEntry[] = [];
   private frameIds = new Map<number, Map<number, number>>();
-  private stackParent = new Int32Array(1024);
-  private stackFrame = new Int32Array(1024);
+  private stackParent = new Int32Array(INITIAL_ROWS);
+  private stackFrame = new Int32Array(INITIAL_ROWS);
   private stackCount = 0;
   private stackIds = new Map<number, Map<number, number>>();
   private threads: ThreadEntry[] = [];
@@ -34,11 +41,11 @@ export class ProfileBuilder {
   private processes = new Map<number, ProcessEntry>();
   private endpoints: string[] = [];
   private endpointIds = new Map<string, number>();
-  private sampleStack = new Int32Array(4096);
-  private sampleTime = new Float64Array(4096);
-  private sampleThread = new Int32Array(4096);
-  private sampleEndpoint = new Int32Array(4096);
-  private sampleFlags = new Uint8Array(4096);
+  private sampleStack = new Int32Array(INITIAL_ROWS);
+  private sampleTime = new Float64Array(INITIAL_ROWS);
+  private sampleThread = new Int32Array(INITIAL_ROWS);
+  private sampleEndpoint = new Int32Array(INITIAL_ROWS);
+  private sampleFlags = new Uint8Array(INITIAL_ROWS);
   /** Made by the first RSS reading: without --memory a profile has no such column. */
   private sampleGrowth: Float64Array | undefined;
   private sampleCount = 0;
