@@ -39,9 +39,9 @@ export interface ThreadStack {
   /**
    * An earlier frame list of this thread's with the same code objects in the same order (or `frames` itself): a
    * cache of what depends on the functions alone, not on lines, keeps one entry while a busy thread's lines move.
-   * Set by stackFromWalk; undefined elsewhere.
+   * Only stackFromWalk remembers earlier lists; readStack gives `frames`.
    */
-  codesKey?: readonly PyFrame[];
+  codesKey: readonly PyFrame[];
 }
 
 /** Numbers per frame of a WalkedStack: frame address, code object address (untagged), instruction, owner. */
@@ -53,7 +53,7 @@ export const WALKED_HEADER_FOLLOWS = 0x100;
  * A stack walked elsewhere (hotpath's native sampling loop), as addresses, for PythonProcess.stackFromWalk: views of
  * the buffer the walker filled, so that a stack allocates no object per frame.
  */
-export interface WalkedStack extends Omit<ThreadStack, 'frames'> {
+export interface WalkedStack extends Omit<ThreadStack, 'frames' | 'codesKey'> {
   /** Innermost frame first, WALKED_FRAME_WORDS numbers each, from index `first`. */
   words: Float64Array;
   first: number;
@@ -335,6 +335,7 @@ export class PythonProcess {
           threadStateAddress: thread.address,
           frames: walk.frames,
           truncated: walk.truncated,
+          codesKey: walk.frames,
         };
       } catch (err) {
         if (!isTornRead(err)) throw err;

@@ -112,7 +112,7 @@ export class RequestContextReader {
   private readonly notRequests = new Set<string>();
   /** Which request-holding locals each code object has (bits), looked up once per code object, not per sample. */
   private readonly requestLocals = new WeakMap<CodeInfo, number>();
-  /** mayHoldRequest's answer for a stack's code objects (ThreadStack.codesKey, else its frame list). */
+  /** mayHoldRequest's answer for a stack's code objects (by ThreadStack.codesKey). */
   private readonly holdersByCodes = new WeakMap<readonly PyFrame[], boolean>();
   private readonly threadPool = new ThreadPoolRequests();
   /**
@@ -199,13 +199,13 @@ export class RequestContextReader {
    * worker loop): such a stack must be labelled as it is read.
    */
   mayHoldRequest(python: PythonProcess, stack: ThreadStack): boolean {
-    const key = stack.codesKey ?? stack.frames;
-    const known = this.holdersByCodes.get(key);
+    const known = this.holdersByCodes.get(stack.codesKey);
     if (known !== undefined) return known;
     const readers = this.readers.of(python);
     const holds = stack.frames.some((frame) => this.requestLocalsOf(readers, frame.code) !== 0);
     // A code object whose names could not be read is asked again next time, and so is its stack.
-    if (holds || stack.frames.every(({ code }) => this.requestLocals.has(code))) this.holdersByCodes.set(key, holds);
+    if (holds || stack.frames.every(({ code }) => this.requestLocals.has(code)))
+      this.holdersByCodes.set(stack.codesKey, holds);
     return holds;
   }
 

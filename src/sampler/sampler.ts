@@ -177,7 +177,7 @@ export class Sampler {
    * (drains) in which it was.
    */
   private readonly watchedCodes = new WeakMap<CodeInfo, number>();
-  /** Stacks whose code objects are all in watchedCodes, by ThreadStack.codesKey (else their frame list). */
+  /** Stacks whose code objects are all in watchedCodes, by ThreadStack.codesKey. */
   private readonly watchedStacks = new WeakSet<readonly PyFrame[]>();
   /** Drains of the native loop so far (one per tick on JavaScript's clock). */
   private drains = 0;
@@ -514,9 +514,8 @@ export class Sampler {
   /** Tells the loop which slots of the stack's code objects to copy with the stacks it walks from now on. */
   private watchRequestSlots(loop: NativeLoop, python: PythonProcess, stack: ThreadStack): void {
     const watchedSlots = this.options.watchedSlots;
-    const key = stack.codesKey ?? stack.frames;
-    if (!watchedSlots || this.watchedStacks.has(key)) return;
-    this.watchedStacks.add(key);
+    if (!watchedSlots || this.watchedStacks.has(stack.codesKey)) return;
+    this.watchedStacks.add(stack.codesKey);
     for (const { code } of stack.frames) {
       if (this.watchedCodes.has(code)) continue;
       this.watchedCodes.set(code, this.drains);
