@@ -1046,6 +1046,15 @@ static int copy_wanted_values(sampler_t *s, target_t *t, environ_copy_t *copy, c
   return 1;
 }
 
+/*
+ * Whether the object at `object` was freed since the walk: a live object's reference count is never 0. Until 3.13 a
+ * freed dict keeps its version tag and so its identity, but its keys table may be freed and reused.
+ */
+static int was_freed(target_t *t, uint64_t object) {
+  uint64_t count;
+  return read_u64(t, object, &count) == 0 && count == 0;
+}
+
 /* Copies the environ's header, keys table and entries through the tick's pages; -1 when they contradict each other. */
 static int read_environ_dict(sampler_t *s, target_t *t, environ_copy_t *copy) {
   return read_mem(t, copy->dict, copy->header, copy->header_size) || read_keys_table(t, copy->dict, &copy->table) ||
@@ -1074,7 +1083,7 @@ static int snapshot_environ(sampler_t *s, target_t *t, uint64_t dict, uint32_t i
   if (read_environ_dict(s, t, &copy)) {
     /* Its page and its keys table's copied on either side of a change (a new environ made, or resized): again. */
     forget_pages(&t->stack_pages);
-    if (dict_identity(t, dict) != identity) read = 0;
+    if (dict_identity(t, dict) != identity || was_freed(t, dict)) read = 0;
     else if (read_environ_dict(s, t, &copy)) return 0;
   }
   if (read == 1) read = find_wanted_keys(s, t, &copy, found);
