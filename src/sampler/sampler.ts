@@ -151,13 +151,21 @@ const MAX_DRAIN_MS = 500;
 const COPIES_SUFFICED = 200;
 const MAX_COPIES_SUFFICED = 100_000;
 
+/**
+ * Stacks that may hold a request labelled from copies in a row after which one that is not is taken for a rare miss
+ * (say an environ whose request ended between the walk and its copy, where its dict cannot tell): it is dropped on the
+ * loop's thread rather than moving to ticks, which would cost every later tick until copies sufficed again.
+ */
+const RARE_MISS_AFTER = 1000;
+
 /** A stack that may belong to a request and must be labelled as it is taken (see SamplerOptions.mayHoldRequest). */
 const NEEDS_LABEL_NOW = Symbol('needs a label now');
 /**
- * One taken on the loop's thread with a code object the loop was not yet told the request slots of (watchedSlots): it
- * cannot be labelled, but its code's next samples will have copies, so it is dropped without moving to ticks.
+ * One taken on the loop's thread that cannot be labelled but is dropped without moving to ticks: it ran a code object
+ * the loop was not yet told the request slots of (watchedSlots; its code's next samples will have copies), or it is
+ * a rare miss (RARE_MISS_AFTER).
  */
-const NOT_COPIED = Symbol('request slots not copied yet');
+const DROP_ON_THREAD = Symbol('dropped on the loop thread');
 
 export class Sampler {
   readonly stats: SampleStats = { attempted: 0, taken: 0, dropped: {} };
@@ -470,9 +478,9 @@ export class Sampler {
     if (!stack || stack.frames.length === 0) return true;
     const request = this.options.labelRequest && this.labelOf(python, stack, record, session);
     this.watchRequestSlots(session.loop, python, stack);
-    if (request === NEEDS_LABEL_NOW || request === NOT_COPIED) {
+    if (request === NEEDS_LABEL_NOW || request === DROP_ON_THREAD) {
       this.countDropped('before-request-labels');
-      return request === NOT_COPIED;
+      return request === DROP_ON_THREAD;
     }
     const flags =
       (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
@@ -482,25 +490,28 @@ export class Sampler {
 
   /**
    * The request of a stack the loop took: from the copies taken with it where they suffice, otherwise read now if the
-   * session labels as samples are taken, or NEEDS_LABEL_NOW (NOT_COPIED for a stack that had no copies to label from).
+   * session labels as samples are taken, or NEEDS_LABEL_NOW (DROP_ON_THREAD for a stack that had no copies to label
+   * from, or a rare miss).
    */
   private labelOf(
     python: PythonProcess,
     stack: ThreadStack,
     record: NativeStackRecord,
     session: NativeSession,
-  ): RequestLabel | undefined | typeof NEEDS_LABEL_NOW | typeof NOT_COPIED {
+  ): RequestLabel | undefined | typeof NEEDS_LABEL_NOW | typeof DROP_ON_THREAD {
     const { labelRequest, labelFromCopies, mayHoldRequest } = this.options;
     const holds = mayHoldRequest!(python, stack);
     const copied = holds ? labelFromCopies?.(python, stack, record.slots) : undefined;
     if (copied !== undefined) {
       session.labelledFromCopies++;
       if (!session.labelNow) this.labelledOnLoopThread++;
-    } else if (holds) session.labelledFromCopies = 0;
-    if (copied !== undefined) return copied ?? undefined;
+      return copied ?? undefined;
+    }
+    const rareMiss = holds && session.labelledFromCopies >= RARE_MISS_AFTER;
+    if (holds) session.labelledFromCopies = 0;
     if (session.labelNow) return labelRequest!(python, stack, record.slots);
     if (!holds) return undefined;
-    return this.options.watchedSlots && this.hasNewCode(stack) ? NOT_COPIED : NEEDS_LABEL_NOW;
+    return rareMiss || (this.options.watchedSlots && this.hasNewCode(stack)) ? DROP_ON_THREAD : NEEDS_LABEL_NOW;
   }
 
   /**

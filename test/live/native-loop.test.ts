@@ -116,6 +116,56 @@ for (const python of listPythons()) {
     assert.ok(serving.length >= 300, `${serving.length} samples in handle()`);
     assert.deepEqual(new Set(serving.map((s) => s.endpoint)), new Set(['GET /items/{id}']));
   });
+
+  test(`${python.label}: a rare stack the loop's copies cannot label is dropped on its thread; a second soon after moves it to ticks`, async (t) => {
+    const target = await spawnTarget(python.executable, [path.join(repoRoot, 'test/targets/request_line.py')], {
+      owner: t,
+      readyPrefix: 'SERVING 1',
+    });
+    const requests = new RequestContextReader();
+    // The copies are made to fall short after this many labels from them in a row (past the hand-back to the loop's
+    // thread and 1,000 more), and again after more than a drain's worth of stacks.
+    const firstMiss = 1300;
+    const secondMiss = 300;
+    let inARow = 0;
+    let labelsAfterSecond = 0;
+    /** The loop thread's count of labels when each miss was made. */
+    const onThreadAtMiss: number[] = [];
+    const sampler: Sampler = new Sampler([target.pid], {
+      rateHz: 1000,
+      durationMs: 5000,
+      includeIdle: true,
+      gilOnly: false,
+      subprocesses: false,
+      onSample: () => {},
+      labelRequest: (process, stack, sampled) => requests.label(process, stack, sampled),
+      labelFromCopies: (process, stack, sampled) => {
+        if (inARow >= [firstMiss, secondMiss][onThreadAtMiss.length]!) {
+          onThreadAtMiss.push(sampler.labelledOnLoopThread);
+          inARow = 0;
+          return undefined;
+        }
+        const label = requests.labelFromCopies(process, stack, sampled);
+        inARow = label === undefined ? 0 : inARow + 1;
+        if (label !== undefined && onThreadAtMiss.length === 2) labelsAfterSecond++;
+        return label;
+      },
+      mayHoldRequest: (process, stack) => requests.mayHoldRequest(process, stack),
+      watchedSlots: (process, code) => requests.watchedSlots(process, code),
+    });
+    sampler.attach();
+    await sampler.run(new AbortController().signal);
+    sampler.close();
+    assert.equal(onThreadAtMiss.length, 2, 'the copies fell short twice');
+    // Dropped, the first left the loop on its thread: every later label up to the second was its thread's.
+    assert.equal(onThreadAtMiss[1]! - onThreadAtMiss[0]!, secondMiss, "labels on the loop's thread between the misses");
+    assert.ok(sampler.stats.dropped['before-request-labels']! >= 2, 'both stacks that missed were dropped');
+    // The second moved sampling to ticks until 400 stacks in a row were labelled from copies, then back.
+    const onThreadAfterSecond = sampler.labelledOnLoopThread - onThreadAtMiss[1]!;
+    assert.ok(labelsAfterSecond >= 600, `${labelsAfterSecond} labels after the second miss`);
+    assert.ok(onThreadAfterSecond <= labelsAfterSecond - 300, `${onThreadAfterSecond} of them on the loop's thread`);
+    assert.ok(onThreadAfterSecond > 0, "the loop's thread took sampling back");
+  });
 }
 
 /** One tick of `loop`: the stack (and the slots copied with it) of the thread of `python` that `pick` chooses. */
