@@ -14,6 +14,8 @@ const MAX_LOCALS = 1024;
 
 export class LocalsReader {
   private readonly names = new WeakMap<CodeInfo, readonly string[]>();
+  /** slotsOf's answers, by code object and name: labelling asks for the same few at every sample. */
+  private readonly slots = new WeakMap<CodeInfo, Map<string, readonly number[]>>();
 
   constructor(private readonly objects: ObjectReader) {}
 
@@ -38,7 +40,15 @@ export class LocalsReader {
   }
 
   /** The localsplus slots named `name` in frames of `code` (before 3.11, an argument that is a cell has two). */
-  slotsOf(code: CodeInfo, name: string): number[] {
+  slotsOf(code: CodeInfo, name: string): readonly number[] {
+    let byName = this.slots.get(code);
+    if (!byName) this.slots.set(code, (byName = new Map()));
+    let slots = byName.get(name);
+    if (!slots) byName.set(name, (slots = this.findSlots(code, name)));
+    return slots;
+  }
+
+  private findSlots(code: CodeInfo, name: string): number[] {
     const names = this.localNames(code);
     const slots: number[] = [];
     for (let slot = names.indexOf(name); slot >= 0; slot = names.indexOf(name, slot + 1)) slots.push(slot);

@@ -249,11 +249,14 @@ export class RequestContextReader {
     stack: ThreadStack,
     copies: SlotsAtSample,
   ): SampledSlot | null | undefined {
-    for (const objects of [false, true]) {
-      for (const frame of stack.frames) {
-        const locals = this.requestLocalsOf(readers, frame.code);
-        for (const name of objects ? objectLocals(locals) : dictLocals(locals)) {
-          const copy = this.copyOf(readers, frame, name, copies);
+    // Indexed loops: this runs for every stack that may hold a request, and should allocate nothing, whichever tier of
+    // V8 runs it.
+    const frames = stack.frames;
+    for (let pass = 0; pass < LOCALS_IN_SEARCH_ORDER.length; pass++) {
+      for (let f = 0; f < frames.length; f++) {
+        const names = LOCALS_IN_SEARCH_ORDER[pass]![this.requestLocalsOf(readers, frames[f]!.code)]!;
+        for (let n = 0; n < names.length; n++) {
+          const copy = this.copyOf(readers, frames[f]!, names[n]!, copies);
           if (copy !== null && copy?.environ !== 'no-request-line') return copy;
         }
       }
@@ -391,9 +394,15 @@ export class RequestContextReader {
   ): SampledSlot | null | undefined {
     const copies = sampled?.get(frame.frameAddress);
     if (!copies) return undefined;
-    const copied = readers.locals.slotsOf(frame.code, name).map((slot) => copies.find((copy) => copy.slot === slot));
-    if (copied.length === 0 || copied.some((copy) => copy === undefined)) return undefined;
-    return copied.find((copy) => copy!.value !== 0) ?? null;
+    const slots = readers.locals.slotsOf(frame.code, name);
+    if (slots.length === 0) return undefined;
+    let set: SampledSlot | null = null;
+    for (let i = 0; i < slots.length; i++) {
+      const copy = copyOfSlot(copies, slots[i]!);
+      if (copy === undefined) return undefined;
+      if (set === null && copy.value !== 0) set = copy;
+    }
+    return set;
   }
 
   /** localAtSample of the native loop's copy, if it took one. */
@@ -547,6 +556,14 @@ function objectLocals(bits: number): string[] {
   return names;
 }
 
+/**
+ * dictLocals, then objectLocals, by every value of requestLocalsOf's bits: made once, as they are asked for every frame
+ * of every stack that may hold a request.
+ */
+const LOCALS_IN_SEARCH_ORDER = [dictLocals, objectLocals].map((names) =>
+  Array.from({ length: WORKER_LOOP_BIT << 1 }, (_, bits): readonly string[] => names(bits)),
+);
+
 /** dictIdentity (a dict's version tag, or a hash of its keys and values) through `objects`' reader. */
 function identityOf(objects: ObjectReader, dict: number): number {
   return dictIdentity(objects.reader, objects.layout, dict);
@@ -627,6 +644,11 @@ function stillRuns(readers: ProcessReaderSet, stack: ThreadStack): boolean {
 }
 
 /** The watched slots copied with a stack, by the frame they were copied from. */
+function copyOfSlot(copies: readonly SampledSlot[], slot: number): SampledSlot | undefined {
+  for (let i = 0; i < copies.length; i++) if (copies[i]!.slot === slot) return copies[i];
+  return undefined;
+}
+
 function bySampledFrame(sampled: readonly SampledSlot[] | undefined): SlotsAtSample | undefined {
   if (!sampled?.length) return undefined;
   const byFrame = new Map<number, SampledSlot[]>();
@@ -751,7 +773,8 @@ function findStarletteRoute(objects: ObjectReader, route: number | undefined): s
 
 /** True when a query string has a `hotpath` parameter (`?hotpath`, `?hotpath=1`); values are not looked at. */
 export function hasMarkerParameter(query: string): boolean {
-  return query.split(/[&;]/).some((part) => part.split('=', 1)[0] === MARKER);
+  // Most queries are empty or hold no such name: those need no split.
+  return query.includes(MARKER) && query.split(/[&;]/).some((part) => part.split('=', 1)[0] === MARKER);
 }
 
 function hasMarkerHeader(objects: ObjectReader, headers: number | undefined): boolean {
@@ -773,6 +796,19 @@ const NUMBER = /^\d+$/;
 
 /** Replaces ids in a path so one endpoint is one label: /users/42 → /users/{id}, UUIDs, long hex hashes. */
 export function normalisePath(path: string): string {
+  let normalised = normalisedPaths.get(path);
+  if (normalised === undefined) {
+    if (normalisedPaths.size >= MAX_KNOWN_ROUTES) normalisedPaths.clear();
+    normalised = normalise(path);
+    normalisedPaths.set(path, normalised);
+  }
+  return normalised;
+}
+
+/** normalisePath's answers by path: a server sees the same few paths at almost every sample. */
+const normalisedPaths = new Map<string, string>();
+
+function normalise(path: string): string {
   const segments = path.split('/').map((segment) => {
     if (NUMBER.test(segment)) return '{id}';
     if (UUID.test(segment)) return '{uuid}';
