@@ -404,7 +404,7 @@ export class Sampler {
    */
   private followTargets(loop: NativeLoop, followed: Set<number>): boolean {
     // The loop itself reports processes that exit or exec; only new descendants are looked for here.
-    if (this.options.subprocesses) this.targets.refresh();
+    this.targets.followDescendants();
     this.forkedThreadIds.sweep();
     this.rawFrames.sweep();
     for (const pid of followed) {

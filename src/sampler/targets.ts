@@ -76,6 +76,14 @@ export class TargetSet {
     for (const [pid, python] of this.processes) {
       if (processIsGone(pid)) this.detach(pid, python, 'exited');
     }
+    this.followDescendants();
+  }
+
+  /**
+   * Picks up new descendants (with subprocesses), for a caller that learns of exits otherwise: hotpath's native loop
+   * reports them.
+   */
+  followDescendants(): void {
     if (!this.options.subprocesses) return;
     const live = new Set<number>();
     for (const root of this.roots) {
