@@ -643,12 +643,13 @@ function stillRuns(readers: ProcessReaderSet, stack: ThreadStack): boolean {
   }
 }
 
-/** The watched slots copied with a stack, by the frame they were copied from. */
+/** The copy of `slot` among a frame's copies, if the loop took one. */
 function copyOfSlot(copies: readonly SampledSlot[], slot: number): SampledSlot | undefined {
   for (let i = 0; i < copies.length; i++) if (copies[i]!.slot === slot) return copies[i];
   return undefined;
 }
 
+/** The watched slots copied with a stack, by the frame they were copied from. */
 function bySampledFrame(sampled: readonly SampledSlot[] | undefined): SlotsAtSample | undefined {
   if (!sampled?.length) return undefined;
   const byFrame = new Map<number, SampledSlot[]>();
