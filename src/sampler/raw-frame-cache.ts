@@ -23,8 +23,10 @@ export class RawFrameCache {
   private readonly threads = new Map<number, Map<number, ThreadFrames>>();
   private generation = 0;
 
-  /** The stack's frames outermost first: the same array as for the last stack or for one that differed from it in
-   * the innermost line alone, when nothing else changed. */
+  /**
+   * The stack's frames outermost first: the same array as for the last stack or for one that differed from it in
+   * the innermost line alone, when nothing else changed.
+   */
   framesOf(pid: number, threadId: number, innermostFirst: readonly PyFrame[]): readonly RawFrame[] {
     let threads = this.threads.get(pid);
     if (!threads) {
@@ -45,7 +47,9 @@ export class RawFrameCache {
     return frames;
   }
 
-  /** The list for `innermostFirst`, whose callers are those of `last`'s: the last one, one made before, or a new one. */
+  /**
+   * The list for `innermostFirst`, whose callers are those of `last`'s: the last one, one made before, or a new one.
+   */
   private innermostVariant(last: ThreadFrames, innermostFirst: readonly PyFrame[]): readonly RawFrame[] {
     const { code, line } = innermostFirst[0]!;
     const before = last.source[0]!;

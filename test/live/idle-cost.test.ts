@@ -1,7 +1,8 @@
 // What sampling costs a process whose threads all sleep: after one sample has read its thread list, later ticks
 // read none of its memory (only each thread's schedstat) until the list is due to be walked again; with --idle,
 // every tick reads it. And a busy thread that holds the GIL: its stat, the dearer file, is read only at first
-// sight, and its schedstat only every ~12 ms, not every tick. The same from the native loop and from JavaScript (HOTPATH_NATIVE=0).
+// sight, and its schedstat only every ~12 ms, not every tick. The same from the native loop and from JavaScript
+// (HOTPATH_NATIVE=0).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sampler } from '../../src/sampler/index.js';
