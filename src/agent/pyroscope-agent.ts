@@ -17,6 +17,8 @@ export interface PyroscopeAgentOptions {
   uploadIntervalSec: number;
   /** What is profiled, written into each profile's comments. */
   command: string;
+  /** Endpoint labels to merge into others in each interval's profile (RequestContextReader.endpointAliases). */
+  endpointAliases?: () => ReadonlyMap<string, string>;
   log(message: string): void;
   /** Intervals kept while the server is away (default 60: ten minutes at the default interval). */
   queueCapacity?: number;
@@ -36,7 +38,13 @@ export interface AgentSummary extends UploadCounts {
 /** Samples reach the agent at most this long after they were taken (the native loop hands them over in batches). */
 const LATE_SAMPLES_MS = 1000;
 
-const DEFAULTS = { queueCapacity: 60, requestTimeoutMs: 10_000, firstBackoffMs: 1_000, maxBackoffMs: 30_000 };
+const DEFAULTS = {
+  queueCapacity: 60,
+  requestTimeoutMs: 10_000,
+  firstBackoffMs: 1_000,
+  maxBackoffMs: 30_000,
+  endpointAliases: (): ReadonlyMap<string, string> => new Map(),
+};
 
 export class PyroscopeAgent {
   private readonly options: Required<PyroscopeAgentOptions>;
@@ -48,8 +56,9 @@ export class PyroscopeAgent {
 
   constructor(options: PyroscopeAgentOptions) {
     this.options = { ...DEFAULTS, now: Date.now, ...options };
-    const { rateHz, command } = this.options;
-    this.intervals = new UploadIntervals(options.uploadIntervalSec, this.options.now(), { rateHz, command });
+    const { rateHz, command, endpointAliases } = this.options;
+    const meta = { rateHz, command, endpointAliases };
+    this.intervals = new UploadIntervals(options.uploadIntervalSec, this.options.now(), meta);
     this.queue = new UploadQueue({
       capacity: this.options.queueCapacity,
       firstBackoffMs: this.options.firstBackoffMs,

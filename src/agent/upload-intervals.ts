@@ -16,6 +16,8 @@ export interface IntervalMeta {
   rateHz: number;
   /** What was profiled, for the profile's comments. */
   command: string;
+  /** Endpoint labels to merge into others when an interval is closed (ProfileBuilder.mergeEndpoints). */
+  endpointAliases?: () => ReadonlyMap<string, string>;
 }
 
 export class UploadIntervals {
@@ -64,6 +66,7 @@ export class UploadIntervals {
     const builder = this.builder;
     this.builder = new ProfileBuilder();
     if (builder.size === 0) return undefined;
+    if (this.meta.endpointAliases) builder.mergeEndpoints(this.meta.endpointAliases());
     const profile = builder.build({
       startTime: this.from * 1000,
       durationMs: (until - this.from) * 1000,

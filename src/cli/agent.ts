@@ -80,13 +80,14 @@ async function runAgent(argv: readonly string[], env: NodeJS.ProcessEnv = proces
     return EXIT_OK;
   }
   const settings = resolveAgentSettings(values, env);
-  const { pids, rateHz, durationSec, sampler } = resolveSampling('agent', values, extraPids, command);
+  const { pids, rateHz, durationSec, sampler, endpointAliases } = resolveSampling('agent', values, extraPids, command);
   const agent = new PyroscopeAgent({
     server: describePyroscopeServer(settings.server, settings.auth, settings.tenantId),
     name: settings.name,
     rateHz,
     uploadIntervalSec: settings.uploadIntervalSec,
     command: command.length > 0 ? command.join(' ') : pids.join(' '),
+    endpointAliases,
     log,
   });
   let session;

@@ -156,10 +156,11 @@ async function runRecord(argv: readonly string[]): Promise<number> {
   };
   const restrict = (profile: Profile): Profile =>
     endpointPattern ? filterByEndpoint(profile, endpointPattern) : profile;
-  builder.mergeEndpoints(endpointAliases());
+  const aliases = endpointAliases();
+  builder.mergeEndpoints(aliases);
   const profile = restrict(builder.build({ ...meta, stats: sampler.stats }));
   writeProfile(profile, format, output, values);
-  writeWebOutputs(profile, marked.build(meta).map(restrict), format, output, values);
+  writeWebOutputs(profile, marked.build(meta, aliases).map(restrict), format, output, values);
   if (values.memory) console.error(formatMemorySummary(profile));
   if (launched?.child.exitCode) log(`the program exited with status ${launched.child.exitCode}`);
   if (stopReason !== 'targets-exited' || launched) return EXIT_OK;

@@ -25,9 +25,18 @@ export class MarkedRequestProfiles {
     builder.addSample(sample);
   }
 
-  /** One profile per marked request, in the order the requests were first sampled. */
-  build(meta: Omit<ProfileMeta, 'stats'> & Partial<Pick<ProfileMeta, 'stats'>>): Profile[] {
-    return [...this.builders.values()].map((builder) => builder.build(meta));
+  /**
+   * One profile per marked request, in the order the requests were first sampled, its endpoint labels merged by
+   * `aliases` (ProfileBuilder.mergeEndpoints).
+   */
+  build(
+    meta: Omit<ProfileMeta, 'stats'> & Partial<Pick<ProfileMeta, 'stats'>>,
+    aliases: ReadonlyMap<string, string>,
+  ): Profile[] {
+    return [...this.builders.values()].map((builder) => {
+      builder.mergeEndpoints(aliases);
+      return builder.build(meta);
+    });
   }
 }
 

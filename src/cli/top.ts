@@ -3,7 +3,7 @@
 // per refresh, which is also what tests read.
 
 import { HotpathError } from '../errors/index.js';
-import { LiveCounts } from '../profile/live-counts.js';
+import { LiveCounts, mergeEndpointCounts } from '../profile/index.js';
 import { renderTopView, type TopSortKey } from '../render/top-view.js';
 import { parseCommandLine, parsePositiveNumber } from './arguments.js';
 import { SAMPLING_OPTIONS, SAMPLING_USAGE, resolveSampling, type SamplingValues } from './sampling-options.js';
@@ -44,7 +44,7 @@ async function runTop(argv: readonly string[]): Promise<number> {
     console.log(topCommand.usage);
     return EXIT_OK;
   }
-  const { pids, rateHz, sampler } = resolveSampling('top', values, extraPids, command);
+  const { pids, rateHz, sampler, endpointAliases } = resolveSampling('top', values, extraPids, command);
   if (values.refresh !== undefined && values.delay !== undefined)
     throw new HotpathError('usage', 'give --refresh or --delay, not both (they are the same option)');
   const refreshMs =
@@ -55,17 +55,23 @@ async function runTop(argv: readonly string[]): Promise<number> {
   const screen = new TopScreen(abort);
   let title = 'hotpath top';
   let timer: NodeJS.Timeout | undefined;
-  const draw = (): void =>
+  const draw = (): void => {
+    const snapshot = counts.snapshot(true);
+    const endpoints = mergeEndpointCounts(snapshot.endpoints, endpointAliases());
     screen.draw(
-      renderTopView(counts.snapshot(true), {
-        title,
-        sampleIntervalMs: 1000 / rateHz,
-        sortBy: screen.sortBy,
-        width: process.stdout.columns ?? 160,
-        height: process.stdout.rows ?? 50,
-        fullFilenames: values['full-filenames'] ?? false,
-      }),
+      renderTopView(
+        { ...snapshot, endpoints },
+        {
+          title,
+          sampleIntervalMs: 1000 / rateHz,
+          sortBy: screen.sortBy,
+          width: process.stdout.columns ?? 160,
+          height: process.stdout.rows ?? 50,
+          fullFilenames: values['full-filenames'] ?? false,
+        },
+      ),
     );
+  };
   try {
     await runSession({
       ...sampler,

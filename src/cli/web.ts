@@ -66,7 +66,7 @@ async function runWeb(argv: readonly string[]): Promise<number> {
     console.log(webCommand.usage);
     return EXIT_OK;
   }
-  const { pids, rateHz, sampler: samplerOptions } = resolveSampling('web', values, extraPids, command);
+  const { pids, rateHz, sampler: samplerOptions, endpointAliases } = resolveSampling('web', values, extraPids, command);
   const port = parseWholeNumber('--port', values.port, 0, 65535) ?? 0;
   const windowSeconds = parseWholeNumber('--window', values.window, 1, MAX_WINDOW_SECONDS) ?? DEFAULT_WINDOW_SECONDS;
   const tokenProblem = values.token === undefined ? undefined : findTokenProblem(values.token);
@@ -75,7 +75,7 @@ async function runWeb(argv: readonly string[]): Promise<number> {
   if (output) checkWritable(output.file);
 
   const target = command.length > 0 ? command.join(' ') : pids.join(' ');
-  const live = new LiveProfile(`hotpath web: ${target}`, windowSeconds);
+  const live = new LiveProfile(`hotpath web: ${target}`, windowSeconds, endpointAliases);
   let sampler: Sampler | undefined;
   let pythonVersion = '';
   const profileMeta = (): ProfileMeta => ({

@@ -41,3 +41,19 @@ export function buildEndpointTable(profile: Profile, topFunctionCount = 3): Endp
     }))
     .sort((a, b) => b.samples - a.samples || a.label.localeCompare(b.label));
 }
+
+/**
+ * Sample counts by endpoint label with each label `aliases` maps summed into its alias: live views merge the labels of
+ * requests sampled before their route was known, as a recording does at its end (ProfileBuilder.mergeEndpoints).
+ */
+export function mergeEndpointCounts(
+  counts: ReadonlyMap<string, number>,
+  aliases: ReadonlyMap<string, string>,
+): Map<string, number> {
+  const merged = new Map<string, number>();
+  for (const [label, count] of counts) {
+    const alias = aliases.get(label) ?? label;
+    merged.set(alias, (merged.get(alias) ?? 0) + count);
+  }
+  return merged;
+}

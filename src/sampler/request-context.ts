@@ -28,6 +28,11 @@ export interface RequestLabel {
   endpoint: string;
   /** Present when the request carries the hotpath marker: one key per request, for its own profile. */
   markedRequest?: string;
+  /**
+   * Labelled by its path alone, from the native loop's copies: the path's route is not known yet (a read while such a
+   * request runs finds it), and endpointAliases() gives it once it is.
+   */
+  routePending?: boolean;
 }
 
 interface RequestInfo {
@@ -132,7 +137,10 @@ export class RequestContextReader {
    */
   label(python: PythonProcess, stack: ThreadStack, sampled?: readonly SampledSlot[]): RequestLabel | undefined {
     const copied = this.labelFromCopies(python, stack, sampled);
-    return copied === undefined ? this.labelByReading(python, stack, sampled) : (copied ?? undefined);
+    if (copied === null) return undefined;
+    if (copied !== undefined && !copied.routePending) return copied;
+    // A read finds what copies cannot (a new path's route); where it finds nothing, the copies still tell the path.
+    return this.labelByReading(python, stack, sampled) ?? copied;
   }
 
   /** label() without trying labelFromCopies first: for a caller that just did. */
@@ -160,17 +168,18 @@ export class RequestContextReader {
     return this.labelOf(current);
   }
 
-  private labelOf(request: ThreadRequest): RequestLabel {
+  private labelOf(request: ThreadRequest, routePending?: boolean): RequestLabel {
     const { method, route, marked } = this.withKnownRoute(request.info);
-    return { endpoint: `${method} ${route}`, markedRequest: marked ? request.requestKey : undefined };
+    const markedRequest = marked ? request.requestKey : undefined;
+    return { endpoint: `${method} ${route}`, markedRequest, ...(routePending && { routePending }) };
   }
 
   /**
    * The request `stack` was taken in, from what the native loop copied with it alone (no read of the target, so at
    * any time after): null when no request-holding local was copied set (but environs with no request line), or the
    * first set one is an environ that changed since the walk and was not the thread's last request as walked (label()
-   * would find the thread moved on); the request when it is an environ whose request line was copied and whose route
-   * is known (see knownInfo). Undefined when only label() can tell.
+   * would find the thread moved on); the request when it is an environ whose request line was copied, by its path
+   * alone (routePending) while its route is not known (see infoOfLine). Undefined when only label() can tell.
    */
   labelFromCopies(
     python: PythonProcess,
@@ -185,13 +194,17 @@ export class RequestContextReader {
     if (held === null) this.forgetThread(threadKey);
     if (held?.environ === 'changed' && isVersionOf(previous, held.value, held.identity)) return this.labelOf(previous);
     if (held === null || held?.environ === 'changed') return null;
-    const info = typeof held?.environ === 'object' ? this.knownInfo(held.environ) : undefined;
-    if (!info) return undefined;
+    const line = typeof held?.environ === 'object' ? this.infoOfLine(held.environ) : undefined;
+    if (!line) return undefined;
     const { value: dict, identity } = held!;
-    const requestKey = isVersionOf(previous, dict, identity) ? previous.requestKey : this.newRequestKey();
-    const request = { dict, identity, info, rereads: MAX_ROUTE_REREADS, requestKey };
+    const { info, routePending } = line;
+    const same = isSameRequest(previous, dict, info);
+    // A request whose route is pending stays unsettled, so that a read (label()) looks for its route.
+    const rereads = routePending ? (same ? previous.rereads : 0) : MAX_ROUTE_REREADS;
+    const requestKey = same ? previous.requestKey : this.newRequestKey();
+    const request = { dict, identity, info, rereads, requestKey };
     this.rememberThread(threadKey, request);
-    return this.labelOf(request);
+    return this.labelOf(request, routePending);
   }
 
   /**
@@ -265,20 +278,20 @@ export class RequestContextReader {
   }
 
   /**
-   * A request from its environ's snapshot alone, when its route is known: seen routed before, or never in
-   * UNROUTED_READS requests read in full. Undefined when it must be read: a new path, or a marked request.
+   * A request from its environ's snapshot alone. Its route is known when its path was seen routed before, or never in
+   * UNROUTED_READS requests read in full; otherwise it is pending (the path stands for it until a read finds it).
+   * Undefined for a method too long to be one.
    */
-  private knownInfo(environ: RequestLine): RequestInfo | undefined {
+  private infoOfLine(environ: RequestLine): { info: RequestInfo; routePending: boolean } | undefined {
     const { method } = environ;
-    if (method.length > MAX_METHOD_CHARS || hasMarkerParameter(environ.query ?? '') || environ.markerHeader) {
-      return undefined;
-    }
+    if (method.length > MAX_METHOD_CHARS) return undefined;
     const path = normalisePath(environ.path ?? '/');
+    const marked = hasMarkerParameter(environ.query ?? '') || environ.markerHeader;
     const key = `${method} ${path}`;
     const route = this.routesByPath.get(key);
-    if (route !== undefined) return { method, path, route, marked: false, routed: true };
-    if ((this.unroutedReads.get(key) ?? 0) < UNROUTED_READS) return undefined;
-    return { method, path, route: path, marked: false, routed: false };
+    if (route !== undefined) return { info: { method, path, route, marked, routed: true }, routePending: false };
+    const routePending = (this.unroutedReads.get(key) ?? 0) < UNROUTED_READS;
+    return { info: { method, path, route: path, marked, routed: false }, routePending };
   }
 
   private rememberThread(threadKey: string, request: ThreadRequest): void {
@@ -503,12 +516,7 @@ export class RequestContextReader {
       this.notRequests.add(key);
       return undefined;
     }
-    // The same dict, mutated (routing added to it) or re-read for its route: still the same request.
-    const sameRequest =
-      previous?.dict === dict &&
-      previous.info.method === info.method &&
-      previous.info.path === info.path &&
-      previous.info.marked === info.marked;
+    const sameRequest = isSameRequest(previous, dict, info);
     return {
       dict,
       identity,
@@ -577,6 +585,23 @@ function isSettled(request: ThreadRequest): boolean {
 /** `request` was read from `dict` at the version `identity` stands for (0: unknown, so never). */
 function isVersionOf(request: ThreadRequest | undefined, dict: number, identity: number): request is ThreadRequest {
   return identity !== 0 && request?.dict === dict && request.identity === identity;
+}
+
+/**
+ * `info`, found in `dict`, is the request `previous` stands for: the same dict with the same request line, though it
+ * may have changed since (the framework adds its routing to it) or be read again for its route.
+ */
+function isSameRequest(
+  previous: ThreadRequest | undefined,
+  dict: number,
+  info: RequestInfo,
+): previous is ThreadRequest {
+  return (
+    previous?.dict === dict &&
+    previous.info.method === info.method &&
+    previous.info.path === info.path &&
+    previous.info.marked === info.marked
+  );
 }
 
 /** The sample saw the very dict and version of `previous`, a settled request: it is that request's, nothing to read. */

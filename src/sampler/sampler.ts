@@ -48,7 +48,8 @@ export interface SamplerOptions {
   ) => RequestLabel | undefined;
   /**
    * The label of a stack from the slots the native loop copied with it alone, when they suffice (null: no request):
-   * it holds at any time after the stack was taken. Undefined when labelRequest must see the stack as it is taken.
+   * it holds at any time after the stack was taken; a label with routePending holds too, but a read as requests run
+   * (labelRequest) would tell more. Undefined when labelRequest must see the stack as it is taken.
    */
   labelFromCopies?: (
     python: PythonProcess,
@@ -58,9 +59,9 @@ export interface SamplerOptions {
   /**
    * Whether `stack` may belong to a request, so that it must be labelled from copies (labelFromCopies) or as it is
    * taken (labelRequest). Hotpath's native loop samples on its own thread (stacks decoded a few times a second,
-   * cheapest) while every such stack is labelled from copies; once one is not, tick by tick on the JavaScript clock,
-   * each tick's stacks labelled as soon as walked, until copies have sufficed for a while (COPIES_SUFFICED). Without
-   * this, JavaScript walks every stack while labelRequest is set.
+   * cheapest) while every such stack is labelled from copies; once one is not (or lacks its route), tick by tick on
+   * the JavaScript clock, each tick's stacks labelled as soon as walked, until copies have sufficed for a while
+   * (COPIES_SUFFICED). Without this, JavaScript walks every stack while labelRequest is set.
    */
   mayHoldRequest?: (python: PythonProcess, stack: ThreadStack) => boolean;
   /**
@@ -463,7 +464,7 @@ export class Sampler {
 
   /**
    * Emits one stack of a drain, labelled (see labelOf); false when it may belong to a request and was dropped for want
-   * of a label.
+   * of a label, or was labelled without its route (RequestLabel.routePending): either way, reads are wanted.
    */
   private takeNativeStack(
     record: NativeStackRecord,
@@ -485,13 +486,14 @@ export class Sampler {
     const flags =
       (record.flags & NATIVE_FLAG_IDLE ? SAMPLE_IDLE : 0) | (record.flags & NATIVE_FLAG_GIL ? SAMPLE_HAS_GIL : 0);
     this.emitStack(python, stack, record.tid || stack.threadId, time, flags, request);
-    return true;
+    // Labelled by its path alone on the loop's thread: ticks read requests as they run, and so find its route.
+    return !(request?.routePending && !session.labelNow);
   }
 
   /**
    * The request of a stack the loop took: from the copies taken with it where they suffice, otherwise read now if the
-   * session labels as samples are taken, or NEEDS_LABEL_NOW (DROP_ON_THREAD for a stack that had no copies to label
-   * from, or a rare miss).
+   * session labels as samples are taken (what the copies tell where the read cannot), or the copies' label without
+   * its route, or NEEDS_LABEL_NOW (DROP_ON_THREAD for a stack that had no copies to label from, or a rare miss).
    */
   private labelOf(
     python: PythonProcess,
@@ -502,15 +504,15 @@ export class Sampler {
     const { labelRequest, labelFromCopies, mayHoldRequest } = this.options;
     const holds = mayHoldRequest!(python, stack);
     const copied = holds ? labelFromCopies?.(python, stack, record.slots) : undefined;
-    if (copied !== undefined) {
+    if (copied !== undefined && !copied?.routePending) {
       session.labelledFromCopies++;
       if (!session.labelNow) this.labelledOnLoopThread++;
       return copied ?? undefined;
     }
     const rareMiss = holds && session.labelledFromCopies >= RARE_MISS_AFTER;
     if (holds) session.labelledFromCopies = 0;
-    if (session.labelNow) return labelRequest!(python, stack, record.slots);
-    if (!holds) return undefined;
+    if (session.labelNow) return labelRequest!(python, stack, record.slots) ?? copied;
+    if (!holds || copied) return copied;
     return rareMiss || (this.options.watchedSlots && this.hasNewCode(stack)) ? DROP_ON_THREAD : NEEDS_LABEL_NOW;
   }
 

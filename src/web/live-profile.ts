@@ -2,7 +2,7 @@
 // -o), a call tree of every stack seen, counts since the start and per second of the rolling window, and the
 // processes followed. A sample costs an interned-stack lookup and a few map updates; views are built on request.
 
-import { ProfileBuilder, type Profile, type ProfileMeta } from '../profile/index.js';
+import { ProfileBuilder, mergeEndpointCounts, type Profile, type ProfileMeta } from '../profile/index.js';
 import { NO_REQUEST_LABEL } from '../render/html-client/report-model.js';
 import type { ProcessEvent, RawSample } from '../sampler/index.js';
 import { buildView } from './build-view.js';
@@ -27,9 +27,11 @@ export class LiveProfile {
   private readonly processes = new Map<number, SnapshotProcess>();
   private readonly events: SnapshotEvent[] = [];
 
+  /** `endpointAliases`: labels to merge into others (RequestContextReader.endpointAliases), asked at each view. */
   constructor(
     readonly title: string,
     readonly windowSeconds: number,
+    private readonly endpointAliases: () => ReadonlyMap<string, string> = () => new Map(),
   ) {
     this.window = new RollingWindow(windowSeconds);
   }
@@ -89,12 +91,13 @@ export class LiveProfile {
       sampling: { ...sampling, dropped: { ...sampling.dropped }, samples: this.sinceStart.samples },
       processes: [...this.processes.values()].map((process) => ({ ...process })),
       events: this.events.map((event) => ({ ...event })),
-      ...buildView(this.trie, counts),
+      ...buildView(this.trie, { ...counts, endpoints: mergeEndpointCounts(counts.endpoints, this.endpointAliases()) }),
     };
   }
 
   /** The whole profile since the start, as `record` would have written it. */
   buildProfile(meta: ProfileMeta): Profile {
+    this.builder.mergeEndpoints(this.endpointAliases());
     return this.builder.build(meta);
   }
 }

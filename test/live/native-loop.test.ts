@@ -117,6 +117,30 @@ for (const python of listPythons()) {
     assert.deepEqual(new Set(serving.map((s) => s.endpoint)), new Set(['GET /items/{id}']));
   });
 
+  test(`${python.label}: stacks of a path whose route is not known yet are labelled by the path on the loop's thread`, async (t) => {
+    // Parked in its first request, GET /items/1: a path never seen, so its route is not known.
+    const target = await spawnTarget(python.executable, [path.join(repoRoot, 'test/targets/request_line.py')], {
+      owner: t,
+      readyPrefix: 'SERVING 1',
+    });
+    const requests = new RequestContextReader();
+    const { sampler, samples } = await sampleAll(target.pid, 1500, {
+      rateHz: 100,
+      labelRequest: (process, stack, sampled) => requests.labelByReading(process, stack, sampled),
+      labelFromCopies: (process, stack, sampled) => requests.labelFromCopies(process, stack, sampled),
+      mayHoldRequest: (process, stack) => requests.mayHoldRequest(process, stack),
+      watchedSlots: (process, code) => requests.watchedSlots(process, code),
+    });
+    const serving = samples.filter((s) => s.frames.some((f) => f.name === 'handle'));
+    assert.ok(serving.length >= 100, `${serving.length} samples in handle()`);
+    assert.deepEqual(new Set(serving.map((s) => s.endpoint)), new Set(['GET /items/{id}']));
+    // Only the stacks walked before the loop was told which slots to copy (it asks for a drain at its first new code
+    // object) go without a label. The loop's thread drains every 50 stacks here: dropping those whose route was not
+    // known would lose that many.
+    const dropped = sampler.stats.dropped['before-request-labels'] ?? 0;
+    assert.ok(dropped < 25, `${dropped} stacks dropped for want of a label`);
+  });
+
   test(`${python.label}: a rare stack the loop's copies cannot label is dropped on its thread; a second soon after moves it to ticks`, async (t) => {
     const target = await spawnTarget(python.executable, [path.join(repoRoot, 'test/targets/request_line.py')], {
       owner: t,
