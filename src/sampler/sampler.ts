@@ -391,11 +391,10 @@ export class Sampler {
   }
 
   /**
-   * About every DRAIN_SAMPLES samples; with subprocesses, as often as allowed: a child that exits before its stacks
-   * are decoded takes with it the names of functions not decoded yet.
+   * About every DRAIN_SAMPLES samples. A child that exits before its stacks are decoded would take with it the names of
+   * functions not decoded yet, but a new code object makes the loop ask for a drain at once (onNewCode).
    */
   private drainEveryMs(): number {
-    if (this.options.subprocesses) return MIN_DRAIN_MS;
     return Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, (DRAIN_SAMPLES * 1000) / this.options.rateHz));
   }
 
