@@ -172,6 +172,24 @@ test('the whole profile since the start is there to download', () => {
   assert.deepEqual(profile.processes, [{ pid: 100, command: 'python app.py' }]);
 });
 
+test('a path labelled before its route was known is counted under the route, in views and in the download', () => {
+  const aliases = new Map<string, string>();
+  const live = new LiveProfile('title', 60, () => aliases);
+  live.add(sample([MAIN, HANDLE], 0, 'GET /users/{id}'));
+  live.add(sample([MAIN, HANDLE], 10, 'GET /users/<int:user_id>'));
+  live.add(sample([MAIN, HANDLE], 20, 'GET /users/<int:user_id>'));
+  const labels = (snapshot: Snapshot) => snapshot.endpoints.map(({ label, samples }) => `${label}: ${samples}`);
+  assert.deepEqual(labels(live.snapshot(null, facts(100))), ['GET /users/<int:user_id>: 2', 'GET /users/{id}: 1']);
+  aliases.set('GET /users/{id}', 'GET /users/<int:user_id>');
+  assert.deepEqual(labels(live.snapshot(null, facts(100))), ['GET /users/<int:user_id>: 3']);
+  assert.deepEqual(labels(live.snapshot(60, facts(100))), ['GET /users/<int:user_id>: 3']);
+  live.add(sample([MAIN, HANDLE], 30, 'GET /users/{id}'));
+  const meta = { startTime: 1, durationMs: 40, rateHz: 100, pythonVersion: '3.12.1', command: 'python app.py' };
+  const profile = live.buildProfile({ ...meta, stats: { attempted: 4, taken: 4, dropped: {} } });
+  assert.deepEqual(profile.endpoints, ['GET /users/<int:user_id>']);
+  assert.deepEqual([...profile.samples.endpoint], [0, 0, 0, 0]);
+});
+
 test('the page decodes the flame graph and finds a zoomed frame again by its labels', () => {
   const live = new LiveProfile('title', 60);
   live.add(sample([MAIN, HANDLE, QUERY], 0));

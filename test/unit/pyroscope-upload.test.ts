@@ -95,6 +95,19 @@ test('intervals: aligned whole seconds that tile; empty ones are skipped; the re
   assert.equal(intervals.sealRest(1_000_057_300), undefined, 'nothing left');
 });
 
+test('intervals: a path labelled before its route was known is sent under the route known when the interval closes', () => {
+  const aliases = new Map<string, string>();
+  const meta = { rateHz: 100, command: 'app', endpointAliases: () => aliases };
+  const t0 = 1_000_000_000;
+  const intervals = new UploadIntervals(10, t0, meta);
+  intervals.add(sample(0, 'a', 'GET /users/{id}'), t0);
+  intervals.add(sample(10, 'a', 'GET /users/<int:user_id>'), t0 + 10);
+  aliases.set('GET /users/{id}', 'GET /users/<int:user_id>');
+  const sealed = intervals.sealDue(t0 + 10_000)!;
+  assert.deepEqual(sealed.profile.endpoints, ['GET /users/<int:user_id>']);
+  assert.deepEqual([...sealed.profile.samples.endpoint], [0, 0]);
+});
+
 /** A send() whose answers the test scripts, one per attempt, recording what was tried. */
 function scriptedServer(answers: IngestOutcome[]) {
   const attempts: number[] = [];

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasMarkerParameter, normalisePath } from '../../src/sampler/request-context.js';
-import { siblingOutputPath, splitByEndpoint } from '../../src/cli/request-outputs.js';
-import { ProfileBuilder, buildEndpointTable, functionName } from '../../src/profile/index.js';
+import { MarkedRequestProfiles, siblingOutputPath, splitByEndpoint } from '../../src/cli/request-outputs.js';
+import { ProfileBuilder, buildEndpointTable, functionName, mergeEndpointCounts } from '../../src/profile/index.js';
 import { renderEndpointTable } from '../../src/render/index.js';
 
 test('normalisePath folds ids, UUIDs and long hex hashes, and keeps words', () => {
@@ -72,4 +72,33 @@ test('split outputs and marked requests are named beside the main output', () =>
       ['endpoint-GET-light', 2],
     ],
   );
+});
+
+test('labels of paths sampled before their route was known are merged into the route, counts summed', () => {
+  const aliases = new Map([['GET /users/{id}', 'GET /users/<int:user_id>']]);
+  const counts = new Map([
+    ['GET /users/{id}', 2],
+    ['GET /users/<int:user_id>', 5],
+    ['(no request)', 1],
+  ]);
+  assert.deepEqual(
+    [...mergeEndpointCounts(counts, aliases)],
+    [
+      ['GET /users/<int:user_id>', 7],
+      ['(no request)', 1],
+    ],
+  );
+  // A marked request sampled first by its path, then by its route, is one endpoint in its own profile.
+  const marked = new MarkedRequestProfiles();
+  const frames = [{ name: 'handle', file: '/srv/app.py', line: 1 }];
+  for (const [time, endpoint] of [
+    [0, 'GET /users/{id}'],
+    [1, 'GET /users/<int:user_id>'],
+  ] as const) {
+    marked.add({ frames, time, pid: 1, tid: 1, endpoint, markedRequest: 'request-1' });
+  }
+  const meta = { startTime: 0, durationMs: 10, rateHz: 100, pythonVersion: '3.12.1', command: 'test' };
+  const [request] = marked.build(meta, aliases);
+  assert.deepEqual(request!.endpoints, ['GET /users/<int:user_id>']);
+  assert.deepEqual([...request!.samples.endpoint], [0, 0]);
 });
