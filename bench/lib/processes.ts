@@ -110,6 +110,8 @@ export interface MeasuredRun {
   usage: ResourceUsage;
   stdout: string;
   stderr: string;
+  /** CPU seconds of the run's threads between the two times of MeasureOptions.cpuWindowMs (readTreeThreadCpuSeconds). */
+  windowCpuSeconds?: number;
 }
 
 export interface MeasureOptions {
@@ -118,6 +120,8 @@ export interface MeasureOptions {
   /** Kill the run after this long: a profiler that hangs must not hang the benchmark. */
   timeoutMs: number;
   cwd?: string;
+  /** Milliseconds after the start between which the run's CPU is also read (MeasuredRun.windowCpuSeconds). */
+  cpuWindowMs?: readonly [number, number];
 }
 
 /** Runs `command` under rusage-run.py: CPU seconds (user+system, its waited-for children included). */
@@ -139,6 +143,10 @@ export async function runMeasured(
   const timers = [setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)];
   if (options.interruptAfterMs !== undefined)
     timers.push(setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs));
+  const windowReadings: number[] = [];
+  for (const at of options.cpuWindowMs ?? []) {
+    timers.push(setTimeout(() => windowReadings.push(readTreeThreadCpuSeconds(child.pid!)), at));
+  }
   await new Promise((resolve) => child.on('close', resolve));
   timers.forEach(clearTimeout);
   let usage: ResourceUsage;
@@ -159,7 +167,9 @@ export async function runMeasured(
       .replace(/\s*\n\s*/g, ' | ');
     throw new Error(`${path.basename(command[0]!)} exited with ${usage.exitCode}: ${tail}`);
   }
-  return { usage, stdout, stderr };
+  const [windowStart, windowEnd] = windowReadings;
+  const windowCpuSeconds = windowEnd !== undefined ? windowEnd - windowStart! : undefined;
+  return { usage, stdout, stderr, windowCpuSeconds };
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -181,6 +191,31 @@ export function readTreeCpuSeconds(pid: number): number {
     }
   }
   return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds the threads of a running process and its live descendants have used so far, to the nanosecond
+ * (/proc/PID/task/TID/schedstat): for windows too short for readTreeCpuSeconds' 10 ms ticks. Threads that exited
+ * are not counted, so measure over a stretch in which the profiler's threads live throughout.
+ */
+export function readTreeThreadCpuSeconds(pid: number): number {
+  let nanoseconds = 0;
+  for (const member of [pid, ...readDescendants(pid)]) {
+    let threads: string[];
+    try {
+      threads = fs.readdirSync(`/proc/${member}/task`);
+    } catch {
+      continue; // exited since the listing
+    }
+    for (const tid of threads) {
+      try {
+        nanoseconds += Number(fs.readFileSync(`/proc/${member}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+      } catch {
+        // exited between the listing and the read
+      }
+    }
+  }
+  return nanoseconds / 1e9;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -59,8 +59,8 @@ const floorOf = (results: BenchResults, world: string, rate: Rate): number | und
   results.wakeFloor.find((floor) => floor.world === world && floor.rate === rate)?.cpuPerWakeUs;
 
 /**
- * A marginal CPU per sample below the wake floor is no steady cost (every sample pays the floor): the two runs'
- * difference was noise (JIT compilation in one run only, the machine changing speed between them).
+ * A CPU per sample below the wake floor is no steady cost (every sample pays the floor): the measurement was noise
+ * (the machine changing speed, samples counted at a rate the runs did not keep).
  */
 function isBelowFloor(results: BenchResults, row: SamplerCostRow): boolean {
   const floor = floorOf(results, row.world, row.rate);
@@ -235,7 +235,8 @@ export function renderReport(results: BenchResults): string {
   parts.push(
     'Absolute times are noisy on shared machines, so comparisons are ratios measured in the same run, with their ' +
       'spread as median [min – max]. CPU is the profiler process and all its children (wait4 for whole runs, ' +
-      '/proc/PID/stat over a window for the web scenario).',
+      '/proc/PID/task/TID/schedstat over a window of a run for CPU per sample, /proc/PID/stat over a window for ' +
+      'the web scenario).',
   );
   parts.push('## Targets and profilers');
   parts.push(
@@ -300,8 +301,8 @@ function wakeFloorText(results: BenchResults): string {
     'Wake floor: a C thread that only sleeps on a futex to timed deadlines, as a sampling loop does between ' +
     `samples, beside the same spinning target (bench/native/wake-floor.c), costs ${measured.join(', ')} of CPU per ` +
     'wake-up on this machine. Every profiler pays it once per sample below its highest rate; "above wake floor" ' +
-    "is the CPU per sample minus it. A CPU per sample below the floor is no steady cost but the two runs' " +
-    'noise: it is marked and left out of the targets and ratios.\n\n'
+    'is the CPU per sample minus it. A CPU per sample below the floor is no steady cost but noise: it is marked ' +
+    'and left out of the targets and ratios.\n\n'
   );
 }
 
@@ -315,8 +316,10 @@ function renderScenarios(results: BenchResults): string[] {
   parts.push('## 1–2. Sampler cost and achieved rate (30-frame CPU-bound target)');
   parts.push(
     skipped(results, 'cost') ??
-      'CPU per sample is marginal: (CPU of the long run − CPU of the short run) / (their difference in samples), so ' +
-        `start-up and warm-up are excluded: a recording's steady cost. The runs last ${runDurations(results)} ` +
+      "CPU per sample is the CPU of the long run from the short run's length to 0.5 s before its end, over the " +
+        'samples taken in that window at the rate the two runs differ by ((samples of the long run − samples of the ' +
+        "short run) / their difference in seconds), so start-up and warm-up are excluded: a recording's steady cost. " +
+        `The runs last ${runDurations(results)} ` +
         "(hotpath's JIT compiler optimises code called once per sample only after 5–20 s at 100 Hz). " +
         '"whole run" divides the long run\'s CPU by its samples, start-up included. Achieved rate ' +
         'is the long run\'s samples over its duration. "max" asks for 100,000 Hz. The last column compares with the ' +

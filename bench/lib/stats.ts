@@ -28,12 +28,17 @@ export function pairedRatios(measured: readonly number[], baseline: readonly num
 }
 
 /**
- * The marginal cost per unit between a short and a long run of the same job: start-up and shutdown
- * costs, the same in both, cancel out. NaN when the long run did not do more units.
+ * The cost per unit over a window of a long run, start-up excluded: the window's cost over the units done in it at
+ * the marginal rate between a short and a long run of the same job ((units long − units short) / (seconds long −
+ * seconds short)), in which start-up, the same in both, cancels out. NaN when the long run did not do more units.
  */
-export function marginalRate(short: { cost: number; units: number }, long: { cost: number; units: number }): number {
-  const units = long.units - short.units;
-  return units > 0 ? (long.cost - short.cost) / units : NaN;
+export function windowCostPerUnit(
+  window: { cost: number; seconds: number },
+  short: { units: number; seconds: number },
+  long: { units: number; seconds: number },
+): number {
+  const unitsPerSecond = (long.units - short.units) / (long.seconds - short.seconds);
+  return unitsPerSecond > 0 ? window.cost / (unitsPerSecond * window.seconds) : NaN;
 }
 
 export interface Candidate {

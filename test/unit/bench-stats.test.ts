@@ -1,7 +1,7 @@
 // The benchmark's arithmetic: medians, spreads, paired ratios, marginal costs and ratios to the best reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findBest, marginalRate, median, pairedRatios, ratioToBest, spreadOf } from '../../bench/lib/stats.js';
+import { findBest, median, pairedRatios, ratioToBest, spreadOf, windowCostPerUnit } from '../../bench/lib/stats.js';
 import { formatSpread } from '../../bench/lib/report.js';
 
 test('median of odd and even counts, unsorted input left alone', () => {
@@ -22,12 +22,13 @@ test('paired ratios divide run i by baseline run i', () => {
   assert.throws(() => pairedRatios([1], [1, 2]));
 });
 
-test('marginal cost cancels the start-up cost both runs share', () => {
-  // 0.4 s of start-up, then 20 µs per sample: 1,000 and 4,000 samples.
-  const short = { cost: 0.4 + 1000 * 20e-6, units: 1000 };
-  const long = { cost: 0.4 + 4000 * 20e-6, units: 4000 };
-  assert.ok(Math.abs(marginalRate(short, long) - 20e-6) < 1e-12);
-  assert.ok(Number.isNaN(marginalRate(long, short)));
+test('cost per unit over a window counts units at the marginal rate, start-up excluded', () => {
+  // Sampling at 1,000 Hz starts 0.3 s after launch: 700 samples in a 1 s run, 3,700 in a 4 s one. A window of 2 s
+  // in the long run cost 40 ms: 20 µs per sample.
+  const short = { units: 700, seconds: 1 };
+  const long = { units: 3700, seconds: 4 };
+  assert.ok(Math.abs(windowCostPerUnit({ cost: 0.04, seconds: 2 }, short, long) - 20e-6) < 1e-12);
+  assert.ok(Number.isNaN(windowCostPerUnit({ cost: 0.04, seconds: 2 }, short, { units: 700, seconds: 4 })));
 });
 
 test('the best reference is the cheapest finite one, or the largest when higher is better', () => {
