@@ -52,6 +52,11 @@ interface ThreadRequest {
   info: RequestInfo;
   rereads: number;
   requestKey: string;
+  /**
+   * Made from the native loop's copies (labelFromCopies) of a request no read has seen: its samples do not count
+   * towards taking its path to have no route (UNROUTED_READS).
+   */
+  fromCopies?: true;
 }
 
 /**
@@ -164,7 +169,7 @@ export class RequestContextReader {
       return undefined;
     }
     this.rememberThread(threadKey, current);
-    if (!current.info.routed) this.countUnrouted(current.info);
+    if (!current.info.routed && !current.fromCopies) this.countUnrouted(current.info);
     return this.labelOf(current);
   }
 
@@ -202,7 +207,9 @@ export class RequestContextReader {
     // A request whose route is pending stays unsettled, so that a read (label()) looks for its route.
     const rereads = routePending ? (same ? previous.rereads : 0) : MAX_ROUTE_REREADS;
     const requestKey = same ? previous.requestKey : this.newRequestKey();
-    const request = { dict, identity, info, rereads, requestKey };
+    const request: ThreadRequest = { dict, identity, info, rereads, requestKey };
+    // Samples of a request a read has seen count as read (UNROUTED_READS); of one only copies have seen, not.
+    if (!same || previous.fromCopies) request.fromCopies = true;
     this.rememberThread(threadKey, request);
     return this.labelOf(request, routePending);
   }

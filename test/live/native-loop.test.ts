@@ -286,6 +286,27 @@ for (const { script, what, holder, movedOnLabel } of movingTargets) {
   }
 }
 
+for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_request.py'))) {
+  test(
+    `${name}: labelling a sample whose thread moved on does not count its path as read and found unrouted`,
+    { skip },
+    async (t) => {
+      const { target, attached, loop, requests } = await startMoving(t, command);
+      const first = tickOnce(loop, attached, runs('handle'));
+      watchSlotsOf(loop, requests, attached, first.stack);
+      const walked = tickOnce(loop, attached, (stack) => stack.threadId === first.stack.threadId);
+      process.kill(target.pid, 'SIGUSR1');
+      await target.waitForLine((line) => line.startsWith('SERVING /second'));
+      // No read reaches /first any more: each label comes from the sample's copies.
+      for (let i = 0; i < 10; i++) {
+        assert.equal(requests.label(attached, walked.stack, walked.slots)?.endpoint, 'GET /first');
+      }
+      // A path is taken to have no route after 8 samples of it read and found unrouted, and none was read.
+      assert.equal(requests.labelFromCopies(attached, walked.stack, walked.slots)?.routePending, true);
+    },
+  );
+}
+
 for (const { name, command, skip } of scriptOnEveryPython(path.join(repoRoot, 'test/targets/moving_work_item.py'))) {
   test(
     `${name}: a stack walked before its slots were watched is labelled only while its frames still run`,
