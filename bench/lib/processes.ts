@@ -110,7 +110,7 @@ export interface MeasuredRun {
   usage: ResourceUsage;
   stdout: string;
   stderr: string;
-  /** CPU seconds of the run's threads between the two times of MeasureOptions.cpuWindowMs (readTreeThreadCpuSeconds). */
+  /** CPU seconds of the run's threads between the times of MeasureOptions.cpuWindowMs (readTreeThreadCpuSeconds). */
   windowCpuSeconds?: number;
 }
 

@@ -14,10 +14,10 @@ export const STACK_DEPTH = 30;
 export const RATES: readonly Rate[] = [100, 1000, 'max'];
 /**
  * Seconds of the short and the long run at each rate. The long run's CPU is read from the short run's length on (a
- * recording's steady cost), so the short run must outlast start-up and hotpath's JIT warm-up: V8 optimises a function called once per
- * sample after a few hundred calls, which takes 5-20 s at 100 Hz (`node --trace-opt`), and runs it unoptimised
- * until then. At 1,000 Hz hotpath's CPU per second settles after about 4 s (120, 100, 80 ms in seconds 2-4, then
- * 60-90).
+ * recording's steady cost), so the short run must outlast start-up and hotpath's JIT warm-up: V8 optimises a
+ * function called once per sample after a few hundred calls, which takes 5-20 s at 100 Hz (`node --trace-opt`), and
+ * runs it unoptimised until then. At 1,000 Hz hotpath's CPU per second settles after about 4 s (120, 100, 80 ms in
+ * seconds 2-4, then 60-90).
  */
 const RUN_SECONDS: Record<string, readonly [number, number]> = { 100: [6, 16], 1000: [4, 12], max: [1, 4] };
 const QUICK_RUN_SECONDS = [1, 2] as const;
